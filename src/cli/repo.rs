@@ -1,0 +1,132 @@
+//! `refscope repo ls` and `refscope repo tags`.
+
+use clap::{Args, Subcommand};
+use futures_util::StreamExt;
+
+use super::common::{RemoteOptions, Session, outln};
+use crate::error::{Error, Result};
+use crate::oci::parse_registry_and_namespace;
+use crate::target::{PageRequest, Pager, Target, is_digest_tag};
+use crate::text::sanitize;
+
+#[derive(Subcommand, Debug)]
+pub enum RepoCommand {
+    /// List the repositories of a registry
+    #[command(visible_alias = "list")]
+    Ls(LsArgs),
+    /// List the tags of a repository, sorted
+    #[command(visible_alias = "show-tags")]
+    Tags(TagsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LsArgs {
+    /// REGISTRY[/NAMESPACE]
+    pub registry: String,
+    /// Start after this repository name
+    #[arg(long)]
+    pub last: Option<String>,
+    #[command(flatten)]
+    pub remote: RemoteOptions,
+}
+
+#[derive(Args, Debug)]
+pub struct TagsArgs {
+    /// REGISTRY/REPO (with @DIGEST: only the tags on that digest)
+    pub reference: String,
+    /// Start after this tag
+    #[arg(long)]
+    pub last: Option<String>,
+    /// Leave out tags like sha256-<hex> (referrers indexes, signatures)
+    #[arg(long)]
+    pub exclude_digest_tags: bool,
+    #[command(flatten)]
+    pub remote: RemoteOptions,
+}
+
+pub async fn run(cmd: RepoCommand) -> Result<()> {
+    match cmd {
+        RepoCommand::Ls(a) => ls(a).await,
+        RepoCommand::Tags(a) => tags(a).await,
+    }
+}
+
+async fn ls(args: LsArgs) -> Result<()> {
+    let session = Session::new(&args.remote)?;
+    if args.remote.oci_layout {
+        let loc = session.locate(&args.registry, true)?;
+        return outln(&sanitize(&loc.repo));
+    }
+    let (host, namespace) = parse_registry_and_namespace(&args.registry)?;
+    let registry = session.registry(&host)?;
+    let prefix = namespace.map(|ns| format!("{ns}/"));
+    let start = args.last.clone().or_else(|| prefix.as_ref().map(|p| p.trim_end_matches('/').to_string()));
+    let mut pager = Pager::new(PageRequest {
+        last: start,
+        n: 1000,
+        next: None,
+    });
+    while let Some(req) = pager.request() {
+        let page = registry.catalog_page(&req).await.map_err(|e| catalog_hint(e, &host))?;
+        pager.advance(&page)?;
+        let mut past_namespace = false;
+        for name in &page.items {
+            if let Some(last) = &args.last
+                && name <= last
+            {
+                continue;
+            }
+            match &prefix {
+                Some(p) if name.starts_with(p.as_str()) => outln(&sanitize(&name[p.len()..]))?,
+                Some(p) if name.as_str() > p.as_str() => past_namespace = true,
+                Some(_) => {}
+                None => outln(&sanitize(name))?,
+            }
+        }
+        if past_namespace {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn catalog_hint(e: Error, host: &str) -> Error {
+    match e {
+        Error::NotFound { .. } | Error::Denied { .. } => Error::usage(format!(
+            "{host} does not offer its catalog (many registries refuse `_catalog`); name a repository instead, e.g. `refscope repo tags {host}/REPO`"
+        )),
+        other => other,
+    }
+}
+
+async fn tags(args: TagsArgs) -> Result<()> {
+    let session = Session::new(&args.remote)?;
+    let loc = session.locate(&args.reference, args.remote.oci_layout)?;
+    let mut tags = loc.target.list_tags(&loc.repo).await?;
+    if let Some(last) = &args.last {
+        tags.retain(|t| t > last);
+    }
+    if args.exclude_digest_tags {
+        tags.retain(|t| !is_digest_tag(t));
+    }
+    if let Some(digest) = &loc.digest {
+        let target = loc.target.clone();
+        let repo = loc.repo.clone();
+        let checks: Vec<(String, bool)> = futures_util::stream::iter(tags.into_iter().map(|t| {
+            let target = target.clone();
+            let repo = repo.clone();
+            async move {
+                let on = target.resolve(&repo, &t).await.is_ok_and(|d| d.digest == *digest);
+                (t, on)
+            }
+        }))
+        .buffered(8)
+        .collect()
+        .await;
+        tags = checks.into_iter().filter(|(_, on)| *on).map(|(t, _)| t).collect();
+    }
+    for t in tags {
+        outln(&sanitize(&t))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The library's error type. Every variant a user can cause says what to do next.
+
+use std::path::PathBuf;
+
+use crate::oci::{Digest, ParseError};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+
+    #[error("401 from {registry}: {hint}")]
+    Unauthorized { registry: String, hint: String },
+
+    #[error("403 from {registry}: access denied to {what}; check that your account has permission for it")]
+    Denied { registry: String, what: String },
+
+    #[error("{what} not found in {location}")]
+    NotFound { what: String, location: String },
+
+    #[error("{registry} does not allow deletes (405 UNSUPPORTED); enable `storage.delete` in the registry's configuration. Nothing was deleted")]
+    DeleteDisabled { registry: String },
+
+    #[error("{registry} answered {status} to {action}: {message}")]
+    Status {
+        registry: String,
+        status: u16,
+        action: String,
+        message: String,
+    },
+
+    #[error("cannot reach {registry}: {reason}")]
+    Connect { registry: String, reason: String },
+
+    #[error("{registry} did not answer in time ({action}); check the network or retry")]
+    Timeout { registry: String, action: String },
+
+    #[error("{registry} sent an invalid response to {action}: {reason}")]
+    Protocol {
+        registry: String,
+        action: String,
+        reason: String,
+    },
+
+    #[error("digest mismatch for {what}: expected {expected}, got {actual}; the content is corrupt or was tampered with, so it was discarded")]
+    DigestMismatch {
+        what: String,
+        expected: Digest,
+        actual: Digest,
+    },
+
+    #[error("size mismatch for {what}: expected {expected} bytes, got {actual}; the content was discarded")]
+    SizeMismatch {
+        what: String,
+        expected: u64,
+        actual: u64,
+    },
+
+    #[error("{what} is {size} bytes, over the {limit}-byte limit; refusing it")]
+    TooLarge { what: String, size: u64, limit: u64 },
+
+    #[error("refusing to write `{path}`: {reason}; nothing was written")]
+    UnsafePath { path: String, reason: String },
+
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("OCI layout {}: {reason}", path.display())]
+    Layout { path: PathBuf, reason: String },
+
+    #[error("credentials for {registry}: {reason}")]
+    Credentials { registry: String, reason: String },
+
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn usage(msg: impl Into<String>) -> Error {
+        Error::Usage(msg.into())
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+}

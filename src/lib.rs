@@ -1,0 +1,17 @@
+//! refscope: browse and act on the artifact graph of OCI registries.
+//!
+//! Layers, from the bottom: [`oci`] (pure types), [`target`] (a registry or an OCI layout
+//! behind one trait), [`graph`] (operations over any target), and the two fronts, the CLI
+//! ([`cli`]) and the terminal UI.
+
+pub mod cli;
+pub mod creds;
+pub mod demo;
+pub mod error;
+pub mod graph;
+pub mod logging;
+pub mod oci;
+pub mod target;
+pub mod text;
+
+pub use error::{Error, Result};

@@ -1,0 +1,69 @@
+//! Making registry-supplied text safe for a terminal.
+
+/// Replaces control characters (C0, C1, DEL) and bidirectional overrides with a visible
+/// `\xNN` / `\u{NNNN}` escape, so tags, annotations and titles cannot move the cursor, change
+/// colours or reorder what the user reads.
+pub fn sanitize(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            if (c as u32) < 0x100 {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                out.push_str(&format!("\\u{{{:04x}}}", c as u32));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_controls() {
+        assert_eq!(sanitize("v1"), "v1");
+        assert_eq!(sanitize("\u{1b}[2J\u{1b}]52;c;AAAA\u{7}x"), "\\x1b[2J\\x1b]52;c;AAAA\\x07x");
+        assert_eq!(sanitize("a\u{9b}b\nc\0"), "a\\x9bb\\x0ac\\x00");
+        assert_eq!(sanitize("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(sanitize("ünïcödé ✓"), "ünïcödé ✓");
+    }
+}
+
+/// A byte count for people: `512 B`, `1.5 KiB`, `230.4 MiB`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(256 * 1024 * 1024), "256.0 MiB");
+    }
+}

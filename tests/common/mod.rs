@@ -1,0 +1,303 @@
+//! Test harness: real registries on 127.0.0.1 (CNCF distribution as a process, a Referrers-API
+//! server in-process), raw-HTTP seeding, and a runner for the refscope binary.
+#![allow(dead_code)]
+
+pub mod api_server;
+pub mod seed;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use api_server::ApiRegistry;
+pub use seed::Seeder;
+
+/// Options for a distribution instance.
+#[derive(Clone, Default)]
+pub struct DistConfig {
+    /// `(user, password)` pairs for htpasswd basic auth.
+    pub users: Vec<(String, String)>,
+    /// Leave `storage.delete` off (DELETE answers 405).
+    pub deletes_disabled: bool,
+    /// Token auth: (realm URL, service, issuer, root cert bundle path).
+    pub token: Option<(String, String, String, PathBuf)>,
+}
+
+/// A CNCF distribution (`docker-registry`) process with its own storage, stopped on drop.
+pub struct DistRegistry {
+    child: Option<Child>,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+    config: DistConfig,
+}
+
+fn require(program: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{program}` is not installed; these tests need it. Run scripts/test, which installs what the suite needs."
+    );
+}
+
+impl DistRegistry {
+    pub fn start() -> DistRegistry {
+        DistRegistry::start_with(DistConfig::default())
+    }
+
+    pub fn start_with(config: DistConfig) -> DistRegistry {
+        require("docker-registry");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut reg = DistRegistry {
+            child: None,
+            addr: String::new(),
+            dir,
+            config,
+        };
+        reg.launch("127.0.0.1:0");
+        reg
+    }
+
+    fn launch(&mut self, addr: &str) {
+        let root = self.dir.path();
+        let mut cfg = format!(
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: {addr}\n  secret: refscope-test-secret\n",
+            root.join("data").display(),
+            !self.config.deletes_disabled
+        );
+        if !self.config.users.is_empty() {
+            require("htpasswd");
+            let mut lines = String::new();
+            for (u, p) in &self.config.users {
+                let out = Command::new("htpasswd").args(["-Bbn", u, p]).output().expect("htpasswd runs");
+                assert!(out.status.success(), "htpasswd failed");
+                lines.push_str(String::from_utf8_lossy(&out.stdout).trim());
+                lines.push('\n');
+            }
+            std::fs::write(root.join("htpasswd"), lines).unwrap();
+            cfg.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: test-realm\n    path: {}\n",
+                root.join("htpasswd").display()
+            ));
+        }
+        if let Some((realm, service, issuer, bundle)) = &self.config.token {
+            cfg.push_str(&format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+                bundle.display()
+            ));
+        }
+        let cfg_path = root.join("config.yml");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let log_path = root.join("registry.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if let Some(i) = text.find("listening on ") {
+                let rest = &text[i + "listening on ".len()..];
+                self.addr = rest.split(['"', ' ', '\n']).next().unwrap_or_default().to_string();
+                break;
+            }
+            assert!(Instant::now() < deadline, "docker-registry did not start:\n{text}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        while http_status(&self.addr, "/v2/").is_none() {
+            assert!(Instant::now() < deadline, "docker-registry does not answer on {}", self.addr);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the process (SIGKILL by PID), keeping its storage.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts again on the same address and storage.
+    pub fn restart(&mut self) {
+        self.stop();
+        let addr = self.addr.clone();
+        self.launch(&addr);
+    }
+
+    pub fn seeder(&self) -> Seeder {
+        Seeder::new(&self.addr)
+    }
+}
+
+impl Drop for DistRegistry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The status of a plain GET, or None if nothing answers.
+pub fn http_status(addr: &str, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    let mut line = String::new();
+    BufReader::new(&mut s).read_line(&mut line).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs the refscope binary with an isolated environment: no Docker config, no keyring,
+/// logs in a temp file.
+pub struct Cli {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+    _home: tempfile::TempDir,
+}
+
+pub fn refscope<I, S>(args: I) -> Cli
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_refscope"));
+    cmd.args(args)
+        .env("HOME", home.path())
+        .env("DOCKER_CONFIG", home.path().join("docker"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env("REFSCOPE_NO_KEYRING", "1")
+        .env_remove("REFSCOPE_USERNAME")
+        .env_remove("REFSCOPE_PASSWORD")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    Cli {
+        cmd,
+        stdin: None,
+        _home: home,
+    }
+}
+
+impl Cli {
+    pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Cli {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn current_dir(mut self, d: &Path) -> Cli {
+        self.cmd.current_dir(d);
+        self
+    }
+
+    pub fn stdin(mut self, bytes: &[u8]) -> Cli {
+        self.stdin = Some(bytes.to_vec());
+        self
+    }
+
+    pub fn home(&self) -> &Path {
+        self._home.path()
+    }
+
+    pub fn output(mut self) -> Output {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.cmd.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        let mut child = self.cmd.spawn().expect("refscope runs");
+        if let Some(bytes) = self.stdin.take() {
+            let mut si = child.stdin.take().unwrap();
+            si.write_all(&bytes).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "refscope panicked:\n{stderr}"
+        );
+        out
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(self) -> String {
+        let out = self.output();
+        assert!(
+            out.status.success(),
+            "refscope failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs and asserts failure; returns stderr, which must be one line starting with `Error:`.
+    pub fn fails(self) -> String {
+        let out = self.output();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "expected failure, got success; stdout: {}", String::from_utf8_lossy(&out.stdout));
+        let last = stderr.lines().last().unwrap_or_default().to_string();
+        assert!(last.starts_with("Error: "), "error line should start with `Error: `: {stderr}");
+        assert!(!stderr.contains("{ ") || !stderr.contains(" }"), "looks like a debug dump: {stderr}");
+        last
+    }
+}
+
+/// Reads a whole file as bytes.
+pub fn read(path: impl AsRef<Path>) -> Vec<u8> {
+    let mut v = Vec::new();
+    std::fs::File::open(path.as_ref())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+        .read_to_end(&mut v)
+        .unwrap();
+    v
+}
+
+/// Every file under `root` (relative path, bytes), sorted.
+pub fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push((p.strip_prefix(root).unwrap().display().to_string(), read(&p)));
+            }
+        }
+    }
+    if root.exists() {
+        walk(root, root, &mut out);
+    }
+    out
+}
+
+/// The walkthrough graph's descriptors.
+pub struct Graph {
+    pub image: refscope::oci::Descriptor,
+    pub sig: refscope::oci::Descriptor,
+    pub sbom: refscope::oci::Descriptor,
+    pub sbom_sig: refscope::oci::Descriptor,
+    pub readme: refscope::oci::Descriptor,
+}
+
+/// The manifest bytes a registry serves for `reference`.
+pub async fn read_manifest_bytes(s: &Seeder, repo: &str, reference: &str) -> Vec<u8> {
+    s.client
+        .get(format!("{}/v2/{repo}/manifests/{reference}", s.base))
+        .header("accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
