@@ -116,32 +116,11 @@ async fn blob_fetch_is_verified_to_file_and_stdout() {
     assert!(no_digest.contains("names no digest"), "{no_digest}");
 }
 
-/// Seeds the walkthrough graph by raw HTTP: image, signature, SBOM, signature on the SBOM,
-/// readme; with tag-schema indexes as ORAS would write them.
-pub async fn seed_graph(s: &common::Seeder, repo: &str) -> common::Graph {
-    let image = s.image(repo, "v1", b"image layer").await;
-    let sig = s
-        .artifact(repo, None, "signature/example", &[("signature.json", "application/json", b"{\"sig\":1}")], Some(&image), json!({"org.opencontainers.image.created": "2025-01-01T00:00:01Z"}))
-        .await;
-    let sbom = s
-        .artifact(repo, None, "sbom/example", &[("sbom.json", "application/json", b"{\"sbom\":1}")], Some(&image), json!({"org.opencontainers.image.created": "2025-01-01T00:00:02Z"}))
-        .await;
-    let sbom_sig = s
-        .artifact(repo, None, "signature/example", &[("sbom-signature.json", "application/json", b"{\"sig\":2}")], Some(&sbom), json!({"org.opencontainers.image.created": "2025-01-01T00:00:03Z"}))
-        .await;
-    let readme = s
-        .artifact(repo, None, "readme/example", &[("readme.md", "application/markdown", b"# hello\n")], Some(&image), json!({"org.opencontainers.image.created": "2025-01-01T00:00:04Z"}))
-        .await;
-    s.fallback_index(repo, &image, &[(sig.clone(), "signature/example"), (sbom.clone(), "sbom/example"), (readme.clone(), "readme/example")]).await;
-    s.fallback_index(repo, &sbom, &[(sbom_sig.clone(), "signature/example")]).await;
-    common::Graph { image, sig, sbom, sbom_sig, readme }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn discover_walks_a_seeded_graph_through_the_tag_schema() {
     let reg = DistRegistry::start();
     let s = reg.seeder();
-    let g = seed_graph(&s, "net-monitor").await;
+    let g = common::seed_walkthrough(&s, "net-monitor").await;
     let r = format!("{}/net-monitor:v1", reg.addr);
     let tree = refscope(["discover", &r]).ok();
     let expected = format!(

@@ -4,12 +4,15 @@
 
 pub mod api_server;
 pub mod seed;
+pub mod token_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 pub use api_server::ApiRegistry;
 pub use seed::Seeder;
@@ -33,7 +36,7 @@ pub struct DistRegistry {
     config: DistConfig,
 }
 
-fn require(program: &str) {
+pub fn require(program: &str) {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .output()
@@ -134,6 +137,12 @@ impl DistRegistry {
         self.stop();
         let addr = self.addr.clone();
         self.launch(&addr);
+    }
+
+    /// Restarts with another configuration (e.g. auth switched on), same address and storage.
+    pub fn reconfigure(&mut self, config: DistConfig) {
+        self.config = config;
+        self.restart();
     }
 
     pub fn seeder(&self) -> Seeder {
@@ -301,3 +310,25 @@ pub async fn read_manifest_bytes(s: &Seeder, repo: &str, reference: &str) -> Vec
         .unwrap()
         .to_vec()
 }
+
+/// Seeds the walkthrough graph by raw HTTP: image, signature, SBOM, signature on the SBOM,
+/// readme; with tag-schema indexes as ORAS would write them.
+pub async fn seed_walkthrough(s: &Seeder, repo: &str) -> Graph {
+    let image = s.image(repo, "v1", b"image layer").await;
+    let sig = s
+        .artifact(repo, None, "signature/example", &[("signature.json", "application/json", b"{\"sig\":1}")], Some(&image), json!({"org.opencontainers.image.created": "2025-01-01T00:00:01Z"}))
+        .await;
+    let sbom = s
+        .artifact(repo, None, "sbom/example", &[("sbom.json", "application/json", b"{\"sbom\":1}")], Some(&image), json!({"org.opencontainers.image.created": "2025-01-01T00:00:02Z"}))
+        .await;
+    let sbom_sig = s
+        .artifact(repo, None, "signature/example", &[("sbom-signature.json", "application/json", b"{\"sig\":2}")], Some(&sbom), json!({"org.opencontainers.image.created": "2025-01-01T00:00:03Z"}))
+        .await;
+    let readme = s
+        .artifact(repo, None, "readme/example", &[("readme.md", "application/markdown", b"# hello\n")], Some(&image), json!({"org.opencontainers.image.created": "2025-01-01T00:00:04Z"}))
+        .await;
+    s.fallback_index(repo, &image, &[(sig.clone(), "signature/example"), (sbom.clone(), "sbom/example"), (readme.clone(), "readme/example")]).await;
+    s.fallback_index(repo, &sbom, &[(sbom_sig.clone(), "signature/example")]).await;
+    Graph { image, sig, sbom, sbom_sig, readme }
+}
+

@@ -170,16 +170,14 @@ pub fn tar_gz(entries: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
                     h.set_entry_type(tar::EntryType::Regular);
                     h.set_size(c.len() as u64);
                     h.set_mode(0o644);
-                    h.set_path(path).unwrap();
-                    h.set_cksum();
+                    set_raw_path(&mut h, path);
                     b.append(&h, *c).unwrap();
                 }
                 None => {
                     h.set_entry_type(tar::EntryType::Directory);
                     h.set_size(0);
                     h.set_mode(0o755);
-                    h.set_path(path).unwrap();
-                    h.set_cksum();
+                    set_raw_path(&mut h, path);
                     b.append(&h, std::io::empty()).unwrap();
                 }
             }
@@ -187,6 +185,14 @@ pub fn tar_gz(entries: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
         b.finish().unwrap();
     }
     gzip(&tar_bytes)
+}
+
+/// Sets an entry name without the tar crate's checks, so tests can build hostile archives.
+pub fn set_raw_path(h: &mut tar::Header, path: &str) {
+    let name = &mut h.as_old_mut().name;
+    name.fill(0);
+    name[..path.len()].copy_from_slice(path.as_bytes());
+    h.set_cksum();
 }
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {

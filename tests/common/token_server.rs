@@ -1,0 +1,229 @@
+//! A token server for distribution's `auth.token` mode: it issues RS256 JWTs (signed with the
+//! `openssl` command) for Basic credentials (GET) and OAuth2 refresh tokens (POST), granting
+//! each user the actions it is allowed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::json;
+
+pub const SERVICE: &str = "refscope-test-registry";
+pub const ISSUER: &str = "refscope-test-issuer";
+
+#[derive(Clone)]
+pub struct User {
+    pub password: String,
+    /// Actions granted on every repository (e.g. ["pull"] or ["pull", "push", "delete"]).
+    pub actions: Vec<String>,
+    pub catalog: bool,
+}
+
+struct Inner {
+    dir: PathBuf,
+    users: HashMap<String, User>,
+    refresh_tokens: HashMap<String, String>,
+    issued: AtomicUsize,
+    scopes_seen: Mutex<Vec<String>>,
+    expires_in: u64,
+}
+
+pub struct TokenServer {
+    pub realm: String,
+    pub bundle: PathBuf,
+    inner: Arc<Inner>,
+    _dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+fn openssl(args: &[&str], dir: &Path) {
+    super::require("openssl");
+    let ok = Command::new("openssl").args(args).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap().success();
+    assert!(ok, "openssl {args:?} failed");
+}
+
+impl TokenServer {
+    pub fn start(users: HashMap<String, User>, refresh_tokens: HashMap<String, String>) -> TokenServer {
+        let dir = tempfile::tempdir().unwrap();
+        TokenServer::rotate_key(dir.path());
+        let inner = Arc::new(Inner {
+            dir: dir.path().to_path_buf(),
+            users,
+            refresh_tokens,
+            issued: AtomicUsize::new(0),
+            scopes_seen: Mutex::new(Vec::new()),
+            expires_in: 300,
+        });
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let state = inner.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let app = Router::new().route("/token", get(get_token).post(post_token)).with_state(state);
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        TokenServer {
+            realm: format!("http://{addr}/token"),
+            bundle: dir.path().join("cert.pem"),
+            inner,
+            _dir: dir,
+            shutdown: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// A new signing key and certificate: tokens signed before no longer verify once the
+    /// registry reloads the bundle.
+    pub fn rotate_key(dir: &Path) {
+        openssl(
+            &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2", "-subj", "/CN=refscope-test-issuer"],
+            dir,
+        );
+    }
+
+    pub fn rotate(&self) {
+        TokenServer::rotate_key(&self.inner.dir);
+    }
+
+    pub fn issued(&self) -> usize {
+        self.inner.issued.load(Ordering::Relaxed)
+    }
+
+    pub fn scopes_seen(&self) -> Vec<String> {
+        self.inner.scopes_seen.lock().unwrap().clone()
+    }
+
+    /// The distribution config for this server.
+    pub fn dist_config(&self) -> super::DistConfig {
+        super::DistConfig {
+            token: Some((self.realm.clone(), SERVICE.into(), ISSUER.into(), self.bundle.clone())),
+            ..Default::default()
+        }
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn sign(dir: &Path, input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign", "key.pem"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input).unwrap();
+    child.wait_with_output().unwrap().stdout
+}
+
+fn jwt(inner: &Inner, subject: &str, access: serde_json::Value) -> String {
+    let pem = std::fs::read_to_string(inner.dir.join("cert.pem")).unwrap();
+    let der_b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let header = json!({"typ": "JWT", "alg": "RS256", "x5c": [der_b64]});
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let claims = json!({
+        "iss": ISSUER, "sub": subject, "aud": SERVICE,
+        "exp": now + inner.expires_in, "nbf": now - 10, "iat": now,
+        "jti": format!("{}-{}", now, inner.issued.load(Ordering::Relaxed)),
+        "access": access,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let sig = sign(&inner.dir, signing_input.as_bytes());
+    format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
+/// The access a user gets for the requested scopes.
+fn grant(user: Option<&User>, scopes: &[String]) -> serde_json::Value {
+    let mut access = Vec::new();
+    for scope in scopes.iter().flat_map(|s| s.split(' ')) {
+        let parts: Vec<&str> = scope.splitn(3, ':').collect();
+        let [kind, name, actions] = parts[..] else { continue };
+        let Some(u) = user else { continue };
+        let allowed: Vec<&str> = actions
+            .split(',')
+            .filter(|a| match kind {
+                "registry" => u.catalog,
+                _ => u.actions.iter().any(|x| x == a),
+            })
+            .collect();
+        if !allowed.is_empty() {
+            access.push(json!({"type": kind, "name": name, "actions": allowed}));
+        }
+    }
+    serde_json::Value::Array(access)
+}
+
+fn issue(inner: &Inner, subject: &str, user: Option<&User>, scopes: Vec<String>) -> Response {
+    inner.issued.fetch_add(1, Ordering::Relaxed);
+    inner.scopes_seen.lock().unwrap().extend(scopes.iter().cloned());
+    let token = jwt(inner, subject, grant(user, &scopes));
+    Json(json!({"token": token, "access_token": token, "expires_in": inner.expires_in})).into_response()
+}
+
+async fn get_token(State(inner): State<Arc<Inner>>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
+    let scopes: Vec<String> = q.iter().filter(|(k, _)| k == "scope").map(|(_, v)| v.clone()).collect();
+    let basic = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok());
+    match basic {
+        None => tokio::task::spawn_blocking(move || issue(&inner, "", None, scopes)).await.unwrap(),
+        Some(pair) => {
+            let (u, p) = pair.split_once(':').unwrap_or((&pair, ""));
+            match inner.users.get(u) {
+                Some(user) if user.password == p => {
+                    let (u, user) = (u.to_string(), user.clone());
+                    tokio::task::spawn_blocking(move || issue(&inner, &u, Some(&user), scopes)).await.unwrap()
+                }
+                _ => StatusCode::UNAUTHORIZED.into_response(),
+            }
+        }
+    }
+}
+
+async fn post_token(State(inner): State<Arc<Inner>>, Form(form): Form<HashMap<String, String>>) -> Response {
+    if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    let Some(user_name) = form.get("refresh_token").and_then(|t| inner.refresh_tokens.get(t)).cloned() else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let user = inner.users.get(&user_name).cloned();
+    let scopes: Vec<String> = form.get("scope").map(|s| s.split(' ').map(str::to_string).collect()).unwrap_or_default();
+    tokio::task::spawn_blocking(move || issue(&inner, &user_name, user.as_ref(), scopes)).await.unwrap()
+}
