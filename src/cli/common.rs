@@ -134,8 +134,17 @@ impl Session {
 
     /// Opens what `input` names: a registry reference, or with `layout` a layout path.
     pub fn locate(&self, input: &str, layout: bool) -> Result<Location> {
+        self.open(input, layout, false)
+    }
+
+    /// Like [`Session::locate`], but creates a missing layout (for pushes and copies into one).
+    pub fn locate_for_write(&self, input: &str, layout: bool) -> Result<Location> {
+        self.open(input, layout, true)
+    }
+
+    fn open(&self, input: &str, layout: bool, create: bool) -> Result<Location> {
         if layout {
-            return Location::layout(input, false);
+            return Location::layout(input, create);
         }
         let reference = Reference::parse(input)?;
         let registry = self.registry(&reference.registry)?;
@@ -238,6 +247,47 @@ pub fn split_layout_ref(input: &str) -> Result<(PathBuf, Option<String>, Option<
     }
 }
 
+/// Splits `REF:t1,t2` into the reference without tags and the tags, as `oras push` takes them.
+pub fn split_tag_list(input: &str) -> (String, Vec<String>) {
+    if input.contains('@') {
+        return (input.to_string(), Vec::new());
+    }
+    let name_start = input.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match input[name_start..].rfind(':') {
+        Some(i) => {
+            let at = name_start + i;
+            let tags = input[at + 1..].split(',').filter(|t| !t.is_empty()).map(str::to_string).collect();
+            (input[..at].to_string(), tags)
+        }
+        None => (input.to_string(), Vec::new()),
+    }
+}
+
+/// Parses `-a KEY=VALUE` flags.
+pub fn parse_annotations(pairs: &[String]) -> Result<crate::oci::Annotations> {
+    pairs
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| Error::usage(format!("annotation `{p}` is not KEY=VALUE")))
+        })
+        .collect()
+}
+
+/// Asks a yes/no question on the terminal; `None` when stdin is not one.
+pub fn confirm(question: &str) -> Option<bool> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok()?;
+    Some(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
 /// Writes to stdout; a closed pipe (`| head`) ends the program quietly instead of panicking.
 pub fn out(bytes: &[u8]) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
@@ -259,6 +309,15 @@ pub fn stderr_is_terminal() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_lists() {
+        assert_eq!(split_tag_list("localhost:5000/a/b:t1,t2"), ("localhost:5000/a/b".into(), vec!["t1".into(), "t2".into()]));
+        assert_eq!(split_tag_list("localhost:5000/a"), ("localhost:5000/a".into(), vec![]));
+        assert_eq!(split_tag_list("layout:v1"), ("layout".into(), vec!["v1".into()]));
+        assert!(parse_annotations(&["a=b=c".into()]).unwrap()["a"] == "b=c");
+        assert!(parse_annotations(&["novalue".into()]).is_err());
+    }
 
     #[test]
     fn layout_refs() {

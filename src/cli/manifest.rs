@@ -2,7 +2,10 @@
 
 use clap::{Args, Subcommand};
 
-use super::common::{RemoteOptions, Session, out};
+use super::common::{RemoteOptions, Session, confirm, out, outln};
+use crate::graph::delete::{self, DeletePlan, Step};
+use crate::graph::progress::Progress;
+use crate::text::sanitize;
 use crate::error::{Error, Result};
 
 #[derive(Subcommand, Debug)]
@@ -10,6 +13,26 @@ pub enum ManifestCommand {
     /// Print a manifest: the exact bytes, or pretty-printed
     #[command(visible_alias = "get")]
     Fetch(FetchArgs),
+    /// Delete a manifest and, unless --keep-referrers, its whole referrers graph
+    #[command(visible_alias = "rm")]
+    Delete(DeleteArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST
+    pub reference: String,
+    /// Delete without asking
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Print what would be deleted, and stop
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete only this manifest; its referrers stay
+    #[arg(long)]
+    pub keep_referrers: bool,
+    #[command(flatten)]
+    pub remote: RemoteOptions,
 }
 
 #[derive(Args, Debug)]
@@ -32,6 +55,7 @@ pub struct FetchArgs {
 pub async fn run(cmd: ManifestCommand) -> Result<()> {
     match cmd {
         ManifestCommand::Fetch(a) => fetch(a).await,
+        ManifestCommand::Delete(a) => delete(a).await,
     }
 }
 
@@ -59,4 +83,57 @@ async fn fetch(args: FetchArgs) -> Result<()> {
         Some(path) => std::fs::write(path, &bytes).map_err(|e| Error::io(path, e)),
         None => out(&bytes),
     }
+}
+
+/// The plan as people read it: one line per step, in the order they happen.
+pub fn describe_plan(plan: &DeletePlan, shown: &str) -> String {
+    let n = plan.manifests().count();
+    let mut out = format!(
+        "Deleting {} ({}) and {} referrer(s), leaf first:\n",
+        sanitize(shown),
+        plan.root.digest,
+        n.saturating_sub(1)
+    );
+    for step in &plan.steps {
+        let line = match step {
+            Step::Manifest { descriptor, tags } => {
+                let mut l = format!("  manifest  {}  {}", descriptor.digest, sanitize(descriptor.kind()));
+                if !tags.is_empty() {
+                    l.push_str(&format!("  tags: {}", sanitize(&tags.join(", "))));
+                }
+                l
+            }
+            Step::Index { index, tag, .. } => format!("  index     {index}  referrers index, tag {tag}"),
+            Step::Unlist { subject, removed } => format!(
+                "  update    referrers index of {subject}: remove {}",
+                removed.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+async fn delete(args: DeleteArgs) -> Result<()> {
+    let session = Session::new(&args.remote)?;
+    let loc = session.locate(&args.reference, args.remote.oci_layout)?;
+    let plan = delete::plan(loc.target.as_ref(), &loc.repo, &loc.reference()?, args.keep_referrers).await?;
+    for w in &plan.warnings {
+        eprintln!("Warning: {}", sanitize(w));
+    }
+    if args.dry_run {
+        return out(describe_plan(&plan, &loc.given).as_bytes());
+    }
+    if !args.force {
+        out(describe_plan(&plan, &loc.given).as_bytes())?;
+        let answer = confirm(&format!("Delete these {} step(s)?", plan.steps.len()));
+        delete::require_confirmation(false, answer)?;
+    }
+    let report = delete::apply(loc.target.as_ref(), &loc.repo, &plan, &Progress::default()).await?;
+    if report.already_gone > 0 {
+        outln(&format!("{} item(s) were already gone", report.already_gone))?;
+    }
+    outln(&format!("Deleted [{}] {}", loc.kind_label(), sanitize(&loc.given)))?;
+    outln(&format!("Digest: {}", plan.root.digest))
 }

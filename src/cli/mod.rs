@@ -2,12 +2,16 @@
 
 pub mod blob;
 pub mod common;
+pub mod copy;
 pub mod discover;
+pub mod login;
 pub mod manifest;
 mod progress_view;
 pub mod pull;
+pub mod push;
 pub mod repo;
 pub mod resolve;
+pub mod tag;
 
 use clap::{Parser, Subcommand};
 
@@ -44,6 +48,19 @@ pub enum Command {
     Repo(repo::RepoCommand),
     /// Print the digest a tag points at
     Resolve(resolve::ResolveArgs),
+    /// Push files and directories as an artifact
+    Push(push::PushArgs),
+    /// Attach files to an artifact as a referrer (signature, SBOM, …)
+    Attach(push::AttachArgs),
+    /// Copy an artifact, and with -r its referrers graph, to another repository or registry
+    #[command(visible_alias = "cp")]
+    Copy(copy::CopyArgs),
+    /// Add tags to a manifest
+    Tag(tag::TagArgs),
+    /// Check credentials against a registry and store them
+    Login(login::LoginArgs),
+    /// Forget stored credentials for a registry
+    Logout(login::LogoutArgs),
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -54,5 +71,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Blob(c) => blob::run(c).await,
         Command::Repo(c) => repo::run(c).await,
         Command::Resolve(a) => resolve::run(a).await,
+        Command::Push(a) => push::push(a).await,
+        Command::Attach(a) => push::attach_cmd(a).await,
+        Command::Copy(a) => copy::run(a).await,
+        Command::Tag(a) => tag::run(a).await,
+        Command::Login(a) => login::login(a).await,
+        Command::Logout(a) => login::logout(a).await,
     }
 }

@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use super::common::{RemoteOptions, Session, outln};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
-use crate::target::{PageRequest, Pager, Target, is_digest_tag};
+use crate::target::{PageRequest, Pager, Target};
 use crate::text::sanitize;
 
 #[derive(Subcommand, Debug)]
@@ -102,12 +102,9 @@ fn catalog_hint(e: Error, host: &str) -> Error {
 async fn tags(args: TagsArgs) -> Result<()> {
     let session = Session::new(&args.remote)?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
-    let mut tags = loc.target.list_tags(&loc.repo).await?;
+    let mut tags = crate::graph::list_tags(loc.target.as_ref(), &loc.repo, !args.exclude_digest_tags).await?;
     if let Some(last) = &args.last {
         tags.retain(|t| t > last);
-    }
-    if args.exclude_digest_tags {
-        tags.retain(|t| !is_digest_tag(t));
     }
     if let Some(digest) = &loc.digest {
         let target = loc.target.clone();

@@ -17,21 +17,25 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct Keyring;
 
 impl Keyring {
-    /// Like [`Keyring::get_now`], but gives up after a few seconds.
+    /// The stored credential for `registry`, giving up after a few seconds.
     pub fn get(registry: &str) -> Result<Option<Credential>, keyring::Error> {
-        let (tx, rx) = mpsc::channel();
         let registry = registry.to_string();
-        std::thread::spawn(move || {
-            let _ = tx.send(Keyring::get_now(&registry));
-        });
-        rx.recv_timeout(LOOKUP_TIMEOUT).unwrap_or_else(|_| {
-            Err(keyring::Error::PlatformFailure(
-                "the keyring did not answer within 3 seconds".into(),
-            ))
-        })
+        with_timeout(move || Keyring::get_now(&registry))
     }
 
-    pub fn get_now(registry: &str) -> Result<Option<Credential>, keyring::Error> {
+    /// Stores a credential, giving up after a few seconds.
+    pub fn set(registry: &str, username: &str, password: &str) -> Result<(), keyring::Error> {
+        let (r, u, p) = (registry.to_string(), username.to_string(), password.to_string());
+        with_timeout(move || Keyring::set_now(&r, &u, &p))
+    }
+
+    /// Forgets a credential, giving up after a few seconds. `Ok(false)`: nothing was stored.
+    pub fn delete(registry: &str) -> Result<bool, keyring::Error> {
+        let r = registry.to_string();
+        with_timeout(move || Keyring::delete_now(&r))
+    }
+
+    fn get_now(registry: &str) -> Result<Option<Credential>, keyring::Error> {
         let entry = keyring::Entry::new(SERVICE, registry)?;
         match entry.get_password() {
             Ok(secret) => Ok(decode(&secret)),
@@ -40,13 +44,13 @@ impl Keyring {
         }
     }
 
-    pub fn set(registry: &str, username: &str, password: &str) -> Result<(), keyring::Error> {
+    fn set_now(registry: &str, username: &str, password: &str) -> Result<(), keyring::Error> {
         let entry = keyring::Entry::new(SERVICE, registry)?;
         let secret = serde_json::json!({ "username": username, "password": password }).to_string();
         entry.set_password(&secret)
     }
 
-    pub fn delete(registry: &str) -> Result<bool, keyring::Error> {
+    fn delete_now(registry: &str) -> Result<bool, keyring::Error> {
         let entry = keyring::Entry::new(SERVICE, registry)?;
         match entry.delete_credential() {
             Ok(()) => Ok(true),
@@ -54,6 +58,20 @@ impl Keyring {
             Err(e) => Err(e),
         }
     }
+}
+
+fn with_timeout<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, keyring::Error> + Send + 'static,
+) -> Result<T, keyring::Error> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(LOOKUP_TIMEOUT).unwrap_or_else(|_| {
+        Err(keyring::Error::PlatformFailure(
+            "the keyring did not answer within 3 seconds".into(),
+        ))
+    })
 }
 
 fn decode(secret: &str) -> Option<Credential> {

@@ -1,6 +1,8 @@
 //! Operations over any [`Target`](crate::target::Target): the graph of artifacts as users
 //! think of it. The CLI and the TUI are thin fronts over this module.
 
+pub mod copy;
+pub mod delete;
 pub mod discover;
 pub mod fallback;
 pub mod pack;
@@ -8,3 +10,15 @@ pub mod progress;
 pub mod pull;
 pub mod push;
 pub mod safe_path;
+
+use crate::error::Result;
+use crate::target::{Target, is_digest_tag};
+
+/// A repository's tags, sorted; tag-schema indexes (`sha256-…`) only when asked for.
+pub async fn list_tags(target: &dyn Target, repo: &str, include_digest_tags: bool) -> Result<Vec<String>> {
+    let mut tags = target.list_tags(repo).await?;
+    if !include_digest_tags {
+        tags.retain(|t| !is_digest_tag(t));
+    }
+    Ok(tags)
+}

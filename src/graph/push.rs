@@ -172,3 +172,12 @@ pub async fn attach(target: &dyn Target, repo: &str, built: &Built, progress: &P
     }
     Ok(up)
 }
+
+/// Puts the manifest `reference` points at under each of `tags`.
+pub async fn tag(target: &dyn Target, repo: &str, reference: &str, tags: &[String]) -> Result<Descriptor> {
+    let blob = target.fetch_manifest(repo, reference).await?;
+    for t in tags {
+        target.push_manifest(repo, t, &blob).await?;
+    }
+    Ok(blob.descriptor())
+}

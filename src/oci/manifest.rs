@@ -172,6 +172,14 @@ impl Manifest {
         }
     }
 
+    /// The `artifactType` field itself, without the config media type standing in.
+    pub fn declared_artifact_type(&self) -> Option<&str> {
+        match self {
+            Manifest::Image(m) => m.artifact_type.as_deref(),
+            Manifest::Index(i) => i.artifact_type.as_deref(),
+        }
+    }
+
     /// Every descriptor this manifest points at (config, layers, or child manifests), not the subject.
     pub fn children(&self) -> Vec<&Descriptor> {
         match self {

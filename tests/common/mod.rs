@@ -148,6 +148,27 @@ impl DistRegistry {
     pub fn seeder(&self) -> Seeder {
         Seeder::new(&self.addr)
     }
+
+    /// Manifest digests the repository still holds, read from distribution's storage: a
+    /// revision stays linked until its manifest is deleted, tagged or not.
+    pub fn stored_manifests(&self, repo: &str) -> Vec<String> {
+        let dir = self
+            .dir
+            .path()
+            .join("data/docker/registry/v2/repositories")
+            .join(repo)
+            .join("_manifests/revisions/sha256");
+        let mut out: Vec<String> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.path().join("link").exists())
+                    .map(|e| format!("sha256:{}", e.file_name().to_string_lossy()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
 }
 
 impl Drop for DistRegistry {
@@ -332,3 +353,43 @@ pub async fn seed_walkthrough(s: &Seeder, repo: &str) -> Graph {
     Graph { image, sig, sbom, sbom_sig, readme }
 }
 
+
+/// The `Digest: …` line of a verb's output.
+pub fn digest_line(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix("Digest: "))
+        .unwrap_or_else(|| panic!("no Digest line in:\n{out}"))
+        .to_string()
+}
+
+/// A working directory with the walkthrough's files.
+pub fn walkthrough_files() -> tempfile::TempDir {
+    let w = tempfile::tempdir().unwrap();
+    let p = w.path();
+    std::fs::write(p.join("readme.md"), "# net-monitor\n\nReads interfaces.\n").unwrap();
+    std::fs::create_dir_all(p.join("details/sub")).unwrap();
+    std::fs::write(p.join("details/a.txt"), "alpha\n").unwrap();
+    std::fs::write(p.join("details/sub/b.txt"), "beta\n").unwrap();
+    std::fs::write(p.join("signature.json"), "{\"signature\":\"image\"}\n").unwrap();
+    std::fs::write(p.join("sbom.json"), "{\"spdxVersion\":\"SPDX-2.3\"}\n").unwrap();
+    std::fs::write(p.join("sbom-signature.json"), "{\"signature\":\"sbom\"}\n").unwrap();
+    w
+}
+
+/// The demo image (from the bundled layout) put at `REG/REPO:v1` by refscope.
+pub fn put_demo_image(reg: &str, repo: &str) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = refscope(["copy", "--from-oci-layout", "assets/net-monitor:v1", &format!("{reg}/{repo}:v1")])
+        .current_dir(root.as_ref())
+        .ok();
+    digest_line(&out)
+}
+
+pub fn registry_client(addr: &str) -> refscope::target::registry::Registry {
+    let chain = refscope::creds::Chain {
+        no_keyring: true,
+        config_path: Some("/nonexistent/config.json".into()),
+        ..Default::default()
+    };
+    refscope::target::registry::Registry::new(addr, Default::default(), std::sync::Arc::new(chain)).unwrap()
+}

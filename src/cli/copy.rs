@@ -1,0 +1,125 @@
+//! `refscope copy` (alias `cp`): an artifact and, with -r, its referrers graph, elsewhere.
+
+use clap::Args;
+
+use super::common::{CredentialOptions, Kind, Location, Session, outln, split_tag_list};
+use super::progress_view::ProgressView;
+use crate::error::Result;
+use crate::graph::copy::{BlobResult, CopyOptions, Endpoint, copy};
+use crate::text::sanitize;
+
+#[derive(Args, Debug)]
+pub struct CopyArgs {
+    /// Source: REGISTRY/REPO:TAG|@DIGEST (or PATH[:TAG] with --from-oci-layout)
+    pub source: String,
+    /// Destination: REGISTRY/REPO[:TAG[,TAG…]] (or PATH[:TAG] with --to-oci-layout); without a
+    /// tag, the source's tag is used
+    pub destination: String,
+    /// Copy the referrers graph too, to any depth
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// Blobs transferred at once
+    #[arg(long, default_value_t = 3)]
+    pub concurrency: usize,
+    /// The source is an OCI image layout
+    #[arg(long)]
+    pub from_oci_layout: bool,
+    /// The destination is an OCI image layout (created if missing)
+    #[arg(long)]
+    pub to_oci_layout: bool,
+    /// Use HTTP for the source registry
+    #[arg(long)]
+    pub from_plain_http: bool,
+    /// Use HTTP for the destination registry
+    #[arg(long)]
+    pub to_plain_http: bool,
+    /// Use HTTP for both (automatic for localhost and 127.0.0.1)
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Accept any TLS certificate
+    #[arg(long)]
+    pub insecure: bool,
+    /// Source registry username
+    #[arg(long)]
+    pub from_username: Option<String>,
+    /// Source registry password
+    #[arg(long)]
+    pub from_password: Option<String>,
+    /// Destination registry username
+    #[arg(long)]
+    pub to_username: Option<String>,
+    /// Destination registry password
+    #[arg(long)]
+    pub to_password: Option<String>,
+    #[command(flatten)]
+    pub creds: CredentialOptions,
+}
+
+fn side(args: &CopyArgs, username: &Option<String>, password: &Option<String>, plain: bool) -> Result<Session> {
+    let mut creds = args.creds.clone();
+    if username.is_some() || password.is_some() {
+        creds.username = username.clone();
+        creds.password = password.clone();
+        creds.password_stdin = false;
+    }
+    Ok(Session::with_chain(creds.chain()?, plain || args.plain_http, args.insecure))
+}
+
+pub async fn run(args: CopyArgs) -> Result<()> {
+    let from = side(&args, &args.from_username, &args.from_password, args.from_plain_http)?;
+    let to = side(&args, &args.to_username, &args.to_password, args.to_plain_http)?;
+    let src: Location = from.locate(&args.source, args.from_oci_layout)?;
+    let (dst_base, mut tags) = split_tag_list(&args.destination);
+    let dst: Location = to.locate_for_write(&dst_base, args.to_oci_layout)?;
+    if tags.is_empty()
+        && let Some(t) = &src.tag
+    {
+        tags.push(t.clone());
+    }
+    let same_registry = matches!((&src.kind, &dst.kind), (Kind::Registry(a), Kind::Registry(b)) if a.registry == b.registry);
+    let view = ProgressView::for_stderr();
+    let opts = CopyOptions {
+        recursive: args.recursive,
+        concurrency: args.concurrency,
+        mount: same_registry && src.repo != dst.repo,
+        progress: view.progress().clone(),
+        ..CopyOptions::default()
+    };
+    let (plan, report) = copy(
+        Endpoint { target: src.target.as_ref(), repo: &src.repo },
+        Endpoint { target: dst.target.as_ref(), repo: &dst.repo },
+        &src.reference()?,
+        &tags,
+        &opts,
+    )
+    .await?;
+    view.finish();
+    for w in &plan.warnings {
+        eprintln!("Warning: {}", sanitize(w));
+    }
+    for (d, r) in &report.blobs {
+        let verb = match r {
+            BlobResult::Copied => "Copied ",
+            BlobResult::Skipped => "Skipped",
+            BlobResult::Mounted => "Mounted",
+        };
+        let label = d.title().map(sanitize).unwrap_or_else(|| sanitize(&d.media_type));
+        outln(&format!("{verb} {} {label}", d.digest.short()))?;
+    }
+    if args.recursive {
+        outln(&format!("Referrers: {} (manifests pushed {}, already there {})", report.referrers, report.manifests_pushed, report.manifests_skipped))?;
+    }
+    let dst_shown = match (&dst.kind, tags.is_empty()) {
+        (_, true) => dst.digest_ref(&report.root.digest),
+        (Kind::Registry(r), false) => format!("{}/{}:{}", r.registry, r.repository, tags.join(",")),
+        (Kind::Layout(p), false) => format!("{}:{}", p.display(), tags.join(",")),
+    };
+    outln(&format!(
+        "Copied [{}] {} => [{}] {}",
+        src.kind_label(),
+        sanitize(&src.given),
+        dst.kind_label(),
+        sanitize(&dst_shown)
+    ))?;
+    outln(&format!("Digest: {}", report.root.digest))
+}

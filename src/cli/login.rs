@@ -1,0 +1,162 @@
+//! `refscope login` and `refscope logout`.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::common::{outln, read_password_stdin};
+use crate::creds::{Chain, Credential, DockerConfig, Keyring, docker_config_path, helper_erase, helper_store};
+use crate::error::{Error, Result};
+use crate::oci::parse_registry_and_namespace;
+use crate::target::registry::{Registry, RegistryOptions};
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The registry, e.g. localhost:5000
+    pub registry: String,
+    /// Username (asked for when missing)
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Password (asked for when missing)
+    #[arg(short = 'p', long)]
+    pub password: Option<String>,
+    /// Read the password from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Docker-compatible config file to store into (default: ~/.docker/config.json)
+    #[arg(long, value_name = "PATH")]
+    pub registry_config: Option<std::path::PathBuf>,
+    /// Use HTTP instead of HTTPS
+    #[arg(long)]
+    pub plain_http: bool,
+    /// Accept any TLS certificate
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    /// The registry, e.g. localhost:5000
+    pub registry: String,
+    /// Docker-compatible config file (default: ~/.docker/config.json)
+    #[arg(long, value_name = "PATH")]
+    pub registry_config: Option<std::path::PathBuf>,
+}
+
+fn prompt_line(label: &str) -> Result<String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(format!("no terminal to ask for the {label}; pass it with a flag")));
+    }
+    eprint!("{label}: ");
+    let mut s = String::new();
+    std::io::stdin().read_line(&mut s).map_err(|e| Error::io("stdin", e))?;
+    Ok(s.trim().to_string())
+}
+
+fn keyring_allowed() -> bool {
+    std::env::var_os("REFSCOPE_NO_KEYRING").is_none()
+}
+
+pub async fn login(args: LoginArgs) -> Result<()> {
+    let (host, _) = parse_registry_and_namespace(&args.registry)?;
+    let username = match args.username {
+        Some(u) => u,
+        None => prompt_line("Username")?,
+    };
+    let password = match (args.password, args.password_stdin) {
+        (Some(_), true) => return Err(Error::usage("use either --password or --password-stdin, not both")),
+        (Some(p), false) => p,
+        (None, true) => read_password_stdin()?,
+        (None, false) => {
+            if !std::io::stdin().is_terminal() {
+                return Err(Error::usage("no terminal to ask for the password; pass -p or --password-stdin"));
+            }
+            rpassword::prompt_password("Password: ").map_err(|e| Error::io("terminal", e))?
+        }
+    };
+    let chain = Chain {
+        explicit: Some(Credential::Basic {
+            username: username.clone(),
+            password: password.clone(),
+        }),
+        no_keyring: true,
+        ..Chain::default()
+    };
+    let opts = RegistryOptions {
+        plain_http: args.plain_http,
+        insecure: args.insecure,
+        ..RegistryOptions::default()
+    };
+    let registry = Registry::new(&host, opts, Arc::new(chain))?;
+    registry.ping().await.map_err(|e| match e {
+        Error::Unauthorized { registry, .. } => Error::Unauthorized {
+            registry,
+            hint: "login failed: the registry rejected this username and password".into(),
+        },
+        other => other,
+    })?;
+
+    let path = args
+        .registry_config
+        .or_else(docker_config_path)
+        .ok_or_else(|| Error::usage("no home directory for the Docker config; pass --registry-config"))?;
+    let mut cfg = DockerConfig::load(&path)?.unwrap_or_else(|| DockerConfig::empty(&path));
+    let where_ = if let Some(helper) = cfg.helper_for(&host) {
+        let (h, u, p) = (host.clone(), username.clone(), password.clone());
+        let helper2 = helper.clone();
+        tokio::task::spawn_blocking(move || helper_store(&helper2, &h, &u, &p))
+            .await
+            .map_err(|e| Error::usage(e.to_string()))??;
+        format!("credential helper docker-credential-{helper}")
+    } else {
+        let (h, u, p) = (host.clone(), username.clone(), password.clone());
+        let stored = keyring_allowed()
+            && tokio::task::spawn_blocking(move || Keyring::set(&h, &u, &p))
+                .await
+                .map_err(|e| Error::usage(e.to_string()))?
+                .inspect_err(|e| tracing::info!("keyring unavailable for login: {e}"))
+                .is_ok();
+        if stored {
+            "the OS keyring".to_string()
+        } else {
+            cfg.store_in_file(&host, &username, &password)?;
+            eprintln!(
+                "Warning: no keyring or credential helper here; the password is stored unencrypted in {} (readable only by you)",
+                path.display()
+            );
+            path.display().to_string()
+        }
+    };
+    outln(&format!("Login Succeeded: credentials for {host} stored in {where_}"))
+}
+
+pub async fn logout(args: LogoutArgs) -> Result<()> {
+    let (host, _) = parse_registry_and_namespace(&args.registry)?;
+    let path = args.registry_config.or_else(docker_config_path);
+    let mut removed = Vec::new();
+    if let Some(path) = &path
+        && let Some(mut cfg) = DockerConfig::load(path)?
+    {
+        if let Some(helper) = cfg.helper_for(&host) {
+            let (h, hh) = (helper.clone(), host.clone());
+            if tokio::task::spawn_blocking(move || helper_erase(&h, &hh)).await.map_err(|e| Error::usage(e.to_string()))?.is_ok() {
+                removed.push(format!("credential helper docker-credential-{helper}"));
+            }
+        }
+        if cfg.remove_from_file(&host)? {
+            removed.push(path.display().to_string());
+        }
+    }
+    if keyring_allowed() {
+        let h = host.clone();
+        if let Ok(Ok(true)) = tokio::task::spawn_blocking(move || Keyring::delete(&h)).await {
+            removed.push("the OS keyring".into());
+        }
+    }
+    if removed.is_empty() {
+        outln(&format!("Not logged in to {host}"))
+    } else {
+        outln(&format!("Removed credentials for {host} from {}", removed.join(", ")))
+    }
+}

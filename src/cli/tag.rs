@@ -1,0 +1,30 @@
+//! `refscope tag`: more tags on an existing manifest.
+
+use clap::Args;
+
+use super::common::{RemoteOptions, Session, outln};
+use crate::error::{Error, Result};
+use crate::graph::push::tag;
+
+#[derive(Args, Debug)]
+pub struct TagArgs {
+    /// The manifest: REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST
+    pub reference: String,
+    /// The new tags
+    #[arg(required = true)]
+    pub tags: Vec<String>,
+    #[command(flatten)]
+    pub remote: RemoteOptions,
+}
+
+pub async fn run(args: TagArgs) -> Result<()> {
+    let session = Session::new(&args.remote)?;
+    let loc = session.locate(&args.reference, args.remote.oci_layout)?;
+    for t in &args.tags {
+        crate::oci::Reference::parse(&format!("localhost/x:{t}"))
+            .map_err(|_| Error::usage(format!("`{t}` is not a valid tag")))?;
+    }
+    let desc = tag(loc.target.as_ref(), &loc.repo, &loc.reference()?, &args.tags).await?;
+    outln(&format!("Tagging [{}] {}", loc.kind_label(), loc.digest_ref(&desc.digest)))?;
+    outln(&format!("Tagged {}", args.tags.join(" ")))
+}

@@ -1,0 +1,371 @@
+//! Copying an artifact and, with `recursive`, its whole referrers graph to another repository,
+//! registry or layout.
+//!
+//! A copy is planned first (what exists at the destination, what must be sent), which the TUI
+//! shows as a diff before anything is written. Execution sends blobs concurrently (mounting
+//! them when both ends are the same registry), then pushes manifests children-first, then
+//! lists referrers in the destination's own referrers mode, and tags the root last, so an
+//! interrupted copy never leaves a tag on an incomplete graph. A rerun skips what arrived.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use futures_util::{StreamExt, TryStreamExt};
+use tokio_util::sync::CancellationToken;
+
+use super::fallback;
+use super::progress::{Outcome, Progress};
+use crate::error::{Error, Result};
+use crate::oci::{Descriptor, Digest, Manifest, ManifestBlob};
+use crate::target::{BlobSource, Mount, ReferrersMode, Target};
+
+/// One side of a copy.
+#[derive(Clone, Copy)]
+pub struct Endpoint<'a> {
+    pub target: &'a dyn Target,
+    pub repo: &'a str,
+}
+
+#[derive(Clone)]
+pub struct CopyOptions {
+    /// Copy every referrer, to any depth.
+    pub recursive: bool,
+    /// Transfers in flight at once.
+    pub concurrency: usize,
+    /// Both ends are the same registry: link blobs across repositories instead of sending them.
+    pub mount: bool,
+    pub progress: Progress,
+    pub cancel: CancellationToken,
+}
+
+impl Default for CopyOptions {
+    fn default() -> Self {
+        CopyOptions {
+            recursive: false,
+            concurrency: 3,
+            mount: false,
+            progress: Progress::default(),
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Root,
+    /// A manifest of an index.
+    Child,
+    Referrer,
+}
+
+/// A manifest in the plan.
+#[derive(Debug, Clone)]
+pub struct PlannedManifest {
+    pub blob: ManifestBlob,
+    /// As the source listed it (with artifact type and annotations for referrers).
+    pub descriptor: Descriptor,
+    pub role: Role,
+    pub subject: Option<Digest>,
+    /// Already at the destination.
+    pub exists: bool,
+    /// Manifests that must land before this one (index children).
+    pub needs: Vec<Digest>,
+    pub blobs: Vec<Descriptor>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedBlob {
+    pub descriptor: Descriptor,
+    pub exists: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CopyPlan {
+    pub root: Descriptor,
+    /// In push order: every manifest after the ones it needs and after its subject.
+    pub manifests: Vec<PlannedManifest>,
+    /// Blobs of the manifests that are not at the destination yet, each once.
+    pub blobs: Vec<PlannedBlob>,
+    pub warnings: Vec<String>,
+}
+
+impl CopyPlan {
+    pub fn bytes_to_send(&self) -> u64 {
+        self.blobs.iter().filter(|b| !b.exists).map(|b| b.descriptor.size).sum()
+    }
+
+    pub fn manifests_to_push(&self) -> usize {
+        self.manifests.iter().filter(|m| !m.exists).count()
+    }
+}
+
+/// What happened to each blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobResult {
+    Copied,
+    Skipped,
+    Mounted,
+}
+
+#[derive(Debug, Clone)]
+pub struct CopyReport {
+    pub root: Descriptor,
+    pub blobs: Vec<(Descriptor, BlobResult)>,
+    pub manifests_pushed: usize,
+    pub manifests_skipped: usize,
+    pub referrers: usize,
+    pub bytes_sent: u64,
+    /// Tag-schema indexes written at the destination.
+    pub indexes_updated: Vec<Digest>,
+    pub tags: Vec<String>,
+}
+
+fn cancelled(cancel: &CancellationToken) -> Result<()> {
+    if cancel.is_cancelled() { Err(Error::Cancelled) } else { Ok(()) }
+}
+
+/// Works out what a copy of `reference` (and its referrers) needs, without writing anything.
+pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &CopyOptions) -> Result<CopyPlan> {
+    let root_blob = src.target.fetch_manifest(src.repo, reference).await?;
+    let root = root_blob.descriptor();
+    let mut found: HashMap<Digest, PlannedManifest> = HashMap::new();
+    let mut order: Vec<Digest> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut frontier: Vec<(ManifestBlob, Descriptor, Role, Option<Digest>)> = vec![(root_blob, root.clone(), Role::Root, None)];
+    let concurrency = opts.concurrency.max(1);
+
+    while !frontier.is_empty() {
+        cancelled(&opts.cancel)?;
+        let batch = std::mem::take(&mut frontier);
+        let expanded: Vec<_> = futures_util::stream::iter(batch.into_iter().map(|(blob, desc, role, subject)| async move {
+            let parsed = blob.parse()?;
+            let (needs_desc, blobs): (Vec<Descriptor>, Vec<Descriptor>) = match &parsed {
+                Manifest::Index(i) => (i.manifests.clone(), Vec::new()),
+                Manifest::Image(m) => (Vec::new(), std::iter::once(m.config.clone()).chain(m.layers.iter().cloned()).collect()),
+            };
+            let exists = dst.target.manifest_exists(dst.repo, &blob.digest).await?;
+            let mut next = Vec::new();
+            for child in &needs_desc {
+                let b = src.target.fetch_manifest(src.repo, &child.digest.to_string()).await?;
+                next.push((b, child.clone(), Role::Child, None));
+            }
+            let mut notes = Vec::new();
+            if opts.recursive {
+                let listed = src.target.referrers(src.repo, &blob.digest, None).await?.descriptors;
+                for r in listed {
+                    let b = match src.target.fetch_manifest(src.repo, &r.digest.to_string()).await {
+                        Ok(b) => b,
+                        Err(e) if e.is_not_found() => {
+                            notes.push(format!("{} is listed as a referrer of {} but does not exist; not copied", r.digest, blob.digest));
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    let named = b.parse()?.subject().map(|s| s.digest.clone());
+                    if named.as_ref() != Some(&blob.digest) {
+                        notes.push(format!("{} is listed as a referrer of {} but names another subject; not copied", r.digest, blob.digest));
+                        continue;
+                    }
+                    let mut d = r.clone();
+                    if d.artifact_type.is_none() {
+                        d.artifact_type = b.parse()?.artifact_type().map(str::to_string);
+                    }
+                    next.push((b, d, Role::Referrer, Some(blob.digest.clone())));
+                }
+            }
+            let planned = PlannedManifest {
+                descriptor: desc,
+                role,
+                subject,
+                exists,
+                needs: needs_desc.iter().map(|d| d.digest.clone()).collect(),
+                blobs,
+                blob,
+            };
+            Ok::<_, Error>((planned, next, notes))
+        }))
+        .buffer_unordered(concurrency)
+        .try_collect()
+        .await?;
+        for (planned, next, notes) in expanded {
+            warnings.extend(notes);
+            let digest = planned.blob.digest.clone();
+            if found.contains_key(&digest) {
+                continue;
+            }
+            order.push(digest.clone());
+            found.insert(digest, planned);
+            for n in next {
+                if !found.contains_key(&n.0.digest) && !frontier.iter().any(|f| f.0.digest == n.0.digest) {
+                    frontier.push(n);
+                }
+            }
+        }
+    }
+
+    // Push order: a manifest after what it needs and after its subject.
+    let mut rank: HashMap<Digest, usize> = HashMap::new();
+    fn rank_of(d: &Digest, found: &HashMap<Digest, PlannedManifest>, rank: &mut HashMap<Digest, usize>, guard: &mut HashSet<Digest>) -> usize {
+        if let Some(r) = rank.get(d) {
+            return *r;
+        }
+        let Some(m) = found.get(d) else { return 0 };
+        if !guard.insert(d.clone()) {
+            return 0;
+        }
+        let mut r = 0;
+        for n in m.needs.iter().chain(m.subject.iter()) {
+            if found.contains_key(n) {
+                r = r.max(1 + rank_of(n, found, rank, guard));
+            }
+        }
+        rank.insert(d.clone(), r);
+        r
+    }
+    for d in &order {
+        rank_of(d, &found, &mut rank, &mut HashSet::new());
+    }
+    order.sort_by_key(|d| rank[d]);
+    let manifests: Vec<PlannedManifest> = order.iter().filter_map(|d| found.remove(d)).collect();
+
+    let mut unique: BTreeMap<Digest, Descriptor> = BTreeMap::new();
+    for m in manifests.iter().filter(|m| !m.exists) {
+        for b in &m.blobs {
+            unique.entry(b.digest.clone()).or_insert_with(|| b.clone());
+        }
+    }
+    let blobs: Vec<PlannedBlob> = futures_util::stream::iter(unique.into_values().map(|d| async move {
+        let exists = dst.target.stat_blob(dst.repo, &d.digest).await?.is_some();
+        Ok::<_, Error>(PlannedBlob { descriptor: d, exists })
+    }))
+    .buffered(concurrency)
+    .try_collect()
+    .await?;
+    Ok(CopyPlan { root, manifests, blobs, warnings })
+}
+
+/// Carries out a plan; `tags` are put on the root at the destination, last.
+pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags: &[String], opts: &CopyOptions) -> Result<CopyReport> {
+    let concurrency = opts.concurrency.max(1);
+    let results: Vec<(Descriptor, BlobResult)> = futures_util::stream::iter(plan.blobs.iter().map(|b| async move {
+        let label = b.descriptor.title().map(str::to_string).unwrap_or_else(|| b.descriptor.digest.short().to_string());
+        let task = opts.progress.start(label, b.descriptor.size);
+        if b.exists {
+            task.finish(Outcome::Skipped);
+            return Ok((b.descriptor.clone(), BlobResult::Skipped));
+        }
+        let transfer = transfer_blob(src, dst, &b.descriptor, opts, &task);
+        let outcome = tokio::select! {
+            r = transfer => r,
+            _ = opts.cancel.cancelled() => Err(Error::Cancelled),
+        };
+        match &outcome {
+            Ok(BlobResult::Mounted) => task.finish(Outcome::Mounted),
+            Ok(_) => task.finish(Outcome::Done),
+            Err(e) => task.finish(Outcome::Failed(e.to_string())),
+        }
+        outcome.map(|r| (b.descriptor.clone(), r))
+    }))
+    .buffer_unordered(concurrency)
+    .try_collect()
+    .await?;
+
+    let mut pushed = 0;
+    let mut acknowledged = false;
+    let mut by_rank: Vec<Vec<&PlannedManifest>> = Vec::new();
+    let mut placed: HashMap<&Digest, usize> = HashMap::new();
+    for m in &plan.manifests {
+        let r = m
+            .needs
+            .iter()
+            .chain(m.subject.iter())
+            .filter_map(|d| placed.get(d))
+            .map(|r| r + 1)
+            .max()
+            .unwrap_or(0);
+        placed.insert(&m.blob.digest, r);
+        if by_rank.len() <= r {
+            by_rank.resize_with(r + 1, Vec::new);
+        }
+        by_rank[r].push(m);
+    }
+    for level in by_rank {
+        cancelled(&opts.cancel)?;
+        let acks: Vec<bool> = futures_util::stream::iter(level.into_iter().filter(|m| !m.exists).map(|m| async move {
+            let r = dst.target.push_manifest(dst.repo, &m.blob.digest.to_string(), &m.blob).await?;
+            Ok::<_, Error>(r.subject_acknowledged)
+        }))
+        .buffer_unordered(concurrency)
+        .try_collect()
+        .await?;
+        pushed += acks.len();
+        acknowledged |= acks.iter().any(|a| *a);
+    }
+
+    // Referrers are listed the destination's way, whatever the source did.
+    let referrers: Vec<&PlannedManifest> = plan.manifests.iter().filter(|m| m.subject.is_some()).collect();
+    let mut indexes_updated = Vec::new();
+    if !referrers.is_empty() && !acknowledged && dst.target.needs_referrers_index() {
+        let mode = match dst.target.referrers_mode(dst.repo) {
+            Some(m) => m,
+            None => dst.target.referrers(dst.repo, &plan.root.digest, None).await?.mode,
+        };
+        if mode != ReferrersMode::Api {
+            let mut groups: BTreeMap<Digest, Vec<Descriptor>> = BTreeMap::new();
+            for m in &referrers {
+                if let Some(s) = &m.subject {
+                    groups.entry(s.clone()).or_default().push(referrer_entry(m)?);
+                }
+            }
+            let outcomes: Vec<fallback::Outcome> = futures_util::stream::iter(groups.into_iter().map(|(subject, entries)| async move {
+                fallback::update(dst.target, dst.repo, &subject, &fallback::Change::Add(entries)).await
+            }))
+            .buffer_unordered(concurrency)
+            .try_collect()
+            .await?;
+            indexes_updated = outcomes.into_iter().filter_map(|o| o.index).collect();
+        }
+    }
+
+    cancelled(&opts.cancel)?;
+    let root = plan.manifests.iter().find(|m| m.role == Role::Root).ok_or_else(|| Error::usage("the plan has no root"))?;
+    for t in tags {
+        dst.target.push_manifest(dst.repo, t, &root.blob).await?;
+    }
+    let bytes_sent = results.iter().filter(|(_, r)| *r == BlobResult::Copied).map(|(d, _)| d.size).sum();
+    Ok(CopyReport {
+        root: plan.root.clone(),
+        blobs: results,
+        manifests_pushed: pushed,
+        manifests_skipped: plan.manifests.len() - pushed,
+        referrers: referrers.len(),
+        bytes_sent,
+        indexes_updated,
+        tags: tags.to_vec(),
+    })
+}
+
+/// The entry a referrers index carries for a planned referrer.
+fn referrer_entry(m: &PlannedManifest) -> Result<Descriptor> {
+    let parsed = m.blob.parse()?;
+    let mut d = m.blob.descriptor();
+    d.artifact_type = parsed.artifact_type().map(str::to_string).or_else(|| m.descriptor.artifact_type.clone());
+    d.annotations = parsed.annotations().cloned();
+    Ok(d)
+}
+
+async fn transfer_blob(src: Endpoint<'_>, dst: Endpoint<'_>, desc: &Descriptor, opts: &CopyOptions, task: &super::progress::Task) -> Result<BlobResult> {
+    if opts.mount && dst.target.mount_blob(dst.repo, desc, src.repo).await? == Mount::Mounted {
+        task.advance(desc.size);
+        return Ok(BlobResult::Mounted);
+    }
+    let stream = src.target.fetch_blob(src.repo, desc).await?;
+    dst.target.push_blob(dst.repo, desc, BlobSource::Stream(stream), task.bytes()).await?;
+    Ok(BlobResult::Copied)
+}
+
+/// Plans and executes in one go.
+pub async fn copy(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, tags: &[String], opts: &CopyOptions) -> Result<(CopyPlan, CopyReport)> {
+    let plan = plan(src, dst, reference, opts).await?;
+    let report = execute(src, dst, &plan, tags, opts).await?;
+    Ok((plan, report))
+}
