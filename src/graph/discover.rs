@@ -143,29 +143,47 @@ pub async fn discover(target: &dyn Target, repo: &str, root: Descriptor, opts: &
     let mut visited: HashSet<Digest> = HashSet::from([root.digest.clone()]);
     let mut warnings = Vec::new();
     let mut queue: VecDeque<(usize, Option<Digest>)> = VecDeque::from([(0, None)]);
+    // Requests in flight are bounded here; twice as many nodes may be waiting for a slot so
+    // that one is always ready when a request finishes.
+    let slots = tokio::sync::Semaphore::new(concurrency);
+    let slots = &slots;
     let mut pending = FuturesUnordered::new();
     let artifact_type = opts.artifact_type.as_deref();
 
     while !queue.is_empty() || !pending.is_empty() {
-        while pending.len() < concurrency {
+        while pending.len() < concurrency * 2 {
             let Some((i, parent)) = queue.pop_front() else { break };
             let desc = arena[i].desc.clone();
             let expand = opts.depth.is_none_or(|d| arena[i].depth < d);
             let verify = opts.verify_subjects && parent.is_some();
             pending.push(async move {
-                let mut checked = None;
-                if verify && let Some(parent) = &parent {
-                    match verify_referrer(target, repo, &desc, parent).await {
-                        Ok(Err(r)) => return (i, Ok(Outcome::Rejected(rejection_message(&desc, parent, &r)))),
-                        Ok(Ok(d)) => checked = Some(d),
-                        Err(e) => return (i, Err(e)),
+                // The check of a node and the listing of its own referrers are independent
+                // requests: sent together, a chain costs one round trip per level, not two.
+                let check = async {
+                    match &parent {
+                        Some(parent) if verify => {
+                            let _slot = slots.acquire().await;
+                            verify_referrer(target, repo, &desc, parent).await.map(Some)
+                        }
+                        _ => Ok(None),
                     }
-                }
-                if !expand {
-                    return (i, Ok(Outcome::Checked(checked, None)));
-                }
-                let r = target.referrers(repo, &desc.digest, artifact_type).await;
-                (i, r.map(|r| Outcome::Checked(checked, Some(r.descriptors))))
+                };
+                let list = async {
+                    if expand {
+                        let _slot = slots.acquire().await;
+                        target.referrers(repo, &desc.digest, artifact_type).await.map(|r| Some(r.descriptors))
+                    } else {
+                        Ok(None)
+                    }
+                };
+                let (checked, listed) = futures_util::join!(check, list);
+                let outcome = match checked {
+                    Err(e) => Err(e),
+                    Ok(Some(Err(r))) => Ok(Outcome::Rejected(rejection_message(&desc, parent.as_ref().unwrap_or(&desc.digest), &r))),
+                    Ok(Some(Ok(d))) => listed.map(|l| Outcome::Checked(Some(d), l)),
+                    Ok(None) => listed.map(|l| Outcome::Checked(None, l)),
+                };
+                (i, outcome)
             });
         }
         let Some((i, result)) = pending.next().await else { break };

@@ -71,11 +71,20 @@ pub async fn read(target: &dyn Target, repo: &str, subject: &Digest) -> Result<O
 pub async fn update(target: &dyn Target, repo: &str, subject: &Digest, change: &Change) -> Result<Outcome> {
     let tag = subject.fallback_tag();
     let mut outcome = Outcome::default();
+    // Indexes this update wrote; a concurrent writer may have replaced one before we could.
+    let mut written: Vec<Digest> = Vec::new();
     for round in 0..MAX_ROUNDS {
         let current = read(target, repo, subject).await?;
         let mut entries = current.as_ref().map(|(_, i)| i.manifests.clone()).unwrap_or_default();
         if change.satisfied_by(&entries) {
-            outcome.index = current.map(|(b, _)| b.digest);
+            let now = current.map(|(b, _)| b.digest);
+            for old in written.iter().filter(|d| Some(*d) != now.as_ref()) {
+                if !outcome.deleted.contains(old) {
+                    target.delete_manifest(repo, old).await.or_else(ignore_missing)?;
+                    outcome.deleted.push(old.clone());
+                }
+            }
+            outcome.index = now;
             return Ok(outcome);
         }
         if round > 0 {
@@ -92,6 +101,7 @@ pub async fn update(target: &dyn Target, repo: &str, subject: &Digest, change: &
             (_, false) => {
                 let blob = ManifestBlob::new(manifest::to_bytes(&ImageIndex::new(entries)), Some(crate::oci::media_types::OCI_INDEX))?;
                 target.push_manifest(repo, &tag, &blob).await?;
+                written.push(blob.digest.clone());
                 if let Some((old, _)) = &current
                     && old.digest != blob.digest
                     && target.resolve(repo, &tag).await.is_ok_and(|d| d.digest == blob.digest)

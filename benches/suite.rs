@@ -1,0 +1,383 @@
+//! The benchmark suite: every row is measured side by side with its baseline in the same run,
+//! on 127.0.0.1, and reported as a ratio. `scripts/bench` runs it and writes BENCHMARKS.md.
+//! Pass names to run a subset: `cargo bench --bench suite -- discover pull`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{ApiRegistry, DistRegistry, Seeder};
+use futures_util::StreamExt;
+use refscope::graph::copy::{CopyOptions, Endpoint};
+use refscope::graph::discover::{DiscoverOptions, discover};
+use refscope::oci::Descriptor;
+use refscope::target::registry::Registry;
+use serde_json::json;
+
+struct Row {
+    name: String,
+    ours: String,
+    baseline: String,
+    ratio: String,
+    notes: String,
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Runs a command under GNU time: wall time and that process's own peak RSS (KiB).
+fn run_measured(program: &str, args: &[&str], env: &[(&str, &str)]) -> (Duration, u64) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let start = Instant::now();
+    let status = Command::new("/usr/bin/time")
+        .args(["-f", "%M", "-o"])
+        .arg(report.path())
+        .arg(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("/usr/bin/time {program}: {e}"));
+    let elapsed = start.elapsed();
+    assert!(status.success(), "{program} {args:?} failed");
+    let rss = std::fs::read_to_string(report.path()).unwrap_or_default();
+    let rss = rss.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
+    (elapsed, rss)
+}
+
+fn refscope_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_refscope")
+}
+
+const ENV: [(&str, &str); 2] = [("REFSCOPE_NO_KEYRING", "1"), ("DOCKER_CONFIG", "/nonexistent")];
+
+/// Seeds subject → `width` referrers, each the head of a chain `depth` long.
+async fn seed_graph(s: &Seeder, repo: &str, width: usize, depth: usize, with_index: bool) -> (Descriptor, usize) {
+    let subject = s.image(repo, "v1", b"subject layer").await;
+    let config = s.blob(repo, common::seed::EMPTY_CONFIG, b"{}").await;
+    let s = Arc::new(Seeder::new(s.base.trim_start_matches("http://")));
+    let mut level: Vec<Descriptor> = vec![subject.clone()];
+    let mut total = 0;
+    for d in 0..depth {
+        let n = if d == 0 { width } else { level.len() };
+        let parents: Vec<Descriptor> = if d == 0 { vec![subject.clone(); n] } else { level.clone() };
+        let made: Vec<(Descriptor, Descriptor)> = futures_util::stream::iter(parents.into_iter().enumerate().map(|(i, parent)| {
+            let s = s.clone();
+            let config = config.clone();
+            let repo = repo.to_string();
+            async move {
+                let content = format!("level {d} node {i}");
+                let layer = s.blob(&repo, "application/json", content.as_bytes()).await;
+                let m = json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST, "artifactType": format!("level{d}/example"),
+                    "config": {"mediaType": common::seed::EMPTY_CONFIG, "digest": config.digest.to_string(), "size": 2},
+                    "layers": [{"mediaType": "application/json", "digest": layer.digest.to_string(), "size": layer.size}],
+                    "subject": {"mediaType": parent.media_type, "digest": parent.digest.to_string(), "size": parent.size}});
+                let bytes = serde_json::to_vec(&m).unwrap();
+                let digest = refscope::oci::Digest::sha256_of(&bytes).to_string();
+                (s.manifest(&repo, &digest, common::seed::MANIFEST, &bytes).await, parent)
+            }
+        }))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+        total += made.len();
+        if with_index {
+            let mut by_parent: std::collections::BTreeMap<String, (Descriptor, Vec<(Descriptor, &str)>)> = Default::default();
+            let types: Vec<String> = vec![format!("level{d}/example"); made.len()];
+            for ((child, parent), t) in made.iter().zip(types.iter()) {
+                by_parent.entry(parent.digest.to_string()).or_insert_with(|| (parent.clone(), Vec::new())).1.push((child.clone(), t.as_str()));
+            }
+            let jobs: Vec<_> = by_parent.into_values().collect();
+            futures_util::stream::iter(jobs.iter().map(|(parent, children)| {
+                let s = s.clone();
+                async move {
+                    s.fallback_index(repo, parent, children).await;
+                }
+            }))
+            .buffer_unordered(16)
+            .collect::<Vec<_>>()
+            .await;
+        }
+        level = made.into_iter().map(|(c, _)| c).collect();
+    }
+    (subject, total)
+}
+
+async fn bench_discover(width: usize, rows: &mut Vec<Row>) {
+    for (mode, api, latency_ms) in [("tag schema", false, 0), ("referrers API", true, 0), ("tag schema", false, 5)] {
+        let dist;
+        let ferro;
+        let (addr, seeder) = if api {
+            ferro = ApiRegistry::start();
+            (ferro.addr.clone(), ferro.seeder())
+        } else {
+            dist = DistRegistry::start();
+            (dist.addr.clone(), dist.seeder())
+        };
+        let (root, total) = seed_graph(&seeder, "graph", width, 3, !api).await;
+        let proxy = (latency_ms > 0).then(|| {
+            common::proxy::Proxy::start(&addr, common::proxy::Faults { latency: Duration::from_millis(latency_ms), ..Default::default() })
+        });
+        let addr = proxy.as_ref().map(|p| p.addr.clone()).unwrap_or(addr);
+        let link = if latency_ms > 0 { format!(", {latency_ms} ms added per request") } else { String::new() };
+        let mut timings = Vec::new();
+        let mut requests = Vec::new();
+        let mut peaks = Vec::new();
+        for concurrency in [8, 1] {
+            let mut runs = Vec::new();
+            for _ in 0..3 {
+                let c: Registry = common::registry_client(&addr);
+                let opts = DiscoverOptions { concurrency, ..Default::default() };
+                let t = Instant::now();
+                let found = discover(&c, "graph", root.clone(), &opts).await.unwrap();
+                runs.push(t.elapsed());
+                assert_eq!(found.total(), total, "the walk finds every node");
+                requests.push(c.request_count());
+                peaks.push(c.peak_in_flight());
+            }
+            timings.push(median(runs));
+        }
+        let ratio = timings[1].as_secs_f64() / timings[0].as_secs_f64();
+        rows.push(Row {
+            name: format!("discover, 1 subject × {width} referrers × depth 3 ({total} nodes), {mode}{link}"),
+            ours: format!("{} (8 in flight)", secs(timings[0])),
+            baseline: format!("{} (one at a time)", secs(timings[1])),
+            ratio: format!("{ratio:.1}× faster"),
+            notes: format!(
+                "{} requests per walk ({} nodes: 1 referrers list per node + 1 manifest check per referrer); peak in flight {} vs {}",
+                requests[0],
+                total + 1,
+                peaks[0],
+                peaks[3]
+            ),
+        });
+    }
+}
+
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Writes `len` bytes of noise to `path` a MiB at a time.
+fn write_noise(path: &std::path::Path, seed: u64, len: usize) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut left = len;
+    let mut chunk_seed = seed;
+    while left > 0 {
+        let n = left.min(1 << 20);
+        f.write_all(&noise(chunk_seed, n)).unwrap();
+        chunk_seed = chunk_seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+        left -= n;
+    }
+}
+
+fn bench_pull(rows: &mut Vec<Row>) {
+    let reg = DistRegistry::start();
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("big.bin");
+    write_noise(&file, 7, 256 << 20);
+    let out = Command::new(refscope_bin())
+        .args(["push", &format!("{}/pull/big:v1", reg.addr), "big.bin"])
+        .current_dir(work.path())
+        .envs(ENV)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let digest = refscope::graph::pack::hash_file(&file).unwrap().0;
+    std::fs::remove_file(&file).unwrap();
+    let mut ours = Vec::new();
+    let mut rss = 0;
+    let mut curl = Vec::new();
+    for i in 0..3 {
+        let dir = work.path().join(format!("pull{i}"));
+        let (t, r) = run_measured(refscope_bin(), &["pull", "-o", dir.to_str().unwrap(), &format!("{}/pull/big:v1", reg.addr)], &ENV);
+        ours.push(t);
+        rss = rss.max(r);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let target = work.path().join("curl.bin");
+        let (t, _) = run_measured("curl", &["-sf", "-o", target.to_str().unwrap(), &format!("http://{}/v2/pull/big/blobs/{digest}", reg.addr)], &[]);
+        curl.push(t);
+        std::fs::remove_file(&target).unwrap();
+    }
+    let (ours, curl) = (median(ours), median(curl));
+    let mib_s = |d: Duration| 256.0 / d.as_secs_f64();
+    rows.push(Row {
+        name: "pull, 256 MiB artifact".into(),
+        ours: format!("{} ({:.0} MiB/s)", secs(ours), mib_s(ours)),
+        baseline: format!("{} ({:.0} MiB/s) curl of the blob", secs(curl), mib_s(curl)),
+        ratio: format!("{:.2}× curl's time", ours.as_secs_f64() / curl.as_secs_f64()),
+        notes: format!("peak RSS {:.1} MiB for a 256 MiB blob (streamed and verified into a temp file, renamed when good)", rss as f64 / 1024.0),
+    });
+}
+
+/// curl uploads of the layers, all at once: the practical limit for sending these bytes.
+fn curl_upload(addr: &str, repo: &str, files: &[(std::path::PathBuf, String)]) -> Duration {
+    let script = files
+        .iter()
+        .map(|(path, digest)| {
+            format!(
+                "( loc=$(curl -sf -X POST -D - -o /dev/null http://{addr}/v2/{repo}/blobs/uploads/ | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'); case \"$loc\" in http*) ;; *) loc=\"http://{addr}$loc\";; esac; curl -sf -X PUT -H 'Content-Type: application/octet-stream' -T {} \"$loc&digest={digest}\" -o /dev/null ) &",
+                path.display()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\nwait\n";
+    let start = Instant::now();
+    let ok = Command::new("sh").arg("-c").arg(&script).status().unwrap().success();
+    assert!(ok, "curl uploads failed");
+    start.elapsed()
+}
+
+async fn bench_copy(rows: &mut Vec<Row>) {
+    let src = DistRegistry::start();
+    let work = tempfile::tempdir().unwrap();
+    let mut layer_files = Vec::new();
+    let mut names = Vec::new();
+    for i in 0..4u64 {
+        let name = format!("layer{i}.bin");
+        let path = work.path().join(&name);
+        write_noise(&path, 100 + i, 52 << 20);
+        let digest = refscope::graph::pack::hash_file(&path).unwrap().0.to_string();
+        layer_files.push((path, digest));
+        names.push(name);
+    }
+    // The image: four 52 MiB layers (208 MiB), then ten referrers on it.
+    let mut args = vec!["push".to_string(), format!("{}/app:v1", src.addr), "--artifact-type".into(), "application/vnd.example.image".into()];
+    args.extend(names.iter().cloned());
+    assert!(Command::new(refscope_bin()).args(&args).current_dir(work.path()).envs(ENV).status().unwrap().success());
+    for i in 0..10 {
+        let f = work.path().join(format!("ref{i}.json"));
+        std::fs::write(&f, format!("{{\"referrer\":{i}}}")).unwrap();
+        let ok = Command::new(refscope_bin())
+            .args(["attach", &format!("{}/app:v1", src.addr), "--artifact-type", &format!("kind{}/example", i % 3), f.to_str().unwrap()])
+            .envs(ENV)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+    let mut ours = Vec::new();
+    let mut skopeo = Vec::new();
+    let mut curl = Vec::new();
+    // Every contender gets an empty registry: nothing to skip, nothing to mount (skopeo
+    // otherwise reuses blobs it remembers seeing in other repositories).
+    let skopeo_cache = tempfile::tempdir().unwrap();
+    let mut last_copy: Option<DistRegistry> = None;
+    for _ in 0..3 {
+        let fresh = DistRegistry::start();
+        let (t, _) = run_measured(refscope_bin(), &["copy", "-r", &format!("{}/app:v1", src.addr), &format!("{}/copy/app:v1", fresh.addr)], &ENV);
+        ours.push(t);
+        last_copy = Some(fresh);
+        let fresh = DistRegistry::start();
+        let (t, _) = run_measured(
+            "skopeo",
+            &["copy", "--src-tls-verify=false", "--dest-tls-verify=false", "-q", &format!("docker://{}/app:v1", src.addr), &format!("docker://{}/skopeo/app:v1", fresh.addr)],
+            &[("HOME", skopeo_cache.path().to_str().unwrap())],
+        );
+        skopeo.push(t);
+        let fresh = DistRegistry::start();
+        curl.push(curl_upload(&fresh.addr, "curl/app", &layer_files));
+    }
+    let (ours, skopeo, curl) = (median(ours), median(skopeo), median(curl));
+    rows.push(Row {
+        name: "copy -r, 4 layers (208 MiB) + 10 referrers, registry → registry".into(),
+        ours: secs(ours),
+        baseline: format!("{} skopeo (image only); {} curl uploads (4 in parallel)", secs(skopeo), secs(curl)),
+        ratio: format!("{:.2}× skopeo; {:.2}× curl", ours.as_secs_f64() / skopeo.as_secs_f64(), ours.as_secs_f64() / curl.as_secs_f64()),
+        notes: "refscope also copies 10 referrers and writes the destination's referrers index; curl only uploads from disk".into(),
+    });
+
+    // The rerun: in-process, to count requests and bytes.
+    let dst = last_copy.expect("three runs happened");
+    let (s, d) = (common::registry_client(&src.addr), common::registry_client(&dst.addr));
+    let opts = CopyOptions { recursive: true, ..Default::default() };
+    let t = Instant::now();
+    let (_, report) = refscope::graph::copy::copy(
+        Endpoint { target: &s, repo: "app" },
+        Endpoint { target: &d, repo: "copy/app" },
+        "v1",
+        &["v1".to_string()],
+        &opts,
+    )
+    .await
+    .unwrap();
+    rows.push(Row {
+        name: "copy -r again (everything already there)".into(),
+        ours: secs(t.elapsed()),
+        baseline: "—".into(),
+        ratio: "—".into(),
+        notes: format!(
+            "{} blob bytes sent; {} requests to the source, {} to the destination ({} manifests, {} referrers)",
+            report.bytes_sent,
+            s.request_count(),
+            d.request_count(),
+            report.manifests_skipped,
+            report.referrers
+        ),
+    });
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
+        .map(|kb| format!("{:.0} GiB", kb as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{cpu}, {cores} cores, {mem} RAM, Linux {}", kernel.trim())
+}
+
+fn main() {
+    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let on = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let mut rows = Vec::new();
+    if on("discover") {
+        rt.block_on(bench_discover(200, &mut rows));
+    }
+    if on("pull") {
+        bench_pull(&mut rows);
+    }
+    if on("copy") {
+        rt.block_on(bench_copy(&mut rows));
+    }
+    let mut table = String::from("| benchmark | refscope | baseline (same run) | ratio | notes |\n|---|---|---|---|---|\n");
+    for r in &rows {
+        table.push_str(&format!("| {} | {} | {} | {} | {} |\n", r.name, r.ours, r.baseline, r.ratio, r.notes));
+    }
+    println!("{table}");
+    if let Ok(path) = std::env::var("REFSCOPE_BENCH_OUT") {
+        let doc = format!(
+            "# refscope benchmarks\n\nMeasured by `scripts/bench` on {}, {}. Every row runs side by side with its baseline in the same run, against registries on 127.0.0.1 (CNCF distribution 2.8 for the tag schema, ferro-oci-server for the Referrers API).\n\n{table}",
+            humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
+            machine()
+        );
+        std::fs::write(path, doc).unwrap();
+    }
+}

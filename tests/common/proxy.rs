@@ -1,0 +1,135 @@
+//! A TCP proxy in front of a real registry, for faults a registry cannot be made to produce:
+//! added latency, connections cut after some bytes, stalls. Runs on its own thread.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does to traffic.
+#[derive(Clone, Default)]
+pub struct Faults {
+    /// Delay before each chunk sent towards the registry (adds about one RTT per request).
+    pub latency: Duration,
+    /// Cut the connection after this many bytes sent back to the client, once (then pass).
+    pub cut_after: Option<u64>,
+    /// Stop forwarding to the client after this many bytes, keeping the connection open.
+    pub stall_after: Option<u64>,
+}
+
+pub struct Proxy {
+    pub addr: String,
+    pub connections: Arc<AtomicUsize>,
+    cut_done: Arc<AtomicU64>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Proxy {
+    pub fn start(upstream: &str, faults: Faults) -> Proxy {
+        let upstream = upstream.to_string();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let cut_done = Arc::new(AtomicU64::new(0));
+        let (c, cd) = (connections.clone(), cut_done.clone());
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+                loop {
+                    tokio::select! {
+                        _ = &mut stop_rx => break,
+                        accepted = listener.accept() => {
+                            let Ok((client, _)) = accepted else { continue };
+                            c.fetch_add(1, Ordering::Relaxed);
+                            let (up, f, cd) = (upstream.clone(), faults.clone(), cd.clone());
+                            tokio::spawn(async move { let _ = relay(client, &up, f, cd).await; });
+                        }
+                    }
+                }
+            });
+        });
+        Proxy {
+            addr: addr_rx.recv().unwrap(),
+            connections,
+            cut_done,
+            shutdown: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Whether the one-time cut has happened.
+    pub fn cut_happened(&self) -> bool {
+        self.cut_done.load(Ordering::Relaxed) > 0
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn relay(client: TcpStream, upstream: &str, faults: Faults, cut_done: Arc<AtomicU64>) -> std::io::Result<()> {
+    let server = TcpStream::connect(upstream).await?;
+    client.set_nodelay(true)?;
+    server.set_nodelay(true)?;
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let latency = faults.latency;
+    let to_server = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = cr.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            sw.write_all(&buf[..n]).await?;
+        }
+        sw.shutdown().await
+    };
+    let to_client = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut sent = 0u64;
+        loop {
+            let n = sr.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            if let Some(limit) = faults.cut_after
+                && sent + n as u64 > limit
+                && cut_done.fetch_add(1, Ordering::Relaxed) == 0
+            {
+                let keep = (limit - sent) as usize;
+                cw.write_all(&buf[..keep]).await?;
+                return Ok(());
+            }
+            if let Some(limit) = faults.stall_after
+                && sent + n as u64 > limit
+            {
+                let keep = (limit.saturating_sub(sent)) as usize;
+                cw.write_all(&buf[..keep]).await?;
+                std::future::pending::<()>().await;
+            }
+            cw.write_all(&buf[..n]).await?;
+            sent += n as u64;
+        }
+        cw.shutdown().await
+    };
+    tokio::select! {
+        r = to_server => r,
+        r = to_client => r,
+    }
+}

@@ -1,0 +1,214 @@
+//! The write verbs' edges: faults mid-copy, concurrent attaches, login/logout, deletes
+//! refused by the registry, reproducible pushes.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{DistConfig, DistRegistry, refscope};
+
+/// Deterministic pseudo-random bytes (xorshift), so layers do not compress or dedupe.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+fn completed_blobs(reg: &DistRegistry) -> usize {
+    let root = reg.dir.path().join("data/docker/registry/v2/blobs/sha256");
+    let Ok(prefixes) = std::fs::read_dir(root) else { return 0 };
+    prefixes
+        .filter_map(|p| p.ok())
+        .filter_map(|p| std::fs::read_dir(p.path()).ok())
+        .flatten()
+        .filter_map(|b| b.ok())
+        .filter(|b| b.path().join("data").exists())
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_stopped_mid_copy_leaves_no_tag_and_a_rerun_finishes() {
+    let src = DistRegistry::start();
+    let mut dst = DistRegistry::start();
+    let s = src.seeder();
+    let config = s.blob("big", "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
+    let mut layers = Vec::new();
+    for i in 0..8 {
+        let d = s.blob("big", "application/vnd.oci.image.layer.v1.tar+gzip", &noise(i + 1, 12 << 20)).await;
+        layers.push(serde_json::json!({"mediaType": d.media_type, "digest": d.digest.to_string(), "size": d.size}));
+    }
+    let m = serde_json::json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST,
+        "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size}, "layers": layers});
+    let root = s.manifest("big", "v1", common::seed::MANIFEST, &serde_json::to_vec(&m).unwrap()).await;
+
+    let args = ["copy", "--concurrency", "1", &format!("{}/big:v1", src.addr), &format!("{}/big:v1", dst.addr)];
+    let child = Command::new(env!("CARGO_BIN_EXE_refscope"))
+        .args(args)
+        .env("REFSCOPE_NO_KEYRING", "1")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while completed_blobs(&dst) < 2 {
+        assert!(Instant::now() < deadline, "the copy never got going");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    dst.stop();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the copy cannot succeed with its destination gone");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("Error: ") && !stderr.contains("panicked"), "{stderr}");
+    assert!(last.contains(&dst.addr), "the error names the registry: {last}");
+
+    dst.restart();
+    assert!(dst.seeder().tags("big").await.is_empty(), "no tag on an incomplete graph");
+    let arrived = completed_blobs(&dst);
+    let rerun = refscope(args).ok();
+    let skipped = rerun.lines().filter(|l| l.starts_with("Skipped")).count();
+    assert!(skipped >= arrived.min(9) - 1, "blobs that arrived are skipped ({arrived} there):\n{rerun}");
+    assert_eq!(common::digest_line(&rerun), root.digest.to_string());
+    assert_eq!(refscope(["resolve", &format!("{}/big:v1", dst.addr)]).ok().trim(), root.digest.to_string());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_attaches_to_one_subject_are_all_listed() {
+    let reg = DistRegistry::start();
+    let image_digest = common::put_demo_image(&reg.addr, "app");
+    let image = format!("{}/app:v1", reg.addr);
+    let w = tempfile::tempdir().unwrap();
+    let mut expected = Vec::new();
+    for round in 0..3 {
+        let children: Vec<_> = (0..2)
+            .map(|i| {
+                let f = w.path().join(format!("sig-{round}-{i}.json"));
+                std::fs::write(&f, format!("{{\"round\":{round},\"i\":{i}}}")).unwrap();
+                Command::new(env!("CARGO_BIN_EXE_refscope"))
+                    .args(["attach", &image, "--artifact-type", "signature/example", f.to_str().unwrap()])
+                    .env("REFSCOPE_NO_KEYRING", "1")
+                    .env("DOCKER_CONFIG", "/nonexistent")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            expected.push(common::digest_line(&String::from_utf8_lossy(&out.stdout)));
+        }
+        let tree = refscope(["discover", &image]).ok();
+        for d in &expected {
+            assert!(tree.contains(d.as_str()), "round {round}: {d} lost:\n{tree}");
+        }
+    }
+    // Nothing stale: the image, six signatures and exactly one index remain.
+    let mut stored = reg.stored_manifests("app");
+    stored.retain(|d| *d != image_digest && !expected.contains(d));
+    assert_eq!(stored.len(), 1, "one referrers index, no superseded ones: {stored:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_verifies_stores_and_logout_forgets() {
+    let reg = DistRegistry::start_with(DistConfig { users: vec![("alice".into(), "s3cret".into())], ..Default::default() });
+    reg.seeder().with_basic("alice", "s3cret").image("app", "v1", b"x").await;
+    let cfg = tempfile::tempdir().unwrap();
+    let with_cfg = |args: &[&str]| refscope(args).env("DOCKER_CONFIG", cfg.path());
+
+    let err = with_cfg(&["login", &reg.addr, "-u", "alice", "--password-stdin"]).stdin(b"wrong\n").fails();
+    assert!(err.contains("rejected"), "{err}");
+    assert!(!cfg.path().join("config.json").exists(), "nothing stored after a failed login");
+
+    let out = with_cfg(&["login", &reg.addr, "-u", "alice", "--password-stdin"]).stdin(b"s3cret\n").output();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Login Succeeded") && stdout.contains("config.json"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unencrypted"), "a visible warning");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(cfg.path().join("config.json")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    with_cfg(&["resolve", &format!("{}/app:v1", reg.addr)]).ok();
+    assert!(with_cfg(&["logout", &reg.addr]).ok().contains("Removed credentials"));
+    assert!(with_cfg(&["resolve", &format!("{}/app:v1", reg.addr)]).fails().contains("401"));
+
+    // With a credential helper configured, the secret goes to the helper, not the file.
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("stored.json");
+    let helper = bin.path().join("docker-credential-rec");
+    std::fs::write(&helper, format!("#!/bin/sh\n[ \"$1\" = store ] && cat > {} && exit 0\nexit 1\n", log.display())).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(cfg.path().join("config.json"), serde_json::json!({"credHelpers": {&reg.addr: "rec"}}).to_string()).unwrap();
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    let out = with_cfg(&["login", &reg.addr, "-u", "alice", "-p", "s3cret"]).env("PATH", &path).ok();
+    assert!(out.contains("docker-credential-rec"), "{out}");
+    let stored: serde_json::Value = serde_json::from_slice(&common::read(&log)).unwrap();
+    assert_eq!(stored["Username"], "alice");
+    assert_eq!(stored["Secret"], "s3cret");
+    assert!(!String::from_utf8_lossy(&common::read(cfg.path().join("config.json"))).contains("s3cret"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_without_deletes_gets_a_clear_message_and_nothing_half_done() {
+    let reg = DistRegistry::start_with(DistConfig { deletes_disabled: true, ..Default::default() });
+    common::put_demo_image(&reg.addr, "app");
+    let w = common::walkthrough_files();
+    let image = format!("{}/app:v1", reg.addr);
+    refscope(["attach", &image, "--artifact-type", "sbom/example", "./sbom.json"]).current_dir(w.path()).ok();
+    let before = refscope(["discover", &image]).ok();
+    let err = refscope(["manifest", "delete", "-f", &image]).fails();
+    assert!(err.contains("does not allow deletes (405 UNSUPPORTED)") && err.contains("Nothing was deleted"), "{err}");
+    assert_eq!(refscope(["discover", &image]).ok(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pushes_are_reproducible_and_export_their_manifest() {
+    let reg = DistRegistry::start();
+    let w = common::walkthrough_files();
+    let created = "org.opencontainers.image.created=2025-01-01T00:00:00Z";
+    let push = |tag: &str| {
+        let out = refscope(["push", &format!("{}/repro:{tag}", reg.addr), "-a", created, "--export-manifest", &format!("{tag}.json"), "./readme.md", "./details"])
+            .current_dir(w.path())
+            .ok();
+        common::digest_line(&out)
+    };
+    let first = push("one");
+    // Newer modification times on the inputs do not change the artifact.
+    let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(w.path().join("details/a.txt")).unwrap().set_modified(later).unwrap();
+    assert_eq!(push("two"), first);
+    let fetched = refscope(["manifest", "fetch", &format!("{}/repro:one", reg.addr)]).output().stdout;
+    assert_eq!(common::read(w.path().join("one.json")), fetched);
+
+    std::fs::write(
+        w.path().join("annotations.json"),
+        r#"{"$manifest": {"org.example.team": "infra"}, "readme.md": {"org.example.lang": "en"}}"#,
+    )
+    .unwrap();
+    let out = refscope(["push", &format!("{}/repro:annotated", reg.addr), "--annotation-file", "annotations.json", "./readme.md"]).current_dir(w.path()).ok();
+    assert!(out.contains("Digest: sha256:"));
+    let m: serde_json::Value = serde_json::from_str(&refscope(["manifest", "fetch", &format!("{}/repro:annotated", reg.addr)]).ok()).unwrap();
+    assert_eq!(m["annotations"]["org.example.team"], "infra");
+    assert_eq!(m["layers"][0]["annotations"]["org.example.lang"], "en");
+    let err = refscope(["push", &format!("{}/repro:bad", reg.addr), "-a", "novalue", "./readme.md"]).current_dir(w.path()).fails();
+    assert!(err.contains("KEY=VALUE"), "{err}");
+    let err = refscope(["push", &format!("{}/repro:bad", reg.addr), "./missing.txt"]).current_dir(w.path()).fails();
+    assert!(err.contains("missing.txt"), "{err}");
+}
