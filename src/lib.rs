@@ -2,7 +2,7 @@
 //!
 //! Layers, from the bottom: [`oci`] (pure types), [`target`] (a registry or an OCI layout
 //! behind one trait), [`graph`] (operations over any target), and the two fronts, the CLI
-//! ([`cli`]) and the terminal UI.
+//! ([`cli`]) and the terminal UI ([`tui`]).
 
 pub mod cli;
 pub mod creds;
@@ -13,5 +13,6 @@ pub mod logging;
 pub mod oci;
 pub mod target;
 pub mod text;
+pub mod tui;
 
 pub use error::{Error, Result};

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use super::common::{RemoteOptions, Session, out};
+use super::common::{RemoteOptions, out};
 use super::progress_view::ProgressView;
 use crate::error::{Error, Result};
 use crate::graph::progress::Outcome;
@@ -39,7 +39,7 @@ pub async fn run(cmd: BlobCommand) -> Result<()> {
 }
 
 async fn fetch(args: FetchArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let digest = loc
         .digest

@@ -3,7 +3,7 @@
 use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 
-use super::common::{Location, RemoteOptions, Session};
+use super::common::{Location, RemoteOptions};
 use crate::error::Result;
 use crate::graph::discover::{DEFAULT_CONCURRENCY, DiscoverOptions, Discovery, Node, discover};
 use crate::text::sanitize;
@@ -36,7 +36,7 @@ pub struct DiscoverArgs {
 }
 
 pub async fn run(args: DiscoverArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let reference = loc.reference()?;
     let root = loc.target.resolve(&loc.repo, &reference).await?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::common::{outln, read_password_stdin};
-use crate::creds::{Chain, Credential, DockerConfig, Keyring, docker_config_path, helper_erase, helper_store};
+use crate::creds::{Chain, Credential, DockerConfig, Keyring, docker_config_path, helper_erase, save_login};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
 use crate::target::registry::{Registry, RegistryOptions};
@@ -54,7 +54,7 @@ fn prompt_line(label: &str) -> Result<String> {
     Ok(s.trim().to_string())
 }
 
-fn keyring_allowed() -> bool {
+pub fn keyring_allowed() -> bool {
     std::env::var_os("REFSCOPE_NO_KEYRING").is_none()
 }
 
@@ -101,33 +101,16 @@ pub async fn login(args: LoginArgs) -> Result<()> {
         .registry_config
         .or_else(docker_config_path)
         .ok_or_else(|| Error::usage("no home directory for the Docker config; pass --registry-config"))?;
-    let mut cfg = DockerConfig::load(&path)?.unwrap_or_else(|| DockerConfig::empty(&path));
-    let where_ = if let Some(helper) = cfg.helper_for(&host) {
-        let (h, u, p) = (host.clone(), username.clone(), password.clone());
-        let helper2 = helper.clone();
-        tokio::task::spawn_blocking(move || helper_store(&helper2, &h, &u, &p))
-            .await
-            .map_err(|e| Error::usage(e.to_string()))??;
-        format!("credential helper docker-credential-{helper}")
-    } else {
-        let (h, u, p) = (host.clone(), username.clone(), password.clone());
-        let stored = keyring_allowed()
-            && tokio::task::spawn_blocking(move || Keyring::set(&h, &u, &p))
-                .await
-                .map_err(|e| Error::usage(e.to_string()))?
-                .inspect_err(|e| tracing::info!("keyring unavailable for login: {e}"))
-                .is_ok();
-        if stored {
-            "the OS keyring".to_string()
-        } else {
-            cfg.store_in_file(&host, &username, &password)?;
-            eprintln!(
-                "Warning: no keyring or credential helper here; the password is stored unencrypted in {} (readable only by you)",
-                path.display()
-            );
-            path.display().to_string()
-        }
-    };
+    let (h, u, p, cfg) = (host.clone(), username, password, path.clone());
+    let (where_, in_file) = tokio::task::spawn_blocking(move || save_login(&cfg, &h, &u, &p, keyring_allowed()))
+        .await
+        .map_err(|e| Error::usage(e.to_string()))??;
+    if in_file {
+        eprintln!(
+            "Warning: no keyring or credential helper here; the password is stored unencrypted in {} (readable only by you)",
+            path.display()
+        );
+    }
     outln(&format!("Login Succeeded: credentials for {host} stored in {where_}"))
 }
 

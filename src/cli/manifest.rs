@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand};
 
-use super::common::{RemoteOptions, Session, confirm, out, outln};
-use crate::graph::delete::{self, DeletePlan, Step};
+use super::common::{RemoteOptions, confirm, out, outln};
+use crate::graph::delete;
 use crate::graph::progress::Progress;
 use crate::text::sanitize;
 use crate::error::{Error, Result};
@@ -60,7 +60,7 @@ pub async fn run(cmd: ManifestCommand) -> Result<()> {
 }
 
 async fn fetch(args: FetchArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let reference = loc.reference()?;
     if args.descriptor {
@@ -85,48 +85,18 @@ async fn fetch(args: FetchArgs) -> Result<()> {
     }
 }
 
-/// The plan as people read it: one line per step, in the order they happen.
-pub fn describe_plan(plan: &DeletePlan, shown: &str) -> String {
-    let n = plan.manifests().count();
-    let mut out = format!(
-        "Deleting {} ({}) and {} referrer(s), leaf first:\n",
-        sanitize(shown),
-        plan.root.digest,
-        n.saturating_sub(1)
-    );
-    for step in &plan.steps {
-        let line = match step {
-            Step::Manifest { descriptor, tags } => {
-                let mut l = format!("  manifest  {}  {}", descriptor.digest, sanitize(descriptor.kind()));
-                if !tags.is_empty() {
-                    l.push_str(&format!("  tags: {}", sanitize(&tags.join(", "))));
-                }
-                l
-            }
-            Step::Index { index, tag, .. } => format!("  index     {index}  referrers index, tag {tag}"),
-            Step::Unlist { subject, removed } => format!(
-                "  update    referrers index of {subject}: remove {}",
-                removed.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
-}
-
 async fn delete(args: DeleteArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let plan = delete::plan(loc.target.as_ref(), &loc.repo, &loc.reference()?, args.keep_referrers).await?;
     for w in &plan.warnings {
         eprintln!("Warning: {}", sanitize(w));
     }
     if args.dry_run {
-        return out(describe_plan(&plan, &loc.given).as_bytes());
+        return out(plan.describe(&loc.given).as_bytes());
     }
     if !args.force {
-        out(describe_plan(&plan, &loc.given).as_bytes())?;
+        out(plan.describe(&loc.given).as_bytes())?;
         let answer = confirm(&format!("Delete these {} step(s)?", plan.steps.len()));
         delete::require_confirmation(false, answer)?;
     }

@@ -24,11 +24,44 @@ use crate::error::Result;
     about = "Browse and act on the artifact graph of OCI registries",
     long_about = "refscope shows an OCI registry as the graph it has become: images, charts and files at the \
 roots, with signatures, SBOMs and other artifacts attached through the OCI 1.1 `subject` field.\n\n\
-The verbs below take ORAS-style references (REGISTRY/REPO[:TAG][@DIGEST]) and flags."
+Without a verb it opens the terminal UI: on the bundled demo layout, on a registry \
+(`refscope localhost:5000`), on a repository or tag (`refscope localhost:5000/net-monitor:v1`), \
+or on a layout (`refscope --oci-layout PATH`).\n\n\
+The verbs take ORAS-style references (REGISTRY/REPO[:TAG][@DIGEST]) and flags.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// Arguments of the terminal UI (no verb).
+#[derive(clap::Args, Debug)]
+pub struct TuiArgs {
+    /// REGISTRY, REGISTRY/REPO, REGISTRY/REPO:TAG, or a layout PATH[:TAG] with --oci-layout;
+    /// nothing opens the bundled demo
+    pub target: Option<String>,
+    /// Hide and disable everything that writes to a registry (attach, copy, delete)
+    #[arg(long)]
+    pub read_only: bool,
+    #[command(flatten)]
+    pub remote: common::RemoteOptions,
+}
+
+impl TuiArgs {
+    pub async fn run(self) -> Result<()> {
+        let config_path = self.remote.creds.registry_config.clone().or_else(crate::creds::docker_config_path);
+        let start = crate::tui::Start {
+            target: self.target,
+            layout: self.remote.oci_layout,
+            read_only: self.read_only,
+            session: self.remote.session()?,
+            config_path,
+        };
+        crate::tui::run(start).await
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -64,7 +97,10 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return cli.tui.run().await;
+    };
+    match command {
         Command::Discover(a) => discover::run(a).await,
         Command::Pull(a) => pull::run(a).await,
         Command::Manifest(c) => manifest::run(c).await,

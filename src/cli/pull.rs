@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::{RemoteOptions, Session, outln};
+use super::common::{RemoteOptions, outln};
 use super::progress_view::ProgressView;
 use crate::error::Result;
 use crate::graph::pull::{PullOptions, pull};
@@ -25,7 +25,7 @@ pub struct PullArgs {
 }
 
 pub async fn run(args: PullArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let view = ProgressView::for_stderr();
     let opts = PullOptions {

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use clap::Args;
 
-use super::common::{Location, RemoteOptions, Session, outln, parse_annotations, split_tag_list};
+use super::common::{Location, RemoteOptions, outln, parse_annotations, split_tag_list};
 use super::progress_view::ProgressView;
 use crate::error::{Error, Result};
 use crate::graph::pack::FileInput;
@@ -107,7 +107,7 @@ fn print_blobs(up: &Uploaded) -> Result<()> {
 }
 
 pub async fn push(args: PushArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let (base, tags) = split_tag_list(&args.reference);
     let loc: Location = session.locate_for_write(&base, args.remote.oci_layout)?;
     let spec = args.artifact.spec()?;
@@ -125,7 +125,7 @@ pub async fn push(args: PushArgs) -> Result<()> {
 }
 
 pub async fn attach_cmd(args: AttachArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.subject, args.remote.oci_layout)?;
     let mut spec = args.artifact.spec()?;
     if spec.artifact_type.is_none() {

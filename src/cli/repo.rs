@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use futures_util::StreamExt;
 
-use super::common::{RemoteOptions, Session, outln};
+use super::common::{RemoteOptions, outln};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
 use crate::target::{PageRequest, Pager, Target};
@@ -52,7 +52,7 @@ pub async fn run(cmd: RepoCommand) -> Result<()> {
 }
 
 async fn ls(args: LsArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     if args.remote.oci_layout {
         let loc = session.locate(&args.registry, true)?;
         return outln(&sanitize(&loc.repo));
@@ -100,7 +100,7 @@ fn catalog_hint(e: Error, host: &str) -> Error {
 }
 
 async fn tags(args: TagsArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let mut tags = crate::graph::list_tags(loc.target.as_ref(), &loc.repo, !args.exclude_digest_tags).await?;
     if let Some(last) = &args.last {
@@ -109,7 +109,7 @@ async fn tags(args: TagsArgs) -> Result<()> {
     if let Some(digest) = &loc.digest {
         let target = loc.target.clone();
         let repo = loc.repo.clone();
-        let checks: Vec<(String, bool)> = futures_util::stream::iter(tags.into_iter().map(|t| {
+        let checks: Vec<(String, bool)> = crate::graph::eager(tags.into_iter().map(|t| {
             let target = target.clone();
             let repo = repo.clone();
             async move {

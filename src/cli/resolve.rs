@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::common::{RemoteOptions, Session, outln};
+use super::common::{RemoteOptions, outln};
 use crate::error::Result;
 
 #[derive(Args, Debug)]
@@ -17,7 +17,7 @@ pub struct ResolveArgs {
 }
 
 pub async fn run(args: ResolveArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let desc = loc.target.resolve(&loc.repo, &loc.reference()?).await?;
     if args.full_reference {

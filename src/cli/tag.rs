@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::common::{RemoteOptions, Session, outln};
+use super::common::{RemoteOptions, outln};
 use crate::error::{Error, Result};
 use crate::graph::push::tag;
 
@@ -18,7 +18,7 @@ pub struct TagArgs {
 }
 
 pub async fn run(args: TagArgs) -> Result<()> {
-    let session = Session::new(&args.remote)?;
+    let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     for t in &args.tags {
         crate::oci::Reference::parse(&format!("localhost/x:{t}"))

@@ -102,3 +102,22 @@ impl Chain {
         None
     }
 }
+
+/// Stores a verified login the way DESIGN.md §5 says: into the credential helper the Docker
+/// config names for this registry, else the OS keyring, else the config file itself (mode 0600).
+/// Returns where it went, and whether that is the unencrypted file.
+pub fn save_login(config_path: &std::path::Path, registry: &str, username: &str, password: &str, keyring: bool) -> crate::error::Result<(String, bool)> {
+    let mut cfg = DockerConfig::load(config_path)?.unwrap_or_else(|| DockerConfig::empty(config_path));
+    if let Some(helper) = cfg.helper_for(registry) {
+        helper_store(&helper, registry, username, password)?;
+        return Ok((format!("credential helper docker-credential-{helper}"), false));
+    }
+    if keyring {
+        match Keyring::set(registry, username, password) {
+            Ok(()) => return Ok(("the OS keyring".into(), false)),
+            Err(e) => tracing::info!("keyring unavailable for login: {e}"),
+        }
+    }
+    cfg.store_in_file(registry, username, password)?;
+    Ok((config_path.display().to_string(), true))
+}

@@ -136,7 +136,7 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
     while !frontier.is_empty() {
         cancelled(&opts.cancel)?;
         let batch = std::mem::take(&mut frontier);
-        let expanded: Vec<_> = futures_util::stream::iter(batch.into_iter().map(|(blob, desc, role, subject)| async move {
+        let expanded: Vec<_> = crate::graph::eager(batch.into_iter().map(|(blob, desc, role, subject)| async move {
             let parsed = blob.parse()?;
             let (needs_desc, blobs): (Vec<Descriptor>, Vec<Descriptor>) = match &parsed {
                 Manifest::Index(i) => (i.manifests.clone(), Vec::new()),
@@ -233,7 +233,7 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
             unique.entry(b.digest.clone()).or_insert_with(|| b.clone());
         }
     }
-    let blobs: Vec<PlannedBlob> = futures_util::stream::iter(unique.into_values().map(|d| async move {
+    let blobs: Vec<PlannedBlob> = crate::graph::eager(unique.into_values().map(|d| async move {
         let exists = dst.target.stat_blob(dst.repo, &d.digest).await?.is_some();
         Ok::<_, Error>(PlannedBlob { descriptor: d, exists })
     }))
@@ -246,7 +246,7 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
 /// Carries out a plan; `tags` are put on the root at the destination, last.
 pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags: &[String], opts: &CopyOptions) -> Result<CopyReport> {
     let concurrency = opts.concurrency.max(1);
-    let results: Vec<(Descriptor, BlobResult)> = futures_util::stream::iter(plan.blobs.iter().map(|b| async move {
+    let results: Vec<(Descriptor, BlobResult)> = crate::graph::eager(plan.blobs.iter().map(|b| async move {
         let label = b.descriptor.title().map(str::to_string).unwrap_or_else(|| b.descriptor.digest.short().to_string());
         let task = opts.progress.start(label, b.descriptor.size);
         if b.exists {
@@ -290,7 +290,7 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
     }
     for level in by_rank {
         cancelled(&opts.cancel)?;
-        let acks: Vec<bool> = futures_util::stream::iter(level.into_iter().filter(|m| !m.exists).map(|m| async move {
+        let acks: Vec<bool> = crate::graph::eager(level.into_iter().filter(|m| !m.exists).map(|m| async move {
             let r = dst.target.push_manifest(dst.repo, &m.blob.digest.to_string(), &m.blob).await?;
             Ok::<_, Error>(r.subject_acknowledged)
         }))
@@ -316,7 +316,7 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
                     groups.entry(s.clone()).or_default().push(referrer_entry(m)?);
                 }
             }
-            let outcomes: Vec<fallback::Outcome> = futures_util::stream::iter(groups.into_iter().map(|(subject, entries)| async move {
+            let outcomes: Vec<fallback::Outcome> = crate::graph::eager(groups.into_iter().map(|(subject, entries)| async move {
                 fallback::update(dst.target, dst.repo, &subject, &fallback::Change::Add(entries)).await
             }))
             .buffer_unordered(concurrency)

@@ -13,6 +13,7 @@ use super::progress::{Outcome, Progress};
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest};
 use crate::target::{ReferrersMode, Target, is_digest_tag};
+use crate::text::sanitize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -33,6 +34,36 @@ pub struct DeletePlan {
 }
 
 impl DeletePlan {
+    /// The plan as people read it: a header, then one line per step in the order they happen.
+    pub fn describe(&self, shown: &str) -> String {
+        let n = self.manifests().count();
+        let mut out = format!(
+            "Deleting {} ({}) and {} referrer(s), leaf first:\n",
+            sanitize(shown),
+            self.root.digest,
+            n.saturating_sub(1)
+        );
+        for step in &self.steps {
+            let line = match step {
+                Step::Manifest { descriptor, tags } => {
+                    let mut l = format!("  manifest  {}  {}", descriptor.digest, sanitize(descriptor.kind()));
+                    if !tags.is_empty() {
+                        l.push_str(&format!("  tags: {}", sanitize(&tags.join(", "))));
+                    }
+                    l
+                }
+                Step::Index { index, tag, .. } => format!("  index     {index}  referrers index, tag {tag}"),
+                Step::Unlist { subject, removed } => format!(
+                    "  update    referrers index of {subject}: remove {}",
+                    removed.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                ),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
     pub fn manifests(&self) -> impl Iterator<Item = &Descriptor> {
         self.steps.iter().filter_map(|s| match s {
             Step::Manifest { descriptor, .. } => Some(descriptor),
@@ -120,7 +151,7 @@ pub async fn plan(target: &dyn Target, repo: &str, reference: &str, keep_referre
 /// The tags (other than referrers indexes) that point at any of `digests`.
 async fn tags_on(target: &dyn Target, repo: &str, digests: &HashSet<Digest>) -> Result<Vec<(String, Digest)>> {
     let tags = target.list_tags(repo).await.or_else(|e| if e.is_not_found() { Ok(Vec::new()) } else { Err(e) })?;
-    let resolved: Vec<Option<(String, Digest)>> = futures_util::stream::iter(tags.into_iter().filter(|t| !is_digest_tag(t)).map(|t| async move {
+    let resolved: Vec<Option<(String, Digest)>> = crate::graph::eager(tags.into_iter().filter(|t| !is_digest_tag(t)).map(|t| async move {
         match target.resolve(repo, &t).await {
             Ok(d) if digests.contains(&d.digest) => Some((t, d.digest)),
             _ => None,

@@ -262,7 +262,7 @@ pub async fn referrers_of(
     concurrency: usize,
 ) -> Result<(Vec<Descriptor>, Vec<String>)> {
     let listed = target.referrers(repo, subject, artifact_type).await?.descriptors;
-    let checks = futures_util::stream::iter(listed.into_iter().map(|d| async move {
+    let checks = crate::graph::eager(listed.into_iter().map(|d| async move {
         let verdict = verify_referrer(target, repo, &d, subject).await;
         (d, verdict)
     }))

@@ -12,6 +12,14 @@ pub mod push;
 pub mod safe_path;
 
 use crate::error::Result;
+
+/// A stream over futures made up front. Streaming straight from `iter.map(|x| async { … })`
+/// keeps the closure inside the awaiting future, and rustc then cannot prove that future
+/// `Send` when it is spawned ("implementation of FnOnce is not general enough"); collecting
+/// first avoids that.
+pub(crate) fn eager<I: IntoIterator>(items: I) -> futures_util::stream::Iter<std::vec::IntoIter<I::Item>> {
+    futures_util::stream::iter(items.into_iter().collect::<Vec<_>>())
+}
 use crate::target::{Target, is_digest_tag};
 
 /// A repository's tags, sorted; tag-schema indexes (`sha256-…`) only when asked for.

@@ -104,7 +104,7 @@ pub async fn pull(target: &dyn Target, repo: &str, reference: &str, opts: &PullO
         .tempdir_in(&out)
         .map_err(|e| Error::io(&out, e))?;
 
-    let staged: Vec<PathBuf> = futures_util::stream::iter(items.iter().map(|item| {
+    let staged: Vec<PathBuf> = crate::graph::eager(items.iter().map(|item| {
         let staging = staging.path().to_path_buf();
         async move { download(target, repo, &item.layer, &item.rel, &staging, &opts.progress).await }
     }))

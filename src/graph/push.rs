@@ -118,7 +118,7 @@ pub async fn upload(target: &dyn Target, repo: &str, built: &Built, tags: &[Stri
             blobs.push((&l.descriptor, source));
         }
     }
-    let results: Vec<(Descriptor, bool)> = futures_util::stream::iter(blobs.into_iter().map(|(desc, source)| async move {
+    let results: Vec<(Descriptor, bool)> = crate::graph::eager(blobs.into_iter().map(|(desc, source)| async move {
         let label = desc.title().map(str::to_string).unwrap_or_else(|| desc.digest.short().to_string());
         let task = progress.start(label, desc.size);
         if target.stat_blob(repo, &desc.digest).await? == Some(desc.size) {

@@ -65,6 +65,8 @@ pub struct Binding {
     pub context: Context,
     pub action: Action,
     pub description: &'static str,
+    /// One or two words for the status-bar hints; empty keeps the binding out of them.
+    pub hint: &'static str,
     /// Changes a registry: hidden and inert under `--read-only`.
     pub writes: bool,
 }
@@ -76,6 +78,7 @@ const fn key(code: KeyCode, context: Context, action: Action, description: &'sta
         context,
         action,
         description,
+        hint: "",
         writes: false,
     }
 }
@@ -87,8 +90,14 @@ const fn ctrl(c: char, context: Context, action: Action, description: &'static s
         context,
         action,
         description,
+        hint: "",
         writes: false,
     }
+}
+
+/// Shows the binding in the status-bar hints as `KEY hint`.
+const fn hinted(b: Binding, hint: &'static str) -> Binding {
+    Binding { hint, ..b }
 }
 
 const fn writes(b: Binding) -> Binding {
@@ -103,7 +112,7 @@ pub const BINDINGS: &[Binding] = &[
     key(K::Char('q'), C::Global, A::Quit, "quit"),
     ctrl('c', C::Global, A::Quit, "quit"),
     key(K::Char('?'), C::Global, A::Help, "show or hide this help"),
-    key(K::Tab, C::Global, A::FocusNext, "next pane"),
+    hinted(key(K::Tab, C::Global, A::FocusNext, "next pane"), "pane"),
     key(K::BackTab, C::Global, A::FocusPrev, "previous pane"),
     key(K::Char('1'), C::Global, A::FocusRepos, "repositories pane"),
     key(K::Char('2'), C::Global, A::FocusTags, "tags pane"),
@@ -121,35 +130,35 @@ pub const BINDINGS: &[Binding] = &[
     key(K::Home, C::Global, A::Top, "first item"),
     key(K::Char('G'), C::Global, A::Bottom, "last item"),
     key(K::End, C::Global, A::Bottom, "last item"),
-    key(K::Char('/'), C::Global, A::Filter, "filter the list (fuzzy)"),
+    hinted(key(K::Char('/'), C::Global, A::Filter, "filter the list (fuzzy)"), "filter"),
     key(K::Char(':'), C::Global, A::CommandLine, "command line (:open REPO, :copy DEST, :pull DIR, :type T)"),
     key(K::Char('r'), C::Global, A::Refresh, "refresh"),
     key(K::Char('x'), C::Global, A::CancelJob, "cancel the running copy"),
-    key(K::Enter, C::Repos, A::Open, "open the repository"),
+    hinted(key(K::Enter, C::Repos, A::Open, "open the repository"), "open"),
     key(K::Char('l'), C::Repos, A::Open, "open the repository"),
     key(K::Right, C::Repos, A::Open, "open the repository"),
-    key(K::Enter, C::Tags, A::Open, "show the tag's referrers"),
+    hinted(key(K::Enter, C::Tags, A::Open, "show the tag's referrers"), "referrers"),
     key(K::Char('l'), C::Tags, A::Open, "show the tag's referrers"),
     key(K::Right, C::Tags, A::Open, "show the tag's referrers"),
-    key(K::Char('t'), C::Tags, A::ToggleDigestTags, "show or hide sha256-… index tags"),
-    key(K::Char('y'), C::Tags, A::YankDigest, "copy the digest (OSC 52)"),
+    hinted(key(K::Char('t'), C::Tags, A::ToggleDigestTags, "show or hide sha256-… index tags"), "index tags"),
+    hinted(key(K::Char('y'), C::Tags, A::YankDigest, "copy the digest (OSC 52)"), "yank"),
     key(K::Char('Y'), C::Tags, A::YankReference, "copy the full reference (OSC 52)"),
-    key(K::Char('p'), C::Tags, A::Pull, "pull the artifact to a directory"),
-    writes(key(K::Char('a'), C::Tags, A::Attach, "attach files to the artifact")),
-    writes(key(K::Char('c'), C::Tags, A::Copy, "copy with referrers to another place")),
-    writes(key(K::Char('d'), C::Tags, A::Delete, "delete with its referrers")),
-    key(K::Enter, C::Tree, A::Expand, "expand or collapse"),
+    hinted(key(K::Char('p'), C::Tags, A::Pull, "pull the artifact to a directory"), "pull"),
+    writes(hinted(key(K::Char('a'), C::Tags, A::Attach, "attach files to the artifact"), "attach")),
+    writes(hinted(key(K::Char('c'), C::Tags, A::Copy, "copy with referrers to another place"), "copy")),
+    writes(hinted(key(K::Char('d'), C::Tags, A::Delete, "delete with its referrers"), "delete")),
+    hinted(key(K::Enter, C::Tree, A::Expand, "expand or collapse"), "expand"),
     key(K::Char('l'), C::Tree, A::Expand, "expand"),
     key(K::Right, C::Tree, A::Expand, "expand"),
     key(K::Char('h'), C::Tree, A::Collapse, "collapse or go to parent"),
     key(K::Left, C::Tree, A::Collapse, "collapse or go to parent"),
-    key(K::Char('f'), C::Tree, A::FilterArtifactType, "filter by artifact type"),
-    key(K::Char('y'), C::Tree, A::YankDigest, "copy the digest (OSC 52)"),
+    hinted(key(K::Char('f'), C::Tree, A::FilterArtifactType, "filter by artifact type"), "type filter"),
+    hinted(key(K::Char('y'), C::Tree, A::YankDigest, "copy the digest (OSC 52)"), "yank"),
     key(K::Char('Y'), C::Tree, A::YankReference, "copy the full reference (OSC 52)"),
-    key(K::Char('p'), C::Tree, A::Pull, "pull the artifact to a directory"),
-    writes(key(K::Char('a'), C::Tree, A::Attach, "attach files to the selected node")),
-    writes(key(K::Char('c'), C::Tree, A::Copy, "copy with referrers to another place")),
-    writes(key(K::Char('d'), C::Tree, A::Delete, "delete with its referrers")),
+    hinted(key(K::Char('p'), C::Tree, A::Pull, "pull the artifact to a directory"), "pull"),
+    writes(hinted(key(K::Char('a'), C::Tree, A::Attach, "attach files to the selected node"), "attach")),
+    writes(hinted(key(K::Char('c'), C::Tree, A::Copy, "copy with referrers to another place"), "copy")),
+    writes(hinted(key(K::Char('d'), C::Tree, A::Delete, "delete with its referrers"), "delete")),
 ];
 
 fn same_key(b: &Binding, ev: &KeyEvent) -> bool {
@@ -224,20 +233,20 @@ pub fn help_rows(read_only: bool) -> Vec<HelpRow> {
         .collect()
 }
 
-/// A short hint line for the focused pane.
+/// A short hint line for the focused pane: its hinted bindings, then the global ones.
 pub fn hints(context: Context, read_only: bool) -> String {
-    let mut parts: Vec<String> = help_rows(read_only)
-        .into_iter()
-        .filter(|r| r.context == context)
-        .map(|r| format!("{} {}", r.keys.split(' ').next().unwrap_or(""), short(r.description)))
-        .collect();
+    let mut parts: Vec<String> = Vec::new();
+    for wanted in [context, Context::Global] {
+        for b in BINDINGS.iter().filter(|b| b.context == wanted && !b.hint.is_empty() && !(read_only && b.writes)) {
+            let part = format!("{} {}", key_label(b.code, b.modifiers), b.hint);
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+    }
     parts.push("? help".into());
     parts.push("q quit".into());
     parts.join("  ")
-}
-
-fn short(description: &str) -> &str {
-    description.split([' ', '(']).next().unwrap_or(description)
 }
 
 /// The Markdown key table for the README.

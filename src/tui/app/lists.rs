@@ -1,0 +1,250 @@
+//! The repositories and tags panes: items as loaded, a fuzzy filter, a selection.
+
+use std::collections::HashMap;
+
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+
+use super::tree::Loaded;
+use crate::oci::Digest;
+use crate::target::is_digest_tag;
+
+/// A selection over the items that pass a fuzzy filter, in their original order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilteredList {
+    pub filter: String,
+    /// Indices of the items that pass the filter.
+    pub visible: Vec<usize>,
+    /// Position in `visible`.
+    pub selected: usize,
+}
+
+impl FilteredList {
+    /// Recomputes what passes the filter, keeping the selected item selected if it still shows.
+    pub fn refilter(&mut self, items: &[String]) {
+        let keep = self.visible.get(self.selected).copied();
+        self.visible = if self.filter.is_empty() {
+            (0..items.len()).collect()
+        } else {
+            let pattern = Pattern::parse(&self.filter, CaseMatching::Smart, Normalization::Smart);
+            let mut matcher = Matcher::new(Config::DEFAULT);
+            let mut buf = Vec::new();
+            items
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| pattern.score(Utf32Str::new(s, &mut buf), &mut matcher).is_some())
+                .map(|(i, _)| i)
+                .collect()
+        };
+        self.selected = keep
+            .and_then(|k| self.visible.iter().position(|&i| i == k))
+            .unwrap_or(0)
+            .min(self.visible.len().saturating_sub(1));
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        if self.visible.is_empty() {
+            self.selected = 0;
+            return;
+        }
+        let i = (self.selected as isize + delta).clamp(0, self.visible.len() as isize - 1);
+        self.selected = i as usize;
+    }
+
+    pub fn bottom(&mut self) {
+        self.selected = self.visible.len().saturating_sub(1);
+    }
+
+    /// The index (into the items) of the selected one.
+    pub fn current(&self) -> Option<usize> {
+        self.visible.get(self.selected).copied()
+    }
+
+    /// Selects the item at `index` if it passes the filter.
+    pub fn select_item(&mut self, index: usize) {
+        if let Some(p) = self.visible.iter().position(|&i| i == index) {
+            self.selected = p;
+        }
+    }
+}
+
+/// The repositories pane.
+#[derive(Debug, Clone, Default)]
+pub struct ReposPane {
+    pub items: Vec<String>,
+    pub list: FilteredList,
+    /// Continuation of the catalog; `None` with `complete` when all is loaded.
+    pub next: Option<String>,
+    pub complete: bool,
+    pub loading: bool,
+    /// The registry refused its catalog; repositories are opened by name (`:open REPO`).
+    pub refused: Option<String>,
+    /// The repository whose tags are shown.
+    pub opened: Option<String>,
+}
+
+impl ReposPane {
+    pub fn add_page(&mut self, items: Vec<String>, next: Option<String>) {
+        for i in items {
+            if !self.items.contains(&i) {
+                self.items.push(i);
+            }
+        }
+        self.complete = next.is_none();
+        self.next = next;
+        self.loading = false;
+        self.list.refilter(&self.items);
+    }
+
+    pub fn selected(&self) -> Option<&String> {
+        self.list.current().map(|i| &self.items[i])
+    }
+
+    /// Adds a repository typed by the user (when the catalog is refused) and selects it.
+    pub fn add_and_select(&mut self, repo: &str) {
+        let index = match self.items.iter().position(|r| r == repo) {
+            Some(i) => i,
+            None => {
+                self.items.push(repo.to_string());
+                self.items.len() - 1
+            }
+        };
+        self.list.refilter(&self.items);
+        self.list.select_item(index);
+    }
+
+    /// Whether scrolling is close enough to the end to fetch the next page.
+    pub fn wants_more(&self, lookahead: usize) -> bool {
+        !self.complete && !self.loading && self.refused.is_none() && self.list.selected + lookahead >= self.list.visible.len()
+    }
+}
+
+/// What the tags pane shows about one tag, once its manifest is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagInfo {
+    pub digest: Digest,
+    /// Artifact type, or media type for images.
+    pub kind: String,
+    /// Manifest, config and layers together.
+    pub size: u64,
+}
+
+/// The tags pane.
+#[derive(Debug, Clone, Default)]
+pub struct TagsPane {
+    pub repo: Option<String>,
+    pub all: Vec<String>,
+    /// `all` without referrers-index tags unless those are asked for.
+    pub shown: Vec<String>,
+    pub show_digest_tags: bool,
+    pub list: FilteredList,
+    pub info: HashMap<String, Loaded<TagInfo>>,
+    pub loading: bool,
+    pub error: Option<String>,
+}
+
+impl TagsPane {
+    pub fn open(&mut self, repo: &str) {
+        *self = TagsPane {
+            repo: Some(repo.to_string()),
+            show_digest_tags: self.show_digest_tags,
+            loading: true,
+            ..TagsPane::default()
+        };
+    }
+
+    pub fn set(&mut self, mut tags: Vec<String>) {
+        tags.sort();
+        self.all = tags;
+        self.loading = false;
+        self.error = None;
+        self.reshow();
+    }
+
+    pub fn reshow(&mut self) {
+        let keep = self.selected().cloned();
+        self.shown = self
+            .all
+            .iter()
+            .filter(|t| self.show_digest_tags || !is_digest_tag(t))
+            .cloned()
+            .collect();
+        self.list.visible.clear();
+        self.list.refilter(&self.shown);
+        if let Some(k) = keep
+            && let Some(i) = self.shown.iter().position(|t| *t == k)
+        {
+            self.list.select_item(i);
+        }
+    }
+
+    pub fn selected(&self) -> Option<&String> {
+        self.list.current().map(|i| &self.shown[i])
+    }
+
+    /// Tags around the selection whose manifests are not asked for yet.
+    pub fn to_describe(&mut self, window: usize) -> Vec<String> {
+        let start = self.list.selected.saturating_sub(window / 2);
+        let wanted: Vec<String> = self
+            .list
+            .visible
+            .iter()
+            .skip(start)
+            .take(window)
+            .map(|&i| self.shown[i].clone())
+            .filter(|t| !self.info.contains_key(t))
+            .collect();
+        for t in &wanted {
+            self.info.insert(t.clone(), Loaded::Loading);
+        }
+        wanted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn fuzzy_filter_keeps_order_and_selection() {
+        let items = names(&["net-monitor", "samples/artifact", "sample-staging/net-monitor", "zulu"]);
+        let mut l = FilteredList::default();
+        l.refilter(&items);
+        l.move_by(2);
+        assert_eq!(l.current(), Some(2));
+        l.filter = "ntmon".into();
+        l.refilter(&items);
+        assert_eq!(l.visible, vec![0, 2]);
+        assert_eq!(l.current(), Some(2), "the selected item is still selected");
+        l.filter = "nothing-like-it".into();
+        l.refilter(&items);
+        assert_eq!(l.current(), None);
+    }
+
+    #[test]
+    fn digest_tags_hidden_by_default() {
+        let mut t = TagsPane::default();
+        t.open("app");
+        let hex = "a".repeat(64);
+        t.set(names(&["v2", &format!("sha256-{hex}"), "v1"]));
+        assert_eq!(t.shown, names(&["v1", "v2"]));
+        t.show_digest_tags = true;
+        t.reshow();
+        assert_eq!(t.shown.len(), 3);
+    }
+
+    #[test]
+    fn catalog_pages_are_wanted_near_the_end() {
+        let mut r = ReposPane::default();
+        r.add_page(names(&["a", "b", "c"]), Some("/v2/_catalog?last=c".into()));
+        assert!(r.wants_more(5));
+        r.loading = true;
+        assert!(!r.wants_more(5));
+        r.add_page(names(&["d"]), None);
+        assert!(!r.wants_more(5) && r.complete);
+    }
+}

@@ -1,0 +1,226 @@
+//! The terminal UI: a pure model ([`app`]) changed by a reducer, drawn by pure functions
+//! ([`ui`]), with every network and disk operation in a background [`worker`].
+
+pub mod app;
+pub mod keymap;
+pub mod protocol;
+pub mod ui;
+pub mod worker;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+
+use self::app::{App, Msg, Options, update};
+use self::protocol::Effect;
+use crate::error::{Error, Result};
+use crate::oci::{Reference, parse_registry_and_namespace};
+use crate::target::Target;
+use crate::target::open::{Location, Session, split_layout_ref};
+
+/// How often a busy screen redraws (spinners, progress bars).
+const TICK: Duration = Duration::from_millis(120);
+/// The least time between two redraws caused by background events.
+const FRAME: Duration = Duration::from_millis(16);
+
+/// What to open.
+pub struct Start {
+    /// `REGISTRY[/REPO[:TAG|@DIGEST]]`, or a layout path with `layout`; `None` opens the demo.
+    pub target: Option<String>,
+    pub layout: bool,
+    pub read_only: bool,
+    pub session: Session,
+    pub config_path: Option<PathBuf>,
+}
+
+/// The bundled demo layout: `assets/net-monitor` next to the working directory or the
+/// source tree, else generated (it is deterministic) into the cache directory.
+pub async fn demo_layout() -> Result<PathBuf> {
+    for candidate in [
+        PathBuf::from(crate::demo::ASSETS_PATH),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(crate::demo::ASSETS_PATH),
+    ] {
+        if candidate.join("oci-layout").exists() {
+            return Ok(candidate);
+        }
+    }
+    let dir = directories::ProjectDirs::from("", "", "refscope")
+        .map(|d| d.cache_dir().join("demo").join("net-monitor"))
+        .ok_or_else(|| Error::usage("no cache directory for the demo; pass a registry or --oci-layout PATH"))?;
+    if !dir.join("oci-layout").exists() {
+        crate::demo::generate(&dir).await?;
+    }
+    Ok(dir)
+}
+
+/// Works out the worker's context and the model's options from the command line.
+pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
+    let keyring = std::env::var_os("REFSCOPE_NO_KEYRING").is_none();
+    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let layout_input = match (&start.target, start.layout) {
+        (None, _) => Some(format!("{}:{}", demo_layout().await?.display(), crate::demo::TAG)),
+        (Some(t), true) => Some(t.clone()),
+        (Some(_), false) => None,
+    };
+    if let Some(input) = layout_input {
+        let loc = Location::layout(&input, false)?;
+        let (path, _, _) = split_layout_ref(&input)?;
+        let opts = Options {
+            target_label: format!("layout {}", path.display()),
+            registry: None,
+            has_catalog: false,
+            repo: Some(loc.repo.clone()),
+            reference: loc.digest.as_ref().map(|d| d.to_string()).or(loc.tag.clone()),
+            read_only: start.read_only,
+            color,
+        };
+        let ctx = worker::Context {
+            target: loc.target,
+            registry: None,
+            session: Arc::new(start.session),
+            config_path: start.config_path,
+            keyring,
+        };
+        return Ok((ctx, opts));
+    }
+    let input = start.target.unwrap_or_default();
+    let (host, repo, reference) = if input.trim_end_matches('/').contains('/') {
+        let r = Reference::parse(&input)?;
+        let reference = r.target();
+        (r.registry, Some(r.repository), reference)
+    } else {
+        (parse_registry_and_namespace(&input)?.0, None, None)
+    };
+    let registry = start.session.registry(&host)?;
+    let opts = Options {
+        target_label: host.clone(),
+        registry: Some(host),
+        has_catalog: true,
+        repo,
+        reference,
+        read_only: start.read_only,
+        color,
+    };
+    let ctx = worker::Context {
+        target: registry.clone() as Arc<dyn Target>,
+        registry: Some(registry),
+        session: Arc::new(start.session),
+        config_path: start.config_path,
+        keyring,
+    };
+    Ok((ctx, opts))
+}
+
+fn restore_terminal() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let mut out = std::io::stdout();
+    let _ = crossterm::execute!(
+        out,
+        crossterm::event::DisableBracketedPaste,
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = out.flush();
+}
+
+/// Runs the TUI until the user quits; the terminal is restored on every way out.
+pub async fn run(start: Start) -> Result<()> {
+    let (ctx, opts) = prepare(start).await?;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        hook(info);
+    }));
+    crossterm::terminal::enable_raw_mode().map_err(|e| Error::io("terminal", e))?;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::event::EnableBracketedPaste
+    )
+    .map_err(|e| Error::io("terminal", e))?;
+    let result = event_loop(ctx, opts).await;
+    restore_terminal();
+    result
+}
+
+async fn event_loop(ctx: worker::Context, opts: Options) -> Result<()> {
+    let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
+    let mut terminal = ratatui::Terminal::new(backend).map_err(|e| Error::io("terminal", e))?;
+    let (effects, mut events) = worker::spawn(ctx);
+    let mut app = App::new(opts);
+    if let Ok(size) = terminal.size() {
+        app.size = (size.width, size.height);
+    }
+    let dispatch = |fx: Vec<Effect>| {
+        for e in fx {
+            match e {
+                Effect::Clipboard(text) => {
+                    let _ = crossterm::execute!(std::io::stdout(), crossterm::clipboard::CopyToClipboard::to_clipboard_from(text));
+                }
+                other => {
+                    let _ = effects.send(other);
+                }
+            }
+        }
+    };
+    dispatch(app.init());
+    let mut view = ui::ViewState::default();
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            terminal.draw(|f| ui::draw(f, &app, &mut view)).map_err(|e| Error::io("terminal", e))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
+        let fx = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                    // Keys draw at once, whatever the frame pacing.
+                    last_draw = Instant::now() - FRAME;
+                    dirty = true;
+                    update(&mut app, Msg::Key(k))
+                }
+                Some(Ok(Event::Paste(text))) => {
+                    dirty = true;
+                    update(&mut app, Msg::Paste(text))
+                }
+                Some(Ok(Event::Resize(w, h))) => {
+                    dirty = true;
+                    update(&mut app, Msg::Resize(w, h))
+                }
+                Some(Ok(_)) => Vec::new(),
+                Some(Err(e)) => return Err(Error::io("terminal", e)),
+                None => break,
+            },
+            Some(ev) = events.recv() => {
+                dirty = true;
+                let mut fx = update(&mut app, Msg::Worker(ev));
+                // Take whatever else has arrived, so a flood of progress is one redraw.
+                while let Ok(ev) = events.try_recv() {
+                    fx.extend(update(&mut app, Msg::Worker(ev)));
+                }
+                fx
+            }
+            _ = tick.tick() => {
+                if app.busy() {
+                    dirty = true;
+                }
+                update(&mut app, Msg::Tick)
+            }
+            _ = tokio::time::sleep_until(next_frame), if dirty => Vec::new(),
+        };
+        dispatch(fx);
+        if app.quit {
+            break;
+        }
+    }
+    Ok(())
+}

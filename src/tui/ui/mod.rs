@@ -1,0 +1,137 @@
+//! Drawing: functions of the model. The only state kept between frames is scroll positions
+//! ([`ViewState`]), which ratatui widgets need to scroll smoothly.
+
+mod modal;
+mod panes;
+mod status;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use tui_tree_widget::{TreeItem, TreeState};
+
+use super::app::App;
+
+/// Scroll positions and the tree widget's items, kept between frames.
+#[derive(Default)]
+pub struct ViewState {
+    pub repos_offset: usize,
+    pub tags_offset: usize,
+    pub tree: TreeState<String>,
+    /// The tree items last built, and what they were built from.
+    tree_cache: Option<(u64, Vec<TreeItem<'static, String>>)>,
+}
+
+/// Where each part of the screen goes.
+pub struct Areas {
+    pub repos: Rect,
+    pub tags: Rect,
+    pub tree: Rect,
+    pub details: Rect,
+    pub status: Rect,
+}
+
+pub fn areas(area: Rect) -> Areas {
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Min(6), Constraint::Length(2)])
+        .split(area);
+    let left_width = (area.width * 3 / 10).clamp(22, 40);
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Length(left_width), Constraint::Min(20)])
+        .split(rows[0]);
+    let left = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
+        .split(cols[0]);
+    let right = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
+        .split(cols[1]);
+    Areas {
+        repos: left[0],
+        tags: left[1],
+        tree: right[0],
+        details: right[1],
+        status: rows[1],
+    }
+}
+
+/// Colours, or none under `NO_COLOR`; the same information either way (selection is reversed,
+/// focus is bold, errors say "error").
+#[derive(Clone, Copy)]
+pub struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    pub fn new(color: bool) -> Theme {
+        Theme { color }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color { Style::new().fg(c) } else { Style::new() }
+    }
+
+    pub fn border(&self, focused: bool) -> Style {
+        if focused {
+            self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            self.fg(Color::DarkGray)
+        }
+    }
+
+    pub fn selected(&self, focused: bool) -> Style {
+        match (self.color, focused) {
+            (true, true) => Style::new().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD),
+            (true, false) => Style::new().bg(Color::DarkGray),
+            (false, true) => Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            (false, false) => Style::new().add_modifier(Modifier::UNDERLINED),
+        }
+    }
+
+    pub fn kind(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    pub fn digest(&self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    pub fn dim(&self) -> Style {
+        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new().add_modifier(Modifier::DIM) }
+    }
+
+    pub fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn info(&self) -> Style {
+        self.fg(Color::Cyan)
+    }
+
+    pub fn title(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+}
+
+const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
+
+pub fn spinner(tick: u64) -> &'static str {
+    SPINNER[(tick % SPINNER.len() as u64) as usize]
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, view: &mut ViewState) {
+    let theme = Theme::new(app.opts.color);
+    let a = areas(frame.area());
+    panes::repos(frame, app, view, a.repos, &theme);
+    panes::tags(frame, app, view, a.tags, &theme);
+    panes::tree(frame, app, view, a.tree, &theme);
+    panes::details(frame, app, a.details, &theme);
+    status::draw(frame, app, a.status, &theme);
+    if let Some(m) = &app.modal {
+        modal::draw(frame, app, m, &theme);
+    }
+}

@@ -1,0 +1,369 @@
+//! The four panes: repositories, tags, the referrers tree, details.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
+use tui_tree_widget::{Tree, TreeItem};
+
+use super::{Theme, ViewState, spinner};
+use crate::oci::media_types::annotations::{CREATED, TITLE};
+use crate::text::{human_size, sanitize};
+use crate::tui::app::tree::{Loaded, Row, RowKind};
+use crate::tui::app::{App, Pane};
+use crate::tui::protocol::ManifestView;
+
+fn block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default().borders(Borders::ALL).border_style(theme.border(focused)).title(title)
+}
+
+fn title<'a>(n: usize, pane: Pane, extra: String, app: &App, theme: &Theme) -> Line<'a> {
+    let focused = app.focus == pane;
+    Line::from(vec![
+        Span::styled(format!(" {n} "), theme.dim()),
+        Span::styled(pane.title().to_string(), if focused { theme.title() } else { Style::new() }),
+        Span::raw(extra),
+        Span::raw(" "),
+    ])
+}
+
+/// Keeps `selected` inside a window of `height` rows starting at `offset`.
+fn window(selected: usize, len: usize, height: usize, offset: &mut usize) -> std::ops::Range<usize> {
+    if height == 0 || len == 0 {
+        *offset = 0;
+        return 0..0;
+    }
+    if selected < *offset {
+        *offset = selected;
+    } else if selected >= *offset + height {
+        *offset = selected + 1 - height;
+    }
+    *offset = (*offset).min(len.saturating_sub(height));
+    *offset..(*offset + height).min(len)
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(width.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// A type name short enough for a list column: artifact types as they are, manifest media
+/// types by what they are.
+fn short_kind(kind: &str) -> &str {
+    use crate::oci::media_types::*;
+    match kind {
+        OCI_MANIFEST => "image",
+        OCI_INDEX => "index",
+        DOCKER_MANIFEST => "docker image",
+        DOCKER_MANIFEST_LIST => "docker list",
+        k => k,
+    }
+}
+
+fn filter_note(filter: &str) -> String {
+    if filter.is_empty() { String::new() } else { format!(" /{}", sanitize(filter)) }
+}
+
+pub fn repos(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, theme: &Theme) {
+    let r = &app.repos;
+    let count = if r.complete || r.refused.is_some() {
+        format!(" ({})", r.list.visible.len())
+    } else {
+        format!(" ({}+)", r.list.visible.len())
+    };
+    let loading = if r.loading { format!(" {}", spinner(app.tick)) } else { String::new() };
+    let b = block(title(1, Pane::Repos, format!("{count}{}{loading}", filter_note(&r.list.filter)), app, theme), app.focus == Pane::Repos, theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if r.items.is_empty() {
+        let text = match (&r.refused, r.loading, app.opts.has_catalog) {
+            (Some(_), _, _) => "The registry does not list its repositories.\nOpen one with :open REPO".to_string(),
+            (None, true, _) => "loading…".to_string(),
+            (None, false, false) => "no catalog here".to_string(),
+            (None, false, true) => "no repositories".to_string(),
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.dim()).wrap(Wrap { trim: true }), inner);
+        return;
+    }
+    let range = window(r.list.selected, r.list.visible.len(), inner.height as usize, &mut view.repos_offset);
+    let start = range.start;
+    let items: Vec<ListItem> = r.list.visible[range]
+        .iter()
+        .map(|&i| {
+            let name = &r.items[i];
+            let opened = r.opened.as_deref() == Some(name.as_str());
+            let text = truncate(&sanitize(name), inner.width.saturating_sub(2) as usize);
+            let style = if opened { theme.title() } else { Style::new() };
+            ListItem::new(Line::from(vec![Span::raw(if opened { "▸ " } else { "  " }), Span::styled(text, style)]))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(r.list.selected - start));
+    frame.render_stateful_widget(List::new(items).highlight_style(theme.selected(app.focus == Pane::Repos)), inner, &mut state);
+}
+
+pub fn tags(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, theme: &Theme) {
+    let t = &app.tags;
+    let hidden = t.all.len() - t.shown.len();
+    let mut extra = match &t.repo {
+        Some(_) => format!(" ({})", t.list.visible.len()),
+        None => String::new(),
+    };
+    if hidden > 0 {
+        extra.push_str(&format!(" +{hidden} index"));
+    }
+    extra.push_str(&filter_note(&t.list.filter));
+    if t.loading {
+        extra.push_str(&format!(" {}", spinner(app.tick)));
+    }
+    let b = block(title(2, Pane::Tags, extra, app, theme), app.focus == Pane::Tags, theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let note = match (&t.repo, t.loading, &t.error) {
+        (None, _, _) => Some("Open a repository (Enter in 1)".to_string()),
+        (Some(_), true, _) => Some("loading…".into()),
+        (Some(_), false, Some(e)) => Some(e.clone()),
+        (Some(_), false, None) if t.shown.is_empty() => Some("no tags".into()),
+        _ => None,
+    };
+    if let Some(note) = note {
+        let style = if t.error.is_some() { theme.error() } else { theme.dim() };
+        frame.render_widget(Paragraph::new(note).style(style).wrap(Wrap { trim: true }), inner);
+        return;
+    }
+    let width = inner.width as usize;
+    let range = window(t.list.selected, t.list.visible.len(), inner.height as usize, &mut view.tags_offset);
+    let start = range.start;
+    let name_width = t.list.visible.iter().map(|&i| t.shown[i].chars().count()).max().unwrap_or(4).clamp(4, (width / 2).max(4));
+    let items: Vec<ListItem> = t.list.visible[range]
+        .iter()
+        .map(|&i| {
+            let name = sanitize(&t.shown[i]);
+            let mut spans = vec![Span::raw(format!("{:<name_width$}", truncate(&name, name_width)))];
+            let mut left = width.saturating_sub(name_width);
+            match t.info.get(&t.shown[i]) {
+                Some(Loaded::Ready(info)) => {
+                    if left >= 10 {
+                        let n = if left >= 20 { 12 } else { 8 };
+                        spans.push(Span::styled(format!(" {}", &info.digest.hex()[..n]), theme.digest()));
+                        left -= n + 1;
+                    }
+                    let kind = short_kind(&info.kind);
+                    let size = human_size(info.size);
+                    if left >= 4 {
+                        let room = left.saturating_sub(if left > kind.len() + size.len() + 2 { size.len() + 2 } else { 0 });
+                        spans.push(Span::styled(format!(" {}", truncate(&sanitize(kind), room.saturating_sub(1))), theme.kind()));
+                        left = left.saturating_sub(kind.chars().count().min(room.saturating_sub(1)) + 1);
+                    }
+                    if left >= size.len() + 2 {
+                        spans.push(Span::styled(format!("  {size}"), theme.dim()));
+                    }
+                }
+                Some(Loaded::Failed(_)) => spans.push(Span::styled(" ?", theme.error())),
+                Some(Loaded::Loading) if left > 2 => spans.push(Span::styled(format!(" {}", spinner(app.tick)), theme.dim())),
+                _ => {}
+            }
+            ListItem::new(Line::from(spans))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(t.list.selected - start));
+    frame.render_stateful_widget(List::new(items).highlight_style(theme.selected(app.focus == Pane::Tags)), inner, &mut state);
+}
+
+type Listed<'a> = std::collections::HashMap<&'a crate::oci::Digest, &'a crate::oci::Descriptor>;
+
+fn row_line(row: &Row, app: &App, listed: &Listed, theme: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    match row.kind {
+        RowKind::Root => spans.push(Span::styled(sanitize(&row.label), theme.title())),
+        RowKind::Group | RowKind::Platforms => spans.push(Span::styled(sanitize(&row.label), theme.kind())),
+        RowKind::Node | RowKind::Platform => {
+            let d = row.digest.as_ref();
+            let listed = d.and_then(|d| listed.get(d));
+            if row.kind == RowKind::Platform {
+                spans.push(Span::raw(sanitize(row.label.split("  ").next().unwrap_or(""))));
+                spans.push(Span::raw("  "));
+            }
+            if let Some(d) = d {
+                spans.push(Span::styled(format!("{}:{}", d.algorithm().name(), &d.hex()[..16]), theme.digest()));
+            }
+            if let Some(l) = listed {
+                if let Some(t) = l.annotation(CREATED) {
+                    spans.push(Span::styled(format!("  {}", sanitize(&t.replace('T', " ").trim_end_matches('Z').chars().take(16).collect::<String>())), theme.dim()));
+                }
+                spans.push(Span::styled(format!("  {}", human_size(l.size)), theme.dim()));
+            }
+        }
+        RowKind::Note => spans.push(Span::styled(sanitize(&row.label), if row.failed { theme.error() } else { theme.dim() })),
+    }
+    if row.loading {
+        spans.push(Span::styled(format!(" {}", spinner(app.tick)), theme.dim()));
+    }
+    Line::from(spans)
+}
+
+/// Each node's descriptor as it was listed (it carries created time and size).
+fn listed(app: &App) -> Listed<'_> {
+    app.tree
+        .referrers
+        .values()
+        .filter_map(Loaded::ready)
+        .flat_map(|l| l.iter())
+        .chain(app.tree.platforms.values().flat_map(|p| p.iter()))
+        .map(|d| (&d.digest, d))
+        .collect()
+}
+
+/// Builds the widget's nested items from the flat rows, with the paths that are open.
+fn build_items(rows: &[Row], app: &App, theme: &Theme) -> (Vec<TreeItem<'static, String>>, Vec<Vec<String>>) {
+    fn level(rows: &[Row], i: &mut usize, depth: usize, app: &App, known: &Listed, theme: &Theme, open: &mut Vec<Vec<String>>) -> Vec<TreeItem<'static, String>> {
+        let mut items = Vec::new();
+        while *i < rows.len() && rows[*i].depth == depth {
+            let row = rows[*i].clone();
+            *i += 1;
+            let mut children = if *i < rows.len() && rows[*i].depth > depth { level(rows, i, depth + 1, app, known, theme, open) } else { Vec::new() };
+            let id = row.path.last().cloned().unwrap_or_default();
+            if children.is_empty() && row.expandable {
+                // A closed node still shows its ▶: one child the widget never draws.
+                children.push(TreeItem::new_leaf("…".to_string(), "…"));
+            } else if !children.is_empty() {
+                open.push(row.path.clone());
+            }
+            let line = row_line(&row, app, known, theme);
+            let item = if children.is_empty() {
+                TreeItem::new_leaf(id, line)
+            } else {
+                TreeItem::new(id.clone(), line.clone(), children).unwrap_or_else(|_| TreeItem::new_leaf(id, line))
+            };
+            items.push(item);
+        }
+        items
+    }
+    let mut open = Vec::new();
+    let mut i = 0;
+    let known = listed(app);
+    let items = level(rows, &mut i, 0, app, &known, theme, &mut open);
+    (items, open)
+}
+
+pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, theme: &Theme) {
+    let t = &app.tree;
+    let mut extra = String::new();
+    if let Some(f) = &t.type_filter {
+        extra.push_str(&format!(" type={}", sanitize(f)));
+    }
+    if let Some(m) = t.mode {
+        extra.push_str(&format!(" · {}", m.label()));
+    }
+    let b = block(title(3, Pane::Tree, extra, app, theme), app.focus == Pane::Tree, theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if t.subject.is_none() {
+        frame.render_widget(Paragraph::new("Pick a tag (Enter in 2) to see its referrers graph").style(theme.dim()).wrap(Wrap { trim: true }), inner);
+        return;
+    }
+    let rows = t.rows();
+    // Items are rebuilt only when the rows change (or a spinner turns).
+    let animating = rows.iter().any(|r| r.loading);
+    let key = t.generation.wrapping_mul(1_000_003) ^ if animating { app.tick } else { 0 } ^ (app.manifests.len() as u64) << 40;
+    let open = if view.tree_cache.as_ref().map(|c| c.0) != Some(key) {
+        let (items, open) = build_items(&rows, app, theme);
+        view.tree_cache = Some((key, items));
+        Some(open)
+    } else {
+        None
+    };
+    if let Some(open) = open {
+        view.tree.close_all();
+        for p in open {
+            view.tree.open(p);
+        }
+    }
+    view.tree.select(app.tree.selected_row().map(|r| r.path).unwrap_or_default());
+    let Some((_, items)) = view.tree_cache.as_ref() else { return };
+    let Ok(widget) = Tree::new(items) else { return };
+    let widget = widget.highlight_style(theme.selected(app.focus == Pane::Tree)).node_no_children_symbol("  ");
+    frame.render_stateful_widget(widget, inner, &mut view.tree);
+}
+
+fn kv(key: &str, value: String, theme: &Theme) -> Line<'static> {
+    Line::from(vec![Span::styled(format!("{key:<11}"), theme.dim()), Span::raw(value)])
+}
+
+fn manifest_lines(m: &ManifestView, reference: String, theme: &Theme) -> Vec<Line<'static>> {
+    let mut lines = vec![
+        kv("Reference", sanitize(&reference), theme),
+        kv("Digest", m.descriptor.digest.to_string(), theme),
+        kv("Media type", sanitize(&m.descriptor.media_type), theme),
+    ];
+    if let Some(t) = &m.artifact_type {
+        lines.push(kv("Artifact", sanitize(t), theme));
+    }
+    lines.push(kv("Size", format!("{} manifest, {} in all", human_size(m.descriptor.size), human_size(m.total_size)), theme));
+    if let Some(c) = m.annotations.get(CREATED) {
+        lines.push(kv("Created", sanitize(c), theme));
+    }
+    if let Some(s) = &m.subject {
+        lines.push(kv("Subject", s.to_string(), theme));
+    }
+    if !m.annotations.is_empty() {
+        lines.push(Line::styled("Annotations", theme.title()));
+        for (k, v) in &m.annotations {
+            lines.push(Line::from(vec![Span::styled(format!("  {}: ", sanitize(k)), theme.dim()), Span::raw(sanitize(v))]));
+        }
+    }
+    if let Some(c) = &m.config {
+        lines.push(Line::from(vec![Span::styled("Config     ", theme.dim()), Span::raw(format!("{}  {}", sanitize(&c.media_type), human_size(c.size)))]));
+    }
+    if !m.layers.is_empty() {
+        lines.push(Line::styled(format!("Layers ({})", m.layers.len()), theme.title()));
+        for l in &m.layers {
+            let name = l.annotation(TITLE).map(sanitize).unwrap_or_else(|| l.digest.short().to_string());
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {name}  ")),
+                Span::styled(sanitize(&l.media_type), theme.kind()),
+                Span::styled(format!("  {}", human_size(l.size)), theme.dim()),
+            ]));
+        }
+    }
+    if !m.manifests.is_empty() {
+        lines.push(Line::styled(format!("Manifests ({})", m.manifests.len()), theme.title()));
+        for c in &m.manifests {
+            let p = c.platform.as_ref().map(|p| sanitize(&p.to_string())).unwrap_or_default();
+            lines.push(Line::raw(format!("  {p}  {}  {}", c.digest.short(), human_size(c.size))));
+        }
+    }
+    lines.push(Line::styled("Manifest", theme.title()));
+    lines.extend(m.pretty.iter().map(|l| Line::raw(format!("  {l}"))));
+    lines
+}
+
+pub fn details(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    let b = block(title(4, Pane::Details, String::new(), app, theme), app.focus == Pane::Details, theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let repo = app.tree.subject.as_ref().map(|s| s.repo.clone()).or_else(|| app.tags.repo.clone()).unwrap_or_default();
+    let text: Text = match app.details_digest() {
+        Some(d) => match app.manifests.get(&d) {
+            Some(Loaded::Ready(m)) => {
+                let base = match &app.opts.registry {
+                    Some(h) => format!("{h}/{repo}"),
+                    None => app.opts.target_label.trim_start_matches("layout ").to_string(),
+                };
+                Text::from(manifest_lines(m, format!("{base}@{d}"), theme))
+            }
+            Some(Loaded::Failed(e)) => Text::styled(sanitize(e), theme.error()),
+            _ => Text::styled(format!("loading {}…", d.short()), theme.dim()),
+        },
+        None => match (app.details_from_tags, app.tree.selected_row()) {
+            (false, Some(row)) if row.kind == RowKind::Group => Text::raw(sanitize(&row.label)),
+            (false, Some(row)) if row.kind == RowKind::Note => Text::styled(sanitize(&row.label), theme.dim()),
+            _ => Text::styled("Select a tag or an artifact to see its manifest", theme.dim()),
+        },
+    };
+    frame.render_widget(Paragraph::new(text).scroll((app.details_scroll, 0)), inner);
+}

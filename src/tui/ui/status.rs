@@ -1,0 +1,67 @@
+//! The status bar: target, who we are, referrers mode, jobs with progress; then the last
+//! message, or key hints for the focused pane.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{Theme, spinner};
+use crate::text::{human_size, sanitize};
+use crate::tui::app::jobs::Job;
+use crate::tui::app::{App, Level};
+use crate::tui::keymap;
+
+fn bar(done: u64, total: u64, width: usize) -> String {
+    let filled = if total == 0 { width } else { (done as u128 * width as u128 / total as u128) as usize };
+    format!("{}{}", "█".repeat(filled.min(width)), "░".repeat(width - filled.min(width)))
+}
+
+fn job_text(job: &Job, tick: u64) -> String {
+    let (done, total) = job.totals();
+    let pct = if total == 0 { 0 } else { done * 100 / total };
+    let mut s = format!("{} {} {pct}% {} {}/{}", spinner(tick), sanitize(&job.label), bar(done, total, 10), human_size(done), human_size(total));
+    if let Some(t) = job.current() {
+        s.push_str(&format!(" · {}", sanitize(&t.label)));
+    }
+    if job.cancelling {
+        s.push_str(" · cancelling");
+    } else if job.cancellable {
+        s.push_str(" · x cancels");
+    }
+    s
+}
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+    let mode = app
+        .tree
+        .mode
+        .map(|m| m.label().to_string())
+        .unwrap_or_else(|| "referrers: –".into());
+    let mut top = vec![
+        Span::styled(format!(" {} ", sanitize(&app.opts.target_label)), theme.title()),
+        Span::styled("│ ", theme.dim()),
+        Span::raw(sanitize(&app.auth)),
+        Span::styled(" │ ", theme.dim()),
+        Span::raw(mode),
+    ];
+    if app.opts.read_only {
+        top.push(Span::styled(" │ ", theme.dim()));
+        top.push(Span::styled("read-only", theme.info()));
+    }
+    let mut jobs = app.jobs.running.values();
+    if let Some(job) = jobs.next() {
+        top.push(Span::styled(" │ ", theme.dim()));
+        top.push(Span::styled(job_text(job, app.tick), theme.info()));
+        let more = jobs.count();
+        if more > 0 {
+            top.push(Span::raw(format!(" (+{more} more)")));
+        }
+    }
+    let bottom = match &app.message {
+        Some(m) if m.level == Level::Error => Line::from(Span::styled(format!(" error: {}", sanitize(&m.text)), theme.error())),
+        Some(m) => Line::from(Span::styled(format!(" {}", sanitize(&m.text)), theme.info())),
+        None => Line::from(Span::styled(format!(" {}", keymap::hints(app.focus.context(), app.opts.read_only)), theme.dim())),
+    };
+    frame.render_widget(Paragraph::new(vec![Line::from(top), bottom]), area);
+}
