@@ -44,6 +44,8 @@ pub struct Failure {
     pub message: String,
     /// Set when the registry wants credentials: the model opens the login dialog.
     pub unauthorized: Option<String>,
+    /// The registry answered and said no (404, 403, another 4xx), as opposed to not answering.
+    pub refused: bool,
 }
 
 /// A manifest as the details pane shows it.

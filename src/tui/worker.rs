@@ -43,10 +43,18 @@ pub struct Context {
     pub keyring: bool,
 }
 
+/// Where a planned copy goes: opened already, or a layout to create once confirmed, planned
+/// against an empty stand-in that goes away with the job.
+enum Destination {
+    Open(Location),
+    NewLayout { input: String, stand_in: Arc<dyn Target>, _dir: tempfile::TempDir },
+}
+
 struct CopyJob {
     plan: CopyPlan,
     src_repo: String,
-    dst: Location,
+    dst: Destination,
+    shown: String,
     tags: Vec<String>,
     mount: bool,
 }
@@ -92,6 +100,8 @@ fn failure(e: &Error) -> Failure {
             Error::Unauthorized { registry, .. } => Some(registry.clone()),
             _ => None,
         },
+        refused: matches!(e, Error::NotFound { .. } | Error::Denied { .. })
+            || matches!(e, Error::Status { status, .. } if (400..500).contains(status)),
     }
 }
 
@@ -245,6 +255,14 @@ impl Shared {
             }
             Effect::ExecuteCopy { job, id } => {
                 let Some(cj) = lock(&self.copies).remove(&id) else { return };
+                let dst = match &cj.dst {
+                    Destination::Open(loc) => Ok(loc.clone()),
+                    Destination::NewLayout { input, .. } => Location::layout(input, true),
+                };
+                let dst = match dst {
+                    Ok(d) => d,
+                    Err(e) => return self.send(WorkerEvent::JobFinished { job, result: Err(failure(&e)) }),
+                };
                 let token = CancellationToken::new();
                 lock(&self.cancels).insert(job, token.clone());
                 let opts = CopyOptions {
@@ -255,7 +273,7 @@ impl Shared {
                     cancel: token,
                 };
                 let src = Endpoint { target: self.target(), repo: &cj.src_repo };
-                let dst = Endpoint { target: cj.dst.target.as_ref(), repo: &cj.dst.repo };
+                let dst = Endpoint { target: dst.target.as_ref(), repo: &dst.repo };
                 let result = crate::graph::copy::execute(src, dst, &cj.plan, &cj.tags, &opts).await;
                 lock(&self.cancels).remove(&job);
                 let result = match result {
@@ -263,15 +281,16 @@ impl Shared {
                         let sent = report.blobs.iter().filter(|(_, r)| *r == BlobResult::Copied).count();
                         Ok(format!(
                             "copied to {}: {} blob(s), {} sent, {} manifest(s) pushed",
-                            cj.dst.given,
+                            cj.shown,
                             sent,
                             human_size(report.bytes_sent),
                             report.manifests_pushed
                         ))
                     }
                     Err(Error::Cancelled) => Err(Failure {
-                        message: format!("copy to {} cancelled; nothing was tagged there", cj.dst.given),
+                        message: format!("copy to {} cancelled; nothing was tagged there", cj.shown),
                         unauthorized: None,
+                        refused: false,
                     }),
                     Err(e) => Err(failure(&e)),
                 };
@@ -350,9 +369,13 @@ impl Shared {
     }
 
     async fn plan_copy(&self, id: RequestId, repo: &str, reference: &str, tag: Option<String>, destination: &str) -> Result<CopyPreview> {
-        let (dst, plan_target, tags) = self.open_destination(destination, tag)?;
-        let mount = match (&self.ctx.registry, &dst.kind) {
-            (Some(r), Kind::Registry(d)) => r.host() == d.registry && repo != dst.repo,
+        let (dst, tags) = self.open_destination(destination, tag)?;
+        let (dst_target, dst_repo, shown): (Arc<dyn Target>, String, String) = match &dst {
+            Destination::Open(loc) => (loc.target.clone(), loc.repo.clone(), loc.given.clone()),
+            Destination::NewLayout { input, stand_in, .. } => (stand_in.clone(), String::new(), format!("layout:{input}")),
+        };
+        let mount = match (&self.ctx.registry, &dst) {
+            (Some(r), Destination::Open(Location { kind: Kind::Registry(d), .. })) => r.host() == d.registry && repo != dst_repo,
             _ => false,
         };
         let opts = CopyOptions {
@@ -362,10 +385,7 @@ impl Shared {
         };
         let src = Endpoint { target: self.target(), repo };
         let plan = {
-            let planning = Endpoint {
-                target: plan_target.as_deref().unwrap_or(dst.target.as_ref()),
-                repo: &dst.repo,
-            };
+            let planning = Endpoint { target: dst_target.as_ref(), repo: &dst_repo };
             crate::graph::copy::plan(src, planning, reference, &opts).await?
         };
         let depth_of = |m: &crate::graph::copy::PlannedManifest| {
@@ -390,7 +410,7 @@ impl Shared {
             })
             .collect();
         let preview = CopyPreview {
-            destination: sanitize(&dst.given),
+            destination: sanitize(&shown),
             rows,
             blobs_to_send: missing.len(),
             blobs_present: plan.blobs.len() - missing.len(),
@@ -403,6 +423,7 @@ impl Shared {
                 plan,
                 src_repo: repo.to_string(),
                 dst,
+                shown,
                 tags,
                 mount,
             },
@@ -411,47 +432,34 @@ impl Shared {
     }
 
     /// Opens a copy destination. A layout that does not exist yet is planned against an empty
-    /// stand-in, so nothing is created before the user confirms.
-    #[allow(clippy::type_complexity)]
-    fn open_destination(&self, destination: &str, source_tag: Option<String>) -> Result<(Location, Option<Arc<dyn Target>>, Vec<String>)> {
+    /// stand-in and created only when the copy runs, so nothing is written before it is confirmed.
+    fn open_destination(&self, destination: &str, source_tag: Option<String>) -> Result<(Destination, Vec<String>)> {
         let (base, mut tags) = split_tag_list(destination.trim());
-        if let Some(path) = base.strip_prefix("layout:") {
-            if tags.is_empty()
-                && let Some(t) = source_tag
-            {
-                tags.push(t);
-            }
-            let exists = Path::new(path).join("oci-layout").exists();
-            let stand_in: Option<Arc<dyn Target>> = if exists {
-                None
-            } else {
-                let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-                let layout = Layout::open_or_create(&dir.path().join("plan"))?;
-                std::mem::forget(dir);
-                Some(Arc::new(layout))
-            };
-            let loc = Location::layout(path, true).or_else(|_| Location::layout(path, false))?;
-            return Ok((loc, stand_in, tags));
-        }
-        let reference = Reference::parse(&base)?;
         if tags.is_empty()
             && let Some(t) = source_tag
         {
             tags.push(t);
         }
+        if let Some(path) = base.strip_prefix("layout:") {
+            let input = if tags.is_empty() { path.to_string() } else { format!("{path}:{}", tags[0]) };
+            if Path::new(path).join("oci-layout").exists() {
+                return Ok((Destination::Open(Location::layout(&input, false)?), tags));
+            }
+            let dir = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            let stand_in: Arc<dyn Target> = Arc::new(Layout::open_or_create(&dir.path().join("plan"))?);
+            return Ok((Destination::NewLayout { input, stand_in, _dir: dir }, tags));
+        }
+        let reference = Reference::parse(&base)?;
         let registry = self.ctx.session.registry(&reference.registry)?;
-        Ok((
-            Location {
-                target: registry,
-                repo: reference.repository.clone(),
-                tag: tags.first().cloned(),
-                digest: None,
-                given: if tags.is_empty() { base.clone() } else { format!("{base}:{}", tags.join(",")) },
-                kind: Kind::Registry(reference),
-            },
-            None,
-            tags,
-        ))
+        let loc = Location {
+            target: registry,
+            repo: reference.repository.clone(),
+            tag: tags.first().cloned(),
+            digest: None,
+            given: if tags.is_empty() { base.clone() } else { format!("{base}:{}", tags.join(",")) },
+            kind: Kind::Registry(reference),
+        };
+        Ok((Destination::Open(loc), tags))
     }
 
     async fn login(&self, registry: &str, username: String, password: String, save: bool) -> Result<String> {

@@ -79,6 +79,8 @@ pub struct ReposPane {
     pub loading: bool,
     /// The registry refused its catalog; repositories are opened by name (`:open REPO`).
     pub refused: Option<String>,
+    /// The last load failed for another reason (unreachable, 5xx); `r` retries.
+    pub error: Option<String>,
     /// The repository whose tags are shown.
     pub opened: Option<String>,
 }
@@ -93,6 +95,7 @@ impl ReposPane {
         self.complete = next.is_none();
         self.next = next;
         self.loading = false;
+        self.error = None;
         self.list.refilter(&self.items);
     }
 
@@ -115,7 +118,7 @@ impl ReposPane {
 
     /// Whether scrolling is close enough to the end to fetch the next page.
     pub fn wants_more(&self, lookahead: usize) -> bool {
-        !self.complete && !self.loading && self.refused.is_none() && self.list.selected + lookahead >= self.list.visible.len()
+        !self.complete && !self.loading && self.refused.is_none() && self.error.is_none() && self.list.selected + lookahead >= self.list.visible.len()
     }
 }
 

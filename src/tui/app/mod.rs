@@ -1107,9 +1107,14 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
                     app.unauthorized(&f);
                     Vec::new()
                 }
-                Err(f) => {
+                Err(f) if f.refused => {
                     app.repos.refused = Some(f.message.clone());
                     app.error(format!("the registry does not list its repositories ({}); open one with :open REPO", f.message));
+                    Vec::new()
+                }
+                Err(f) => {
+                    app.repos.error = Some(f.message.clone());
+                    app.error(format!("{}; press r to retry", f.message));
                     Vec::new()
                 }
             }

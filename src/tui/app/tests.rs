@@ -150,7 +150,7 @@ fn filters_apply_as_you_type_and_escape_restores() {
 fn a_refused_catalog_says_so_and_open_by_name_works() {
     let (mut app, fx) = registry_app(None, None);
     let id = catalog_id(&fx);
-    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Err(Failure { message: "403 from localhost:5000: access denied".into(), unauthorized: None }) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Err(Failure { message: "403 from localhost:5000: access denied".into(), unauthorized: None, refused: true }) }));
     assert!(app.repos.refused.is_some());
     assert!(app.message.as_ref().is_some_and(|m| m.text.contains(":open REPO")));
     update(&mut app, key(':'));
@@ -192,7 +192,7 @@ fn copy_is_planned_reviewed_run_with_progress_and_cancellable() {
     let fx = update(&mut app, key('x'));
     assert_eq!(fx, vec![Effect::Cancel { job }]);
     update(&mut app, Msg::Worker(WorkerEvent::Progress { job, event: Event::Finish { id: 1, outcome: Outcome::Failed("cancelled".into()) } }));
-    let fx = update(&mut app, Msg::Worker(WorkerEvent::JobFinished { job, result: Err(Failure { message: "cancelled; nothing was tagged".into(), unauthorized: None }) }));
+    let fx = update(&mut app, Msg::Worker(WorkerEvent::JobFinished { job, result: Err(Failure { message: "cancelled; nothing was tagged".into(), unauthorized: None, refused: false }) }));
     assert!(app.jobs.running.is_empty());
     assert!(app.message.as_ref().is_some_and(|m| m.level == Level::Error && m.text.contains("nothing was tagged")));
     assert!(fx.iter().any(|e| matches!(e, Effect::ResolveSubject { .. })), "the tree refreshes after a write");
@@ -235,7 +235,7 @@ fn read_only_turns_writes_off() {
 fn unauthorized_opens_login_and_the_password_goes_out_only_in_the_login_effect() {
     let (mut app, fx) = registry_app(None, None);
     let id = catalog_id(&fx);
-    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Err(Failure { message: "401 from localhost:5000".into(), unauthorized: Some("localhost:5000".into()) }) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Err(Failure { message: "401 from localhost:5000".into(), unauthorized: Some("localhost:5000".into()), refused: false }) }));
     assert!(matches!(app.modal, Some(Modal::Login(_))));
     typed(&mut app, "alice");
     update(&mut app, code(KeyCode::Tab));

@@ -116,6 +116,19 @@ impl Theme {
     }
 }
 
+/// A type name short enough for a list column: artifact types as they are, manifest media
+/// types by what they are.
+pub(crate) fn short_kind(kind: &str) -> &str {
+    use crate::oci::media_types::*;
+    match kind {
+        OCI_MANIFEST => "image",
+        OCI_INDEX => "index",
+        DOCKER_MANIFEST => "docker image",
+        DOCKER_MANIFEST_LIST => "docker list",
+        k => k,
+    }
+}
+
 const SPINNER: [&str; 8] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧"];
 
 pub fn spinner(tick: u64) -> &'static str {

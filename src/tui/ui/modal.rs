@@ -157,7 +157,7 @@ fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u
                     Span::styled(mark, style),
                     Span::raw("  ".repeat(r.depth)),
                     Span::styled(format!("{} ", r.digest.short()), theme.digest()),
-                    Span::styled(sanitize(&r.kind), theme.kind()),
+                    Span::styled(sanitize(super::short_kind(&r.kind)), theme.kind()),
                     Span::raw(size),
                 ]));
             }

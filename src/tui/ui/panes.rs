@@ -52,19 +52,6 @@ fn truncate(s: &str, width: usize) -> String {
     t
 }
 
-/// A type name short enough for a list column: artifact types as they are, manifest media
-/// types by what they are.
-fn short_kind(kind: &str) -> &str {
-    use crate::oci::media_types::*;
-    match kind {
-        OCI_MANIFEST => "image",
-        OCI_INDEX => "index",
-        DOCKER_MANIFEST => "docker image",
-        DOCKER_MANIFEST_LIST => "docker list",
-        k => k,
-    }
-}
-
 fn filter_note(filter: &str) -> String {
     if filter.is_empty() { String::new() } else { format!(" /{}", sanitize(filter)) }
 }
@@ -83,6 +70,7 @@ pub fn repos(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, the
     if r.items.is_empty() {
         let text = match (&r.refused, r.loading, app.opts.has_catalog) {
             (Some(_), _, _) => "The registry does not list its repositories.\nOpen one with :open REPO".to_string(),
+            (None, false, _) if r.error.is_some() => "Could not load the repositories.\nPress r to retry".to_string(),
             (None, true, _) => "loading…".to_string(),
             (None, false, false) => "no catalog here".to_string(),
             (None, false, true) => "no repositories".to_string(),
@@ -152,7 +140,7 @@ pub fn tags(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
                         spans.push(Span::styled(format!(" {}", &info.digest.hex()[..n]), theme.digest()));
                         left -= n + 1;
                     }
-                    let kind = short_kind(&info.kind);
+                    let kind = super::short_kind(&info.kind);
                     let size = human_size(info.size);
                     if left >= 4 {
                         let room = left.saturating_sub(if left > kind.len() + size.len() + 2 { size.len() + 2 } else { 0 });

@@ -1,0 +1,198 @@
+//! TUI rendering snapshots (ratatui TestBackend) at 100x30 and 80x24. The model is driven by
+//! the real worker on the bundled demo layout, or by events where a state needs no I/O.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use refscope::tui::app::{App, Msg, Options, update};
+use refscope::tui::protocol::{Effect, WorkerEvent};
+use refscope::tui::ui::{ViewState, draw};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+const SIZES: [(u16, u16); 2] = [(100, 30), (80, 24)];
+
+fn render(app: &App, (w, h): (u16, u16)) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut view = ViewState::default();
+    terminal.draw(|f| draw(f, app, &mut view)).unwrap();
+    let buf = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+struct Driver {
+    app: App,
+    tx: UnboundedSender<Effect>,
+    rx: UnboundedReceiver<WorkerEvent>,
+}
+
+impl Driver {
+    async fn demo() -> Driver {
+        let start = refscope::tui::Start {
+            target: None,
+            layout: false,
+            read_only: false,
+            session: refscope::target::open::Session::with_chain(Default::default(), false, false),
+            config_path: None,
+        };
+        let (ctx, mut opts) = refscope::tui::prepare(start).await.unwrap();
+        opts.color = false;
+        let (tx, rx) = refscope::tui::worker::spawn(ctx);
+        let mut app = App::new(opts);
+        let fx = app.init();
+        let mut d = Driver { app, tx, rx };
+        d.send(fx);
+        d.settle().await;
+        d
+    }
+
+    fn send(&mut self, fx: Vec<Effect>) {
+        for e in fx {
+            if !matches!(e, Effect::Clipboard(_)) {
+                self.tx.send(e).unwrap();
+            }
+        }
+    }
+
+    /// Feeds worker events back until nothing arrives for a while.
+    async fn settle(&mut self) {
+        while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(400), self.rx.recv()).await {
+            let fx = update(&mut self.app, Msg::Worker(ev));
+            self.send(fx);
+        }
+    }
+
+    /// Feeds worker events until `done` holds (or 20 s pass).
+    async fn settle_until(&mut self, done: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !done(&self.app) && tokio::time::Instant::now() < deadline {
+            if let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(100), self.rx.recv()).await {
+                let fx = update(&mut self.app, Msg::Worker(ev));
+                self.send(fx);
+            }
+        }
+    }
+
+    async fn keys(&mut self, keys: &[KeyCode]) {
+        for k in keys {
+            let fx = update(&mut self.app, Msg::Key(KeyEvent::new(*k, KeyModifiers::NONE)));
+            self.send(fx);
+        }
+        self.settle().await;
+    }
+}
+
+fn snapshot(name: &str, app: &mut App) {
+    for size in SIZES {
+        app.size = size;
+        let text = render(app, size);
+        assert!(!text.contains('\u{1b}'), "a raw escape reached the screen");
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_loaded_with_the_tree_expanded() {
+    let mut d = Driver::demo().await;
+    snapshot("demo_tree", &mut d.app);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_overlay() {
+    let mut d = Driver::demo().await;
+    d.keys(&[KeyCode::Char('?')]).await;
+    snapshot("help", &mut d.app);
+    d.app.opts.read_only = true;
+    let text = render(&d.app, (100, 30));
+    assert!(!text.contains("delete with its referrers"), "read-only help lists no destructive keys");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_confirmation_lists_everything_that_goes() {
+    let mut d = Driver::demo().await;
+    // Root, readme group, readme, sbom group, sbom.
+    d.keys(&[KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('d')]).await;
+    snapshot("delete_confirmation", &mut d.app);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn copy_diff_before_anything_is_written() {
+    let mut d = Driver::demo().await;
+    let dest = "target/tui-snapshot-copy-dest";
+    let _ = std::fs::remove_dir_all(dest);
+    let mut keys = vec![KeyCode::Char('c')];
+    keys.extend(format!("layout:{dest}").chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    d.keys(&keys).await;
+    snapshot("copy_diff", &mut d.app);
+    assert!(!std::path::Path::new(dest).exists(), "planning writes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_in_the_status_bar() {
+    let start = refscope::tui::Start {
+        target: Some("127.0.0.1:1".into()),
+        layout: false,
+        read_only: false,
+        session: refscope::target::open::Session::with_chain(
+            refscope::creds::Chain { no_keyring: true, config_path: Some("/nonexistent".into()), ..Default::default() },
+            false,
+            false,
+        ),
+        config_path: None,
+    };
+    let (ctx, mut opts) = refscope::tui::prepare(start).await.unwrap();
+    opts.color = false;
+    let (tx, rx) = refscope::tui::worker::spawn(ctx);
+    let mut app = App::new(opts);
+    let fx = app.init();
+    let mut d = Driver { app, tx, rx };
+    d.send(fx);
+    d.settle_until(|app| app.message.is_some()).await;
+    snapshot("status_error", &mut d.app);
+}
+
+fn options(registry: &str) -> Options {
+    Options {
+        target_label: registry.into(),
+        registry: Some(registry.into()),
+        has_catalog: true,
+        repo: Some("net-monitor".into()),
+        reference: Some("v1".into()),
+        read_only: false,
+        color: false,
+    }
+}
+
+#[test]
+fn a_long_loading_state() {
+    let mut app = App::new(options("registry.example.com"));
+    let _ = app.init();
+    for _ in 0..5 {
+        update(&mut app, Msg::Tick);
+    }
+    snapshot("loading", &mut app);
+}
+
+#[test]
+fn registry_text_with_control_sequences_is_drawn_harmlessly() {
+    let mut app = App::new(options("registry.example.com"));
+    let fx = app.init();
+    let (catalog, tags) = fx.iter().fold((0, 0), |acc, e| match e {
+        Effect::LoadCatalog { id, .. } => (*id, acc.1),
+        Effect::LoadTags { id, .. } => (acc.0, *id),
+        _ => acc,
+    });
+    let evil = "\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}pwned";
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id: catalog, result: Ok((vec![format!("net-monitor{evil}"), "net-monitor".into()], None)) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags, repo: "net-monitor".into(), result: Ok(vec![format!("v1{evil}"), "v1".into()]) }));
+    app.error(format!("registry said: {evil}"));
+    snapshot("hostile_text", &mut app);
+}
