@@ -13,10 +13,22 @@ pub struct Task {
     pub finished: bool,
 }
 
+/// What a job does, which decides what to reload when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobKind {
+    /// Writes only to local disk.
+    Pull,
+    /// Changes a registry or layout: what is shown gets reloaded.
+    Write,
+    /// Deletes this artifact (repository, reference).
+    Delete { repo: String, reference: String },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub id: JobId,
     pub label: String,
+    pub kind: JobKind,
     pub tasks: BTreeMap<u64, Task>,
     pub cancellable: bool,
     pub cancelling: bool,
@@ -40,12 +52,13 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    pub fn start(&mut self, id: JobId, label: String, cancellable: bool) {
+    pub fn start(&mut self, id: JobId, label: String, kind: JobKind, cancellable: bool) {
         self.running.insert(
             id,
             Job {
                 id,
                 label,
+                kind,
                 tasks: BTreeMap::new(),
                 cancellable,
                 cancelling: false,

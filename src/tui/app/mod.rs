@@ -13,7 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use self::jobs::Jobs;
+use self::jobs::{JobKind, Jobs};
 use self::lists::{ReposPane, TagInfo, TagsPane};
 use self::modal::{ATTACH_ANNOTATIONS, ATTACH_FILES, ATTACH_TYPE, ArtifactRef, AttachForm, AttachStage, LoginForm, Modal, Prompt, PromptKind};
 use self::tree::{Loaded, RowKind, Subject, TreeModel};
@@ -402,9 +402,9 @@ impl App {
         format!("{base}{sep}{}", a.reference)
     }
 
-    fn start_job(&mut self, label: String, cancellable: bool) -> JobId {
+    fn start_job(&mut self, label: String, kind: JobKind, cancellable: bool) -> JobId {
         let job = self.id();
-        self.jobs.start(job, label, cancellable);
+        self.jobs.start(job, label, kind, cancellable);
         job
     }
 
@@ -818,7 +818,7 @@ fn run_command(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
 }
 
 fn start_pull(app: &mut App, a: ArtifactRef, dir: &str) -> Vec<Effect> {
-    let job = app.start_job(format!("pull {}", a.label), false);
+    let job = app.start_job(format!("pull {}", a.label), JobKind::Pull, false);
     vec![Effect::Pull {
         job,
         repo: a.repo,
@@ -876,7 +876,7 @@ fn on_modal_key(app: &mut App, modal: Modal, key: KeyEvent) -> Vec<Effect> {
             if let Loaded::Ready(plan) = &preview
                 && (key_is(&key, KeyCode::Char('y')) || key_is(&key, KeyCode::Enter))
             {
-                let job = app.start_job(format!("copy {} → {}", target.label, plan.destination), true);
+                let job = app.start_job(format!("copy {} → {}", target.label, plan.destination), JobKind::Write, true);
                 return vec![Effect::ExecuteCopy { job, id }];
             }
             app.modal = Some(Modal::CopyReview { id, target, preview, scroll: scroll(s, &key, page) });
@@ -888,7 +888,11 @@ fn on_modal_key(app: &mut App, modal: Modal, key: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             if matches!(preview, Loaded::Ready(_)) && key_is(&key, KeyCode::Char('y')) {
-                let job = app.start_job(format!("delete {}", target.label), false);
+                let kind = JobKind::Delete {
+                    repo: target.repo.clone(),
+                    reference: target.reference.clone(),
+                };
+                let job = app.start_job(format!("delete {}", target.label), kind, false);
                 return vec![Effect::ApplyDelete { job, id }];
             }
             app.modal = Some(Modal::DeleteReview { id, target, preview, scroll: scroll(s, &key, page) });
@@ -972,7 +976,7 @@ fn on_attach_key(app: &mut App, mut form: AttachForm, key: KeyEvent) -> Vec<Effe
         AttachStage::Building(_) => {}
         AttachStage::Preview { id, manifest, scroll: s } => {
             if key_is(&key, KeyCode::Char('y')) || key_is(&key, KeyCode::Enter) {
-                let job = app.start_job(format!("attach to {}", form.subject.label), false);
+                let job = app.start_job(format!("attach to {}", form.subject.label), JobKind::Write, false);
                 return vec![Effect::PushAttach { job, id }];
             }
             if key_is(&key, KeyCode::Char('e')) || key_is(&key, KeyCode::Backspace) {
@@ -1240,24 +1244,31 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
             Vec::new()
         }
         WorkerEvent::JobFinished { job, result } => {
-            let finished = app.jobs.finish(job);
-            let label = finished.map(|j| j.label).unwrap_or_default();
-            match result {
-                Ok(text) => {
-                    app.info(text);
-                    if label.starts_with("pull") {
-                        Vec::new()
-                    } else {
-                        app.refresh()
-                    }
-                }
+            let Some(finished) = app.jobs.finish(job) else { return Vec::new() };
+            match &result {
+                Ok(text) => app.info(text.clone()),
                 Err(f) => {
-                    app.error(format!("{label}: {}", f.message));
+                    app.error(format!("{}: {}", finished.label, f.message));
                     if f.unauthorized.is_some() {
-                        app.unauthorized(&f);
+                        app.unauthorized(f);
                     }
-                    if label.starts_with("pull") { Vec::new() } else { app.refresh() }
                 }
+            }
+            match finished.kind {
+                JobKind::Pull => Vec::new(),
+                JobKind::Delete { repo, reference } if result.is_ok() => {
+                    let shown = app.tree.subject.as_ref().is_some_and(|s| {
+                        s.repo == repo && (s.reference == reference || app.tree.root_digest().is_some_and(|d| d.to_string() == reference))
+                    });
+                    if shown {
+                        // The artifact on screen is gone: nothing is left to show or reload.
+                        app.tree = TreeModel::default();
+                        app.pending.subject = None;
+                        app.pending.referrers.clear();
+                    }
+                    app.refresh()
+                }
+                _ => app.refresh(),
             }
         }
         WorkerEvent::AttachPreview { id, result } => {
