@@ -180,3 +180,26 @@ fn the_bare_command_opens_the_demo() {
     let after = tui.wait_for("__EXITED__ 0");
     assert!(after.contains(" icanon"), "{after}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_401_asks_for_credentials_masks_them_and_saves_them() {
+    let reg = DistRegistry::start_with(common::DistConfig { users: vec![("alice".into(), "s3cret-pw".into())], ..Default::default() });
+    let img = reg.seeder().with_basic("alice", "s3cret-pw").image("private/app", "v1", b"layer").await;
+    let home = tempfile::tempdir().unwrap();
+    let tui = Tmux::start(home.path(), home.path(), &format!("'{}' {}/private/app:v1", env!("CARGO_BIN_EXE_refscope"), reg.addr));
+    tui.wait_for(&format!("Log in to {}", reg.addr));
+    tui.type_text("alice");
+    tui.send(&["Tab"]);
+    tui.type_text("s3cret-pw");
+    let screen = tui.wait_for("•••••••••");
+    assert!(!screen.contains("s3cret-pw"), "the password is masked:\n{screen}");
+    tui.send(&["Tab", "Space", "Enter"]);
+    tui.wait_for(&format!("logged in to {}; saved in", reg.addr));
+    let screen = tui.wait("the tree after login", |s| s.contains(&format!("private/app:v1  {}", img.digest.short())));
+    assert!(screen.contains("alice (from the login dialog)"), "the status bar says who we are:\n{screen}");
+    assert!(!screen.contains("s3cret-pw"));
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+    let saved = std::fs::read_to_string(home.path().join("docker/config.json")).unwrap();
+    assert!(saved.contains(&reg.addr), "saved for next time: {saved}");
+}

@@ -1,92 +1,28 @@
 //! TUI rendering snapshots (ratatui TestBackend) at 100x30 and 80x24. The model is driven by
 //! the real worker on the bundled demo layout, or by events where a state needs no I/O.
 
-use std::time::Duration;
-
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use crossterm::event::KeyCode;
 use refscope::tui::app::{App, Msg, Options, update};
+use refscope::tui::headless::{self, Headless};
 use refscope::tui::protocol::{Effect, WorkerEvent};
-use refscope::tui::ui::{ViewState, draw};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 const SIZES: [(u16, u16); 2] = [(100, 30), (80, 24)];
 
 fn render(app: &App, (w, h): (u16, u16)) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let mut view = ViewState::default();
-    terminal.draw(|f| draw(f, app, &mut view)).unwrap();
-    let buf = terminal.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    headless::text(&headless::render(app, w, h))
 }
 
-struct Driver {
-    app: App,
-    tx: UnboundedSender<Effect>,
-    rx: UnboundedReceiver<WorkerEvent>,
-}
-
-impl Driver {
-    async fn demo() -> Driver {
-        let start = refscope::tui::Start {
-            target: None,
-            layout: false,
-            read_only: false,
-            session: refscope::target::open::Session::with_chain(Default::default(), false, false),
-            config_path: None,
-        };
-        let (ctx, mut opts) = refscope::tui::prepare(start).await.unwrap();
-        opts.color = false;
-        let (tx, rx) = refscope::tui::worker::spawn(ctx);
-        let mut app = App::new(opts);
-        let fx = app.init();
-        let mut d = Driver { app, tx, rx };
-        d.send(fx);
-        d.settle().await;
-        d
-    }
-
-    fn send(&mut self, fx: Vec<Effect>) {
-        for e in fx {
-            if !matches!(e, Effect::Clipboard(_)) {
-                self.tx.send(e).unwrap();
-            }
-        }
-    }
-
-    /// Feeds worker events back until nothing arrives for a while.
-    async fn settle(&mut self) {
-        while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(400), self.rx.recv()).await {
-            let fx = update(&mut self.app, Msg::Worker(ev));
-            self.send(fx);
-        }
-    }
-
-    /// Feeds worker events until `done` holds (or 20 s pass).
-    async fn settle_until(&mut self, done: impl Fn(&App) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while !done(&self.app) && tokio::time::Instant::now() < deadline {
-            if let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(100), self.rx.recv()).await {
-                let fx = update(&mut self.app, Msg::Worker(ev));
-                self.send(fx);
-            }
-        }
-    }
-
-    async fn keys(&mut self, keys: &[KeyCode]) {
-        for k in keys {
-            let fx = update(&mut self.app, Msg::Key(KeyEvent::new(*k, KeyModifiers::NONE)));
-            self.send(fx);
-        }
-        self.settle().await;
-    }
+async fn demo() -> Headless {
+    let start = refscope::tui::Start {
+        target: None,
+        layout: false,
+        read_only: false,
+        session: refscope::target::open::Session::with_chain(Default::default(), false, false),
+        config_path: None,
+    };
+    let mut d = Headless::start(start, false).await.unwrap();
+    d.settle().await;
+    d
 }
 
 fn snapshot(name: &str, app: &mut App) {
@@ -100,13 +36,13 @@ fn snapshot(name: &str, app: &mut App) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_loaded_with_the_tree_expanded() {
-    let mut d = Driver::demo().await;
+    let mut d = demo().await;
     snapshot("demo_tree", &mut d.app);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn help_overlay() {
-    let mut d = Driver::demo().await;
+    let mut d = demo().await;
     d.keys(&[KeyCode::Char('?')]).await;
     snapshot("help", &mut d.app);
     d.app.opts.read_only = true;
@@ -116,7 +52,7 @@ async fn help_overlay() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_confirmation_lists_everything_that_goes() {
-    let mut d = Driver::demo().await;
+    let mut d = demo().await;
     // Root, readme group, readme, sbom group, sbom.
     d.keys(&[KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('d')]).await;
     snapshot("delete_confirmation", &mut d.app);
@@ -124,7 +60,7 @@ async fn delete_confirmation_lists_everything_that_goes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn copy_diff_before_anything_is_written() {
-    let mut d = Driver::demo().await;
+    let mut d = demo().await;
     let dest = "target/tui-snapshot-copy-dest";
     let _ = std::fs::remove_dir_all(dest);
     let mut keys = vec![KeyCode::Char('c')];
@@ -148,13 +84,7 @@ async fn an_error_in_the_status_bar() {
         ),
         config_path: None,
     };
-    let (ctx, mut opts) = refscope::tui::prepare(start).await.unwrap();
-    opts.color = false;
-    let (tx, rx) = refscope::tui::worker::spawn(ctx);
-    let mut app = App::new(opts);
-    let fx = app.init();
-    let mut d = Driver { app, tx, rx };
-    d.send(fx);
+    let mut d = Headless::start(start, false).await.unwrap();
     d.settle_until(|app| app.message.is_some()).await;
     snapshot("status_error", &mut d.app);
 }

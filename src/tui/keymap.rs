@@ -251,16 +251,11 @@ pub fn hints(context: Context, read_only: bool) -> String {
 
 /// The Markdown key table for the README.
 pub fn readme_table() -> String {
-    let mut out = String::from("| where | keys | what | |\n|---|---|---|---|\n");
+    let mut out = String::from("| where | keys | what |\n|---|---|---|\n");
     for r in help_rows(false) {
         let keys = r.keys.replace('|', "\\|");
-        out.push_str(&format!(
-            "| {} | `{}` | {} | {} |\n",
-            r.context.title(),
-            keys,
-            r.description,
-            if r.writes { "writes (not with `--read-only`)" } else { "" }
-        ));
+        let note = if r.writes { " (writes; off with `--read-only`)" } else { "" };
+        out.push_str(&format!("| {} | `{}` | {}{} |\n", r.context.title(), keys, r.description, note));
     }
     out
 }

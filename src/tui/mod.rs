@@ -2,6 +2,7 @@
 //! ([`ui`]), with every network and disk operation in a background [`worker`].
 
 pub mod app;
+pub mod headless;
 pub mod keymap;
 pub mod protocol;
 pub mod ui;

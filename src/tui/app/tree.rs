@@ -139,7 +139,7 @@ impl TreeModel {
     /// Whether a row's children show.
     pub fn is_open(&self, path: &[String], kind: RowKind) -> bool {
         match kind {
-            RowKind::Group => !self.collapsed.contains(path),
+            RowKind::Group | RowKind::Platforms => !self.collapsed.contains(path),
             _ => self.expanded.contains(path),
         }
     }
@@ -196,7 +196,7 @@ impl TreeModel {
                 loading: false,
                 failed: false,
             });
-            if self.expanded.contains(&p) {
+            if self.is_open(&p, RowKind::Platforms) {
                 for m in platforms {
                     let mut mp = p.clone();
                     mp.push(platform_id(&m.digest));
@@ -313,7 +313,7 @@ impl TreeModel {
         if !row.expandable {
             return None;
         }
-        if row.kind == RowKind::Group {
+        if matches!(row.kind, RowKind::Group | RowKind::Platforms) {
             self.collapsed.remove(&row.path);
         } else {
             self.expanded.insert(row.path.clone());
@@ -353,7 +353,7 @@ impl TreeModel {
     }
 
     fn close(&mut self, row: &Row) {
-        if row.kind == RowKind::Group {
+        if matches!(row.kind, RowKind::Group | RowKind::Platforms) {
             self.collapsed.insert(row.path.clone());
         } else {
             self.expanded.remove(&row.path);
@@ -427,6 +427,25 @@ mod tests {
         let deepest = t.rows().into_iter().max_by_key(|r| r.depth).unwrap();
         assert_eq!(deepest.depth, 4, "root, group, SBOM, group, signature");
         assert_eq!(deepest.digest, Some(desc("sbom-sig", "x").digest));
+    }
+
+    #[test]
+    fn an_index_shows_its_platform_manifests_each_with_referrers() {
+        let mut t = TreeModel::default();
+        t.open(Subject { repo: "app".into(), reference: "v1".into() });
+        let index = desc("index", "index");
+        t.root = Loaded::Ready(index.clone());
+        let mut amd = desc("amd64", "image");
+        amd.platform = Some(crate::oci::Platform { architecture: "amd64".into(), os: "linux".into(), os_version: None, os_features: None, variant: None });
+        t.platforms.insert(index.digest.clone(), vec![amd.clone(), desc("arm64", "image")]);
+        t.set_referrers(&index.digest, vec![]);
+        t.set_referrers(&amd.digest, vec![desc("amd-sig", "signature/example")]);
+        let rows = t.rows();
+        assert_eq!(rows[1].label, "platforms (2)");
+        assert!(rows[2].label.starts_with("linux/amd64"));
+        t.expanded.insert(rows[2].path.clone());
+        let rows = t.rows();
+        assert!(rows.iter().any(|r| r.label == "signature/example (1)" && r.depth == 3), "{rows:?}");
     }
 
     #[test]

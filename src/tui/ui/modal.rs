@@ -144,7 +144,11 @@ fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme) {
 }
 
 fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u16, screen: Rect, theme: &Theme) {
-    let area = centered(screen, screen.width.saturating_sub(4).min(110), screen.height.saturating_sub(2));
+    let wanted = match preview {
+        Loaded::Ready(p) => p.rows.len() + p.warnings.len() + 8,
+        _ => 5,
+    };
+    let area = centered(screen, screen.width.saturating_sub(4).min(110), (wanted as u16).min(screen.height.saturating_sub(2)));
     frame.render_widget(Clear, area);
     let text: Text = match preview {
         Loaded::Ready(p) => {
@@ -187,7 +191,11 @@ fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u
 }
 
 fn delete(frame: &mut Frame, preview: &Loaded<DeletePreview>, scroll: u16, screen: Rect, theme: &Theme) {
-    let area = centered(screen, screen.width.saturating_sub(4).min(120), screen.height.saturating_sub(2));
+    let wanted = match preview {
+        Loaded::Ready(p) => p.lines.len() + 4,
+        _ => 5,
+    };
+    let area = centered(screen, screen.width.saturating_sub(4).min(120), (wanted as u16).min(screen.height.saturating_sub(2)));
     frame.render_widget(Clear, area);
     let (title, text) = match preview {
         Loaded::Ready(p) => {

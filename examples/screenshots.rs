@@ -1,0 +1,43 @@
+//! Renders the screenshots in screenshots/ from the demo, through the real model, worker and
+//! drawing code: `cargo run --example screenshots`.
+
+use crossterm::event::KeyCode;
+use refscope::tui::headless::{self, Headless};
+
+async fn demo() -> Headless {
+    let start = refscope::tui::Start {
+        target: None,
+        layout: false,
+        read_only: false,
+        session: refscope::target::open::Session::with_chain(Default::default(), false, false),
+        config_path: None,
+    };
+    let mut d = Headless::start(start, true).await.expect("the demo opens");
+    d.settle().await;
+    d
+}
+
+fn save(name: &str, h: &Headless) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
+    let buf = headless::render(&h.app, 120, 34);
+    std::fs::write(dir.join(format!("{name}.svg")), headless::svg(&buf)).expect("screenshots/ is writable");
+    println!("wrote screenshots/{name}.svg");
+}
+
+#[tokio::main]
+async fn main() {
+    let mut d = demo().await;
+    d.keys(&[KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j')]).await;
+    save("tree", &d);
+    d.keys(&[KeyCode::Char('?')]).await;
+    save("help", &d);
+    let mut d = demo().await;
+    let mut keys = vec![KeyCode::Char('c')];
+    keys.extend("layout:target/screenshot-copy".chars().map(KeyCode::Char));
+    keys.push(KeyCode::Enter);
+    d.keys(&keys).await;
+    save("copy", &d);
+    let mut d = demo().await;
+    d.keys(&[KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('d')]).await;
+    save("delete", &d);
+}
