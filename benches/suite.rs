@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{ApiRegistry, DistRegistry, Seeder};
+use common::api_server::ApiRegistry;
+use common::{DistRegistry, Seeder};
 use futures_util::StreamExt;
 use refscope::graph::copy::{CopyOptions, Endpoint};
 use refscope::graph::discover::{DiscoverOptions, discover};
@@ -338,6 +339,98 @@ async fn bench_copy(rows: &mut Vec<Row>) {
     });
 }
 
+fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
+    v.sort();
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// A model with 10,000 repositories and a 10,000-node referrers tree, all expanded.
+fn big_model() -> refscope::tui::app::App {
+    use refscope::oci::{Descriptor, Digest};
+    use refscope::tui::app::tree::{Loaded, Subject};
+    use refscope::tui::app::{App, Options};
+    let mut app = App::new(Options {
+        target_label: "registry.example.com".into(),
+        registry: Some("registry.example.com".into()),
+        has_catalog: true,
+        read_only: false,
+        color: true,
+        ..Options::default()
+    });
+    app.size = (120, 40);
+    app.repos.add_page((0..10_000).map(|i| format!("team-{:03}/service-{i:05}", i % 150)).collect(), None);
+    let desc = |seed: String, kind: &str| {
+        let mut d = Descriptor::new(refscope::oci::media_types::OCI_MANIFEST, Digest::sha256_of(seed.as_bytes()), 700);
+        d.artifact_type = Some(kind.to_string());
+        d.annotations = Some([("org.opencontainers.image.created".to_string(), "2025-03-01T09:00:00Z".to_string())].into());
+        d
+    };
+    app.tree.open(Subject { repo: "team-000/service-00000".into(), reference: "v1".into() });
+    let root = desc("root".into(), "image");
+    app.tree.set_root(Loaded::Ready(root.clone()));
+    let kinds = ["sbom/example", "signature/example", "scan/example", "readme/example"];
+    let firsts: Vec<Descriptor> = (0..100).map(|i| desc(format!("n{i}"), kinds[i % 4])).collect();
+    app.tree.set_referrers(&root.digest, firsts.clone());
+    for (i, f) in firsts.iter().enumerate() {
+        let children = (0..99).map(|j| desc(format!("n{i}-{j}"), kinds[j % 4])).collect();
+        app.tree.set_referrers(&f.digest, children);
+    }
+    let paths: Vec<_> = app.tree.rows().iter().filter(|r| r.digest.is_some()).map(|r| r.path.clone()).collect();
+    for p in paths {
+        app.tree.expand_path(p);
+    }
+    app.focus = refscope::tui::app::Pane::Tree;
+    app
+}
+
+fn bench_tui_frame(rows: &mut Vec<Row>) {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use refscope::tui::app::{Msg, update};
+    use refscope::tui::ui::{ViewState, draw};
+    let mut app = big_model();
+    let nodes = app.tree.rows().len();
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let mut view = ViewState::default();
+    let mut steady = Vec::new();
+    let mut rebuilt = Vec::new();
+    let mut key_to_frame = Vec::new();
+    for i in 0..300 {
+        // A key press (j/k) and the frame it causes.
+        let t = Instant::now();
+        let k = if i % 2 == 0 { 'j' } else { 'k' };
+        let _ = update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char(k), KeyModifiers::NONE)));
+        let tf = Instant::now();
+        terminal.draw(|f| draw(f, &app, &mut view)).unwrap();
+        key_to_frame.push(t.elapsed());
+        steady.push(tf.elapsed());
+        // A frame right after the tree changed (an expansion, loaded referrers): items rebuilt.
+        app.tree.set_type_filter(None);
+        let t = Instant::now();
+        terminal.draw(|f| draw(f, &app, &mut view)).unwrap();
+        rebuilt.push(t.elapsed());
+    }
+    let budget = Duration::from_micros(16_667);
+    rows.push(Row {
+        name: format!("TUI frame, {nodes}-row expanded tree + 10,000 repositories, 120x40"),
+        ours: format!("median {} / p99 {}", ms(percentile(steady.clone(), 0.5)), ms(percentile(steady.clone(), 0.99))),
+        baseline: format!("one 60 Hz frame: {}", ms(budget)),
+        ratio: format!("{:.2}× the budget at p99", percentile(steady.clone(), 0.99).as_secs_f64() / budget.as_secs_f64()),
+        notes: format!(
+            "a frame right after the tree changed (rows and widget items rebuilt): median {} / p99 {}; key press to drawn frame (update + draw): median {} / p99 {}",
+            ms(percentile(rebuilt.clone(), 0.5)),
+            ms(percentile(rebuilt, 0.99)),
+            ms(percentile(key_to_frame.clone(), 0.5)),
+            ms(percentile(key_to_frame, 0.99))
+        ),
+    });
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -366,6 +459,9 @@ fn main() {
     }
     if on("copy") {
         rt.block_on(bench_copy(&mut rows));
+    }
+    if on("frame") {
+        bench_tui_frame(&mut rows);
     }
     let mut table = String::from("| benchmark | refscope | baseline (same run) | ratio | notes |\n|---|---|---|---|---|\n");
     for r in &rows {

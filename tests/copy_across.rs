@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{ApiRegistry, DistRegistry, refscope};
+use common::api_server::ApiRegistry;
+use common::{DistRegistry, refscope};
 
 /// Builds the walkthrough graph at `reg/repo:v1` with the CLI; returns the discover tree.
 fn build_graph(reg: &str, repo: &str) -> String {

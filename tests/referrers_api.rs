@@ -5,7 +5,8 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use common::{ApiRegistry, refscope};
+use common::api_server::ApiRegistry;
+use common::refscope;
 use refscope::target::registry::{Registry, RegistryOptions};
 use refscope::target::{ReferrersMode, Target};
 use serde_json::{Value, json};

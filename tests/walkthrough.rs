@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{ApiRegistry, DistRegistry, Seeder, digest_line, refscope};
+use common::api_server::ApiRegistry;
+use common::{DistRegistry, Seeder, digest_line, refscope};
 use serde_json::Value;
 
 struct Ids {

@@ -224,7 +224,11 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
     for d in &order {
         rank_of(d, &found, &mut rank, &mut HashSet::new());
     }
-    order.sort_by_key(|d| rank[d]);
+    // Requests finish in any order; the plan is shown to people, so its order is fixed here.
+    order.sort_by(|a, b| {
+        let kind = |d: &Digest| found[d].descriptor.kind().to_string();
+        rank[a].cmp(&rank[b]).then_with(|| kind(a).cmp(&kind(b))).then_with(|| a.cmp(b))
+    });
     let manifests: Vec<PlannedManifest> = order.iter().filter_map(|d| found.remove(d)).collect();
 
     let mut unique: BTreeMap<Digest, Descriptor> = BTreeMap::new();

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-pub use api_server::ApiRegistry;
 pub use seed::Seeder;
 
 /// Options for a distribution instance.

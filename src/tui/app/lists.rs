@@ -1,6 +1,6 @@
 //! The repositories and tags panes: items as loaded, a fuzzy filter, a selection.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
@@ -72,6 +72,8 @@ impl FilteredList {
 #[derive(Debug, Clone, Default)]
 pub struct ReposPane {
     pub items: Vec<String>,
+    /// The same names, to skip repeats across pages in constant time.
+    known: HashSet<String>,
     pub list: FilteredList,
     /// Continuation of the catalog; `None` with `complete` when all is loaded.
     pub next: Option<String>,
@@ -88,7 +90,7 @@ pub struct ReposPane {
 impl ReposPane {
     pub fn add_page(&mut self, items: Vec<String>, next: Option<String>) {
         for i in items {
-            if !self.items.contains(&i) {
+            if self.known.insert(i.clone()) {
                 self.items.push(i);
             }
         }
@@ -103,11 +105,20 @@ impl ReposPane {
         self.list.current().map(|i| &self.items[i])
     }
 
+    /// Forgets the loaded catalog for a reload, keeping which repository is open.
+    pub fn reset(&mut self) {
+        *self = ReposPane {
+            opened: self.opened.take(),
+            ..ReposPane::default()
+        };
+    }
+
     /// Adds a repository typed by the user (when the catalog is refused) and selects it.
     pub fn add_and_select(&mut self, repo: &str) {
         let index = match self.items.iter().position(|r| r == repo) {
             Some(i) => i,
             None => {
+                self.known.insert(repo.to_string());
                 self.items.push(repo.to_string());
                 self.items.len() - 1
             }

@@ -214,7 +214,7 @@ impl App {
     pub fn busy(&self) -> bool {
         self.repos.loading
             || self.tags.loading
-            || self.tree.root.is_loading()
+            || self.tree.root().is_loading()
             || !self.pending.referrers.is_empty()
             || !self.jobs.running.is_empty()
             || matches!(&self.modal, Some(Modal::CopyReview { preview: Loaded::Loading, .. }) | Some(Modal::DeleteReview { preview: Loaded::Loading, .. }))
@@ -270,11 +270,7 @@ impl App {
     }
 
     fn current_repo(&self) -> Option<String> {
-        self.tree
-            .subject
-            .as_ref()
-            .map(|s| s.repo.clone())
-            .or_else(|| self.tags.repo.clone())
+        self.tree.subject().map(|s| s.repo.clone()).or_else(|| self.tags.repo.clone())
     }
 
     /// The digest the details pane shows.
@@ -306,29 +302,28 @@ impl App {
     /// Asks for the referrers of every opened node that has none loaded, opening a few more
     /// while the auto-expand budget lasts.
     fn fill_tree(&mut self) -> Vec<Effect> {
-        let Some(repo) = self.tree.subject.as_ref().map(|s| s.repo.clone()) else { return Vec::new() };
+        let Some(repo) = self.tree.subject().map(|s| s.repo.clone()) else { return Vec::new() };
         let mut fx = Vec::new();
         let mut root_needed = None;
         if let Some(root) = self.tree.root_digest().cloned()
-            && self.tree.referrers.get(&root).is_none()
+            && self.tree.referrers_of(&root).is_none()
         {
             root_needed = Some(root);
         }
         let mut wanted: Vec<Digest> = root_needed.into_iter().collect();
-        for row in self.tree.rows() {
+        for row in self.tree.rows().iter() {
             if !matches!(row.kind, RowKind::Node | RowKind::Platform) {
                 continue;
             }
             let Some(d) = row.digest.clone() else { continue };
-            let open = self.tree.expanded.contains(&row.path);
+            let open = self.tree.is_expanded(&row.path);
             if !open && self.auto_expand > 0 && row.expandable {
                 self.auto_expand -= 1;
-                self.tree.expanded.insert(row.path.clone());
-                self.tree.changed();
+                self.tree.expand_path(row.path.clone());
             } else if !open {
                 continue;
             }
-            if self.tree.referrers.get(&d).is_none_or(|l| matches!(l, Loaded::NotRequested)) {
+            if self.tree.referrers_of(&d).is_none_or(|l| matches!(l, Loaded::NotRequested)) {
                 wanted.push(d);
             }
         }
@@ -338,15 +333,12 @@ impl App {
             }
             let id = self.id();
             self.pending.referrers.insert(d.clone(), id);
-            self.tree.referrers.insert(d.clone(), Loaded::Loading);
+            self.tree.set_loading(d.clone());
             fx.push(Effect::LoadReferrers {
                 id,
                 repo: repo.clone(),
                 digest: d,
             });
-        }
-        if !fx.is_empty() {
-            self.tree.changed();
         }
         fx
     }
@@ -365,7 +357,7 @@ impl App {
                 tag: Some(tag),
             });
         }
-        let subject = self.tree.subject.as_ref()?;
+        let subject = self.tree.subject()?;
         let row = self.tree.selected_row()?;
         match row.kind {
             RowKind::Root => {
@@ -420,10 +412,7 @@ impl App {
         let mut fx = Vec::new();
         if self.opts.has_catalog && self.repos.refused.is_none() {
             let keep = self.repos.selected().cloned();
-            self.repos = ReposPane {
-                opened: self.repos.opened.clone(),
-                ..ReposPane::default()
-            };
+            self.repos.reset();
             self.select_repo_after_reload = keep;
             fx.extend(self.load_catalog(None));
         }
@@ -432,12 +421,12 @@ impl App {
             fx.extend(self.open_repo(&repo));
             self.select_tag = keep;
         }
-        if let Some(subject) = self.tree.subject.clone() {
+        if let Some(subject) = self.tree.subject().cloned() {
             let id = self.id();
             self.pending.subject = Some(id);
             self.pending.referrers.clear();
             self.tree.forget_referrers();
-            self.tree.root = Loaded::Loading;
+            self.tree.set_root(Loaded::Loading);
             fx.push(Effect::ResolveSubject {
                 id,
                 repo: subject.repo,
@@ -590,7 +579,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                     app.modal = Some(Modal::Prompt(Prompt::new(PromptKind::Filter(app.focus), &current.clone())));
                 }
                 Pane::Tree => {
-                    let current = app.tree.type_filter.clone().unwrap_or_default();
+                    let current = app.tree.type_filter().unwrap_or_default().to_string();
                     app.modal = Some(Modal::Prompt(Prompt::new(PromptKind::TypeFilter, &current)));
                 }
                 Pane::Details => {}
@@ -598,7 +587,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::FilterArtifactType => {
-            let current = app.tree.type_filter.clone().unwrap_or_default();
+            let current = app.tree.type_filter().unwrap_or_default().to_string();
             app.modal = Some(Modal::Prompt(Prompt::new(PromptKind::TypeFilter, &current)));
             Vec::new()
         }
@@ -774,8 +763,7 @@ fn run_command(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
             Ok(fx)
         }
         "type" | "t" => {
-            app.tree.type_filter = (!arg.is_empty()).then(|| arg.to_string());
-            app.tree.changed();
+            app.tree.set_type_filter(Some(arg.to_string()));
             Ok(Vec::new())
         }
         "pull" | "copy" | "cp" | "delete" | "attach" => {
@@ -927,8 +915,7 @@ fn on_prompt_key(app: &mut App, mut p: Prompt, key: KeyEvent) -> Vec<Effect> {
                 app.follow_selection()
             }
             PromptKind::TypeFilter => {
-                app.tree.type_filter = (!value.is_empty()).then_some(value);
-                app.tree.changed();
+                app.tree.set_type_filter(Some(value));
                 app.follow_selection()
             }
             PromptKind::PullDir(a) => {
@@ -1168,23 +1155,21 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
             app.follow_selection()
         }
         WorkerEvent::Subject { id, repo, result } => {
-            if app.pending.subject != Some(id) || app.tree.subject.as_ref().map(|s| s.repo.as_str()) != Some(repo.as_str()) {
+            if app.pending.subject != Some(id) || app.tree.subject().map(|s| s.repo.as_str()) != Some(repo.as_str()) {
                 return Vec::new();
             }
             app.pending.subject = None;
             match result {
                 Ok(desc) => {
                     let digest = desc.digest.clone();
-                    app.tree.root = Loaded::Ready(desc);
-                    app.tree.changed();
+                    app.tree.set_root(Loaded::Ready(desc));
                     let mut fx = app.ensure_manifest(&digest);
                     fx.extend(app.fill_tree());
                     fx.extend(app.follow_selection());
                     fx
                 }
                 Err(f) => {
-                    app.tree.root = Loaded::Failed(f.message.clone());
-                    app.tree.changed();
+                    app.tree.set_root(Loaded::Failed(f.message.clone()));
                     if f.unauthorized.is_some() {
                         app.unauthorized(&f);
                     } else {
@@ -1198,8 +1183,7 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
             match result {
                 Ok(view) => {
                     if !view.manifests.is_empty() {
-                        app.tree.platforms.insert(digest.clone(), view.manifests.clone());
-                        app.tree.changed();
+                        app.tree.set_platforms(digest.clone(), view.manifests.clone());
                     }
                     app.manifests.insert(digest, Loaded::Ready(view));
                 }
@@ -1226,8 +1210,7 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
                     app.tree.set_referrers(&digest, view.list);
                 }
                 Err(f) => {
-                    app.tree.referrers.insert(digest, Loaded::Failed(f.message.clone()));
-                    app.tree.changed();
+                    app.tree.set_failed(digest, f.message.clone());
                     if f.unauthorized.is_some() {
                         app.unauthorized(&f);
                     } else {
@@ -1257,7 +1240,7 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
             match finished.kind {
                 JobKind::Pull => Vec::new(),
                 JobKind::Delete { repo, reference } if result.is_ok() => {
-                    let shown = app.tree.subject.as_ref().is_some_and(|s| {
+                    let shown = app.tree.subject().is_some_and(|s| {
                         s.repo == repo && (s.reference == reference || app.tree.root_digest().is_some_and(|d| d.to_string() == reference))
                     });
                     if shown {

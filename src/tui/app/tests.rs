@@ -87,7 +87,7 @@ fn start_requests_the_catalog_and_opens_what_was_named() {
     let (app, fx) = registry_app(Some("net-monitor"), Some("v1"));
     assert_eq!(fx.len(), 3, "catalog, tags, subject: {fx:?}");
     assert_eq!(app.focus, Pane::Tree);
-    assert!(app.tree.root.is_loading());
+    assert!(app.tree.root().is_loading());
 }
 
 #[test]
@@ -119,12 +119,12 @@ fn catalog_then_open_repository_then_tag() {
 
 #[test]
 fn the_tree_fills_in_lazily_and_auto_expands_a_small_graph() {
-    let (mut app, _root, sbom) = opened();
+    let (app, _root, sbom) = opened();
     let labels: Vec<String> = app.tree.rows().iter().map(|r| r.label.clone()).collect();
     assert!(labels.iter().any(|l| l == "sbom/example (1)"), "{labels:?}");
     // Opened automatically: the SBOM's own referrers are being fetched.
-    assert!(app.tree.referrers.get(&sbom.digest).is_some_and(Loaded::is_loading));
-    let sbom_row = app.tree.rows().into_iter().find(|r| r.digest.as_ref() == Some(&sbom.digest)).unwrap();
+    assert!(app.tree.referrers_of(&sbom.digest).is_some_and(Loaded::is_loading));
+    let sbom_row = app.tree.rows().iter().find(|r| r.digest.as_ref() == Some(&sbom.digest)).unwrap().clone();
     assert!(sbom_row.loading, "a spinner on the node being fetched");
 }
 

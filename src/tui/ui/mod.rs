@@ -17,9 +17,36 @@ use super::app::App;
 pub struct ViewState {
     pub repos_offset: usize,
     pub tags_offset: usize,
-    pub tree: TreeState<String>,
-    /// The tree items last built, and what they were built from.
-    tree_cache: Option<(u64, Vec<TreeItem<'static, String>>)>,
+    /// Identifiers are sibling positions: the widget clones an identifier path for every row
+    /// each frame, which stays cheap with numbers.
+    pub tree: TreeState<u32>,
+    tree_cache: Option<TreeCache>,
+}
+
+/// The tree items last built, what they were built from, and where each row sits.
+pub(crate) struct TreeCache {
+    pub(crate) key: u64,
+    pub(crate) items: Vec<TreeItem<'static, u32>>,
+    pub(crate) ids: RowIds,
+}
+
+/// Each row's parent row and position among its siblings: its identifier path, unpacked.
+pub(crate) struct RowIds {
+    pub(crate) parent: Vec<Option<usize>>,
+    pub(crate) position: Vec<u32>,
+}
+
+impl RowIds {
+    /// The widget identifier of row `i`: positions from the top level down.
+    pub(crate) fn path(&self, mut i: usize) -> Vec<u32> {
+        let mut path = vec![self.position[i]];
+        while let Some(p) = self.parent[i] {
+            path.push(self.position[p]);
+            i = p;
+        }
+        path.reverse();
+        path
+    }
 }
 
 /// Where each part of the screen goes.

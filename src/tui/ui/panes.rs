@@ -162,28 +162,31 @@ pub fn tags(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
     frame.render_stateful_widget(List::new(items).highlight_style(theme.selected(app.focus == Pane::Tags)), inner, &mut state);
 }
 
-type Listed<'a> = std::collections::HashMap<&'a crate::oci::Digest, &'a crate::oci::Descriptor>;
-
-fn row_line(row: &Row, app: &App, listed: &Listed, theme: &Theme) -> Line<'static> {
+fn row_line(row: &Row, app: &App, theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
     match row.kind {
         RowKind::Root => spans.push(Span::styled(sanitize(&row.label), theme.title())),
         RowKind::Group | RowKind::Platforms => spans.push(Span::styled(sanitize(&row.label), theme.kind())),
         RowKind::Node | RowKind::Platform => {
-            let d = row.digest.as_ref();
-            let listed = d.and_then(|d| listed.get(d));
             if row.kind == RowKind::Platform {
                 spans.push(Span::raw(sanitize(row.label.split("  ").next().unwrap_or(""))));
                 spans.push(Span::raw("  "));
             }
-            if let Some(d) = d {
+            if let Some(d) = &row.digest {
                 spans.push(Span::styled(format!("{}:{}", d.algorithm().name(), &d.hex()[..16]), theme.digest()));
-            }
-            if let Some(l) = listed {
-                if let Some(t) = l.annotation(CREATED) {
-                    spans.push(Span::styled(format!("  {}", sanitize(&t.replace('T', " ").trim_end_matches('Z').chars().take(16).collect::<String>())), theme.dim()));
+                // One string for created time and size: ten thousand rows build in milliseconds.
+                let mut meta = String::with_capacity(32);
+                if let Some(t) = &row.created {
+                    meta.push_str("  ");
+                    meta.extend(t.chars().take(16).map(|c| if c == 'T' { ' ' } else if c.is_control() { '?' } else { c }));
                 }
-                spans.push(Span::styled(format!("  {}", human_size(l.size)), theme.dim()));
+                if let Some(size) = row.size {
+                    meta.push_str("  ");
+                    meta.push_str(&human_size(size));
+                }
+                if !meta.is_empty() {
+                    spans.push(Span::styled(meta, theme.dim()));
+                }
             }
         }
         RowKind::Note => spans.push(Span::styled(sanitize(&row.label), if row.failed { theme.error() } else { theme.dim() })),
@@ -194,54 +197,60 @@ fn row_line(row: &Row, app: &App, listed: &Listed, theme: &Theme) -> Line<'stati
     Line::from(spans)
 }
 
-/// Each node's descriptor as it was listed (it carries created time and size).
-fn listed(app: &App) -> Listed<'_> {
-    app.tree
-        .referrers
-        .values()
-        .filter_map(Loaded::ready)
-        .flat_map(|l| l.iter())
-        .chain(app.tree.platforms.values().flat_map(|p| p.iter()))
-        .map(|d| (&d.digest, d))
-        .collect()
-}
 
-/// Builds the widget's nested items from the flat rows, with the paths that are open.
-fn build_items(rows: &[Row], app: &App, theme: &Theme) -> (Vec<TreeItem<'static, String>>, Vec<Vec<String>>) {
-    fn level(rows: &[Row], i: &mut usize, depth: usize, app: &App, known: &Listed, theme: &Theme, open: &mut Vec<Vec<String>>) -> Vec<TreeItem<'static, String>> {
-        let mut items = Vec::new();
-        while *i < rows.len() && rows[*i].depth == depth {
-            let row = rows[*i].clone();
-            *i += 1;
-            let mut children = if *i < rows.len() && rows[*i].depth > depth { level(rows, i, depth + 1, app, known, theme, open) } else { Vec::new() };
-            let id = row.path.last().cloned().unwrap_or_default();
-            if children.is_empty() && row.expandable {
-                // A closed node still shows its ▶: one child the widget never draws.
-                children.push(TreeItem::new_leaf("…".to_string(), "…"));
-            } else if !children.is_empty() {
-                open.push(row.path.clone());
-            }
-            let line = row_line(&row, app, known, theme);
-            let item = if children.is_empty() {
-                TreeItem::new_leaf(id, line)
-            } else {
-                TreeItem::new(id.clone(), line.clone(), children).unwrap_or_else(|_| TreeItem::new_leaf(id, line))
-            };
-            items.push(item);
-        }
-        items
+/// The widget's nested items built from the flat rows, where each row sits (its parent row
+/// and its position among siblings, from which its identifier path follows), and the rows
+/// that are open.
+fn build_items(rows: &[Row], app: &App, theme: &Theme) -> (Vec<TreeItem<'static, u32>>, super::RowIds, Vec<usize>) {
+    struct Builder<'a> {
+        rows: &'a [Row],
+        app: &'a App,
+        theme: &'a Theme,
+        ids: super::RowIds,
+        open: Vec<usize>,
     }
-    let mut open = Vec::new();
+    impl Builder<'_> {
+        fn level(&mut self, i: &mut usize, depth: usize, parent: Option<usize>) -> Vec<TreeItem<'static, u32>> {
+            let mut items = Vec::new();
+            while *i < self.rows.len() && self.rows[*i].depth == depth {
+                let here = *i;
+                let row = &self.rows[here];
+                self.ids.parent.push(parent);
+                self.ids.position.push(items.len() as u32);
+                *i += 1;
+                let mut children = if *i < self.rows.len() && self.rows[*i].depth > depth { self.level(i, depth + 1, Some(here)) } else { Vec::new() };
+                if children.is_empty() && row.expandable {
+                    // A closed node still shows its ▶: one child the widget never draws.
+                    children.push(TreeItem::new_leaf(0, "…"));
+                } else if !children.is_empty() {
+                    self.open.push(here);
+                }
+                let line = row_line(row, self.app, self.theme);
+                let key = items.len() as u32;
+                let item = if children.is_empty() {
+                    TreeItem::new_leaf(key, line)
+                } else {
+                    TreeItem::new(key, line.clone(), children).unwrap_or_else(|_| TreeItem::new_leaf(key, line))
+                };
+                items.push(item);
+            }
+            items
+        }
+    }
+    let ids = super::RowIds {
+        parent: Vec::with_capacity(rows.len()),
+        position: Vec::with_capacity(rows.len()),
+    };
+    let mut b = Builder { rows, app, theme, ids, open: Vec::new() };
     let mut i = 0;
-    let known = listed(app);
-    let items = level(rows, &mut i, 0, app, &known, theme, &mut open);
-    (items, open)
+    let items = b.level(&mut i, 0, None);
+    (items, b.ids, b.open)
 }
 
 pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, theme: &Theme) {
     let t = &app.tree;
     let mut extra = String::new();
-    if let Some(f) = &t.type_filter {
+    if let Some(f) = t.type_filter() {
         extra.push_str(&format!(" type={}", sanitize(f)));
     }
     if let Some(m) = t.mode {
@@ -250,30 +259,28 @@ pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
     let b = block(title(3, Pane::Tree, extra, app, theme), app.focus == Pane::Tree, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    if t.subject.is_none() {
+    if t.subject().is_none() {
         frame.render_widget(Paragraph::new("Pick a tag (Enter in 2) to see its referrers graph").style(theme.dim()).wrap(Wrap { trim: true }), inner);
         return;
     }
     let rows = t.rows();
     // Items are rebuilt only when the rows change (or a spinner turns).
     let animating = rows.iter().any(|r| r.loading);
-    let key = t.generation.wrapping_mul(1_000_003) ^ if animating { app.tick } else { 0 } ^ (app.manifests.len() as u64) << 40;
-    let open = if view.tree_cache.as_ref().map(|c| c.0) != Some(key) {
-        let (items, open) = build_items(&rows, app, theme);
-        view.tree_cache = Some((key, items));
-        Some(open)
-    } else {
-        None
-    };
-    if let Some(open) = open {
+    let key = t.generation().wrapping_mul(1_000_003) ^ if animating { app.tick } else { 0 } ^ (app.manifests.len() as u64) << 40;
+    if view.tree_cache.as_ref().map(|c| c.key) != Some(key) {
+        let (items, ids, open) = build_items(&rows, app, theme);
         view.tree.close_all();
-        for p in open {
-            view.tree.open(p);
+        for row in open {
+            view.tree.open(ids.path(row));
         }
+        view.tree_cache = Some(super::TreeCache { key, items, ids });
     }
-    view.tree.select(app.tree.selected_row().map(|r| r.path).unwrap_or_default());
-    let Some((_, items)) = view.tree_cache.as_ref() else { return };
-    let Ok(widget) = Tree::new(items) else { return };
+    let Some(cache) = view.tree_cache.as_ref() else { return };
+    let selected = t.selected_index(&rows);
+    if selected < cache.ids.position.len() {
+        view.tree.select(cache.ids.path(selected));
+    }
+    let Ok(widget) = Tree::new(&cache.items) else { return };
     let widget = widget.highlight_style(theme.selected(app.focus == Pane::Tree)).node_no_children_symbol("  ");
     frame.render_stateful_widget(widget, inner, &mut view.tree);
 }
@@ -334,7 +341,7 @@ pub fn details(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let b = block(title(4, Pane::Details, String::new(), app, theme), app.focus == Pane::Details, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    let repo = app.tree.subject.as_ref().map(|s| s.repo.clone()).or_else(|| app.tags.repo.clone()).unwrap_or_default();
+    let repo = app.tree.subject().map(|s| s.repo.clone()).or_else(|| app.tags.repo.clone()).unwrap_or_default();
     let text: Text = match app.details_digest() {
         Some(d) => match app.manifests.get(&d) {
             Some(Loaded::Ready(m)) => {
