@@ -256,9 +256,9 @@ impl TreeModel {
             return rows;
         }
         match (&self.root, &root_digest) {
-            (Loaded::Failed(e), _) => rows.push(note(&root_path, 1, e.clone(), true)),
+            (Loaded::Failed(e), _) => rows.push(note(&root_path, 1, e.clone(), false, true)),
             (Loaded::Ready(_), Some(d)) => self.push_children(d, &root_path, 1, &mut rows),
-            _ => rows.push(note(&root_path, 1, "loading…".into(), false)),
+            _ => rows.push(note(&root_path, 1, "loading…".into(), true, false)),
         }
         rows
     }
@@ -308,8 +308,8 @@ impl TreeModel {
     fn push_referrers(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
         match self.referrers.get(digest) {
             None | Some(Loaded::NotRequested) => {}
-            Some(Loaded::Loading) => rows.push(note(path, depth, "loading referrers…".into(), false)),
-            Some(Loaded::Failed(e)) => rows.push(note(path, depth, e.clone(), true)),
+            Some(Loaded::Loading) => rows.push(note(path, depth, "loading referrers…".into(), true, false)),
+            Some(Loaded::Failed(e)) => rows.push(note(path, depth, e.clone(), false, true)),
             Some(Loaded::Ready(list)) => {
                 let list: Vec<&Descriptor> = list.iter().filter(|d| self.passes(d)).collect();
                 if list.is_empty() && depth == 1 && self.platforms.get(digest).is_none_or(|p| p.is_empty()) {
@@ -317,7 +317,7 @@ impl TreeModel {
                         Some(t) => format!("no referrers of type {t}"),
                         None => "no referrers".to_string(),
                     };
-                    rows.push(note(path, depth, text, false));
+                    rows.push(note(path, depth, text, false, false));
                 }
                 let mut groups: Vec<(&str, Vec<&Descriptor>)> = Vec::new();
                 for d in list {
@@ -460,7 +460,8 @@ impl TreeModel {
     }
 }
 
-fn note(path: &[Segment], depth: usize, text: String, failed: bool) -> Row {
+/// A row that is not an artifact: `loading` shows a spinner, `failed` shows it as an error.
+fn note(path: &[Segment], depth: usize, text: String, loading: bool, failed: bool) -> Row {
     let mut p = path.to_vec();
     p.push(Rc::from(format!("note:{text}")));
     Row {
@@ -472,7 +473,7 @@ fn note(path: &[Segment], depth: usize, text: String, failed: bool) -> Row {
         created: None,
         size: None,
         expandable: false,
-        loading: !failed,
+        loading,
         failed,
     }
 }
