@@ -11,6 +11,7 @@ async fn demo() -> Headless {
         read_only: false,
         session: refscope::target::open::Session::with_chain(Default::default(), false, false),
         config_path: None,
+        cache_dir: None,
     };
     let mut d = Headless::start(start, true).await.expect("the demo opens");
     d.settle().await;

@@ -4,6 +4,7 @@
 //! behind one trait), [`graph`] (operations over any target), and the two fronts, the CLI
 //! ([`cli`]) and the terminal UI ([`tui`]).
 
+pub mod cache;
 pub mod cli;
 pub mod creds;
 pub mod demo;

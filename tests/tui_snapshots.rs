@@ -19,6 +19,7 @@ async fn demo() -> Headless {
         read_only: false,
         session: refscope::target::open::Session::with_chain(Default::default(), false, false),
         config_path: None,
+        cache_dir: None,
     };
     let mut d = Headless::start(start, false).await.unwrap();
     d.settle().await;
@@ -83,6 +84,7 @@ async fn an_error_in_the_status_bar() {
             false,
         ),
         config_path: None,
+        cache_dir: None,
     };
     let mut d = Headless::start(start, false).await.unwrap();
     d.settle_until(|app| app.message.is_some()).await;
@@ -121,8 +123,8 @@ fn registry_text_with_control_sequences_is_drawn_harmlessly() {
         _ => acc,
     });
     let evil = "\u{1b}[2J\u{1b}]52;c;ZXZpbA==\u{7}pwned";
-    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id: catalog, result: Ok((vec![format!("net-monitor{evil}"), "net-monitor".into()], None)) }));
-    update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags, repo: "net-monitor".into(), result: Ok(vec![format!("v1{evil}"), "v1".into()]) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id: catalog, result: Ok((vec![format!("net-monitor{evil}"), "net-monitor".into()], None)), cached: false }));
+    update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags, repo: "net-monitor".into(), result: Ok(vec![format!("v1{evil}"), "v1".into()]), cached: false }));
     app.error(format!("registry said: {evil}"));
     snapshot("hostile_text", &mut app);
 }

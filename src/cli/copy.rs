@@ -18,8 +18,9 @@ pub struct CopyArgs {
     /// Copy the referrers graph too, to any depth
     #[arg(short = 'r', long)]
     pub recursive: bool,
-    /// Blobs transferred at once
-    #[arg(long, default_value_t = 3)]
+    /// Blobs transferred at once (images commonly have a handful of big layers; 4 keeps the
+    /// link busy without starving a 2-core box)
+    #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
     /// The source is an OCI image layout
     #[arg(long)]

@@ -59,6 +59,7 @@ impl TuiArgs {
             read_only: self.read_only,
             session: self.remote.session()?,
             config_path,
+            cache_dir: None,
         };
         crate::tui::run(start).await
     }

@@ -41,7 +41,7 @@ impl Default for CopyOptions {
     fn default() -> Self {
         CopyOptions {
             recursive: false,
-            concurrency: 3,
+            concurrency: 4,
             mount: false,
             progress: Progress::default(),
             cancel: CancellationToken::new(),
@@ -248,9 +248,69 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
 }
 
 /// Carries out a plan; `tags` are put on the root at the destination, last.
+///
+/// The artifact's own graph (its manifest, index children and their blobs) and its referrers
+/// graph go at the same time: referrers are small, so they and their index are done while the
+/// artifact's layers are still on their way.
 pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags: &[String], opts: &CopyOptions) -> Result<CopyReport> {
     let concurrency = opts.concurrency.max(1);
-    let results: Vec<(Descriptor, BlobResult)> = crate::graph::eager(plan.blobs.iter().map(|b| async move {
+    let mut own: HashSet<&Digest> = HashSet::new();
+    let mut stack: Vec<&Digest> = plan.manifests.iter().filter(|m| m.role == Role::Root).map(|m| &m.blob.digest).collect();
+    while let Some(d) = stack.pop() {
+        if own.insert(d)
+            && let Some(m) = plan.manifests.iter().find(|m| m.blob.digest == *d)
+        {
+            stack.extend(m.needs.iter());
+        }
+    }
+    let (artifact, referrers): (Vec<&PlannedManifest>, Vec<&PlannedManifest>) = plan.manifests.iter().partition(|m| own.contains(&m.blob.digest));
+    let blobs_of = |ms: &[&PlannedManifest]| -> HashSet<Digest> { ms.iter().filter(|m| !m.exists).flat_map(|m| m.blobs.iter().map(|b| b.digest.clone())).collect() };
+    let (artifact_blobs, referrer_blobs) = (blobs_of(&artifact), blobs_of(&referrers));
+    let pick = |f: &dyn Fn(&Digest) -> bool| -> Vec<&PlannedBlob> { plan.blobs.iter().filter(|b| f(&b.descriptor.digest)).collect() };
+    // Blobs both graphs need (the empty config, typically) go first, so neither waits on the other.
+    let shared = pick(&|d| artifact_blobs.contains(d) && referrer_blobs.contains(d));
+    let mut results = send_blobs(src, dst, &shared, opts, concurrency).await?;
+
+    let artifact_half = async {
+        let sent = send_blobs(src, dst, &pick(&|d| artifact_blobs.contains(d) && !referrer_blobs.contains(d)), opts, concurrency).await?;
+        let (pushed, _) = push_manifests(dst, &artifact, opts, concurrency).await?;
+        Ok::<_, Error>((sent, pushed))
+    };
+    let referrers_half = async {
+        let sent = send_blobs(src, dst, &pick(&|d| referrer_blobs.contains(d) && !artifact_blobs.contains(d)), opts, concurrency).await?;
+        let (pushed, acknowledged) = push_manifests(dst, &referrers, opts, concurrency).await?;
+        let indexes = list_referrers(dst, plan, &referrers, acknowledged, concurrency).await?;
+        Ok::<_, Error>((sent, pushed, indexes))
+    };
+    let ((artifact_sent, artifact_pushed), (referrer_sent, referrer_pushed, indexes_updated)) = tokio::try_join!(artifact_half, referrers_half)?;
+    results.extend(artifact_sent);
+    results.extend(referrer_sent);
+
+    cancelled(&opts.cancel)?;
+    let root = plan.manifests.iter().find(|m| m.role == Role::Root).ok_or_else(|| Error::usage("the plan has no root"))?;
+    for t in tags {
+        dst.target.push_manifest(dst.repo, t, &root.blob).await?;
+    }
+    let pushed = artifact_pushed + referrer_pushed;
+    let bytes_sent = results.iter().filter(|(_, r)| *r == BlobResult::Copied).map(|(d, _)| d.size).sum();
+    Ok(CopyReport {
+        root: plan.root.clone(),
+        blobs: results,
+        manifests_pushed: pushed,
+        manifests_skipped: plan.manifests.len() - pushed,
+        referrers: plan.manifests.iter().filter(|m| m.subject.is_some()).count(),
+        bytes_sent,
+        indexes_updated,
+        tags: tags.to_vec(),
+    })
+}
+
+/// Sends blobs, a few at a time, reporting each; present ones are skipped.
+async fn send_blobs(src: Endpoint<'_>, dst: Endpoint<'_>, blobs: &[&PlannedBlob], opts: &CopyOptions, concurrency: usize) -> Result<Vec<(Descriptor, BlobResult)>> {
+    // Largest first: the long transfers start early and the short ones fill in around them.
+    let mut blobs = blobs.to_vec();
+    blobs.sort_by_key(|b| std::cmp::Reverse(b.descriptor.size));
+    crate::graph::eager(blobs.into_iter().map(|b| async move {
         let label = b.descriptor.title().map(str::to_string).unwrap_or_else(|| b.descriptor.digest.short().to_string());
         let task = opts.progress.start(label, b.descriptor.size);
         if b.exists {
@@ -271,27 +331,23 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
     }))
     .buffer_unordered(concurrency)
     .try_collect()
-    .await?;
+    .await
+}
 
-    let mut pushed = 0;
-    let mut acknowledged = false;
+/// Pushes the manifests that are not there yet, each after the ones it needs and after its
+/// subject. Returns how many were pushed and whether the registry acknowledged a subject.
+async fn push_manifests(dst: Endpoint<'_>, manifests: &[&PlannedManifest], opts: &CopyOptions, concurrency: usize) -> Result<(usize, bool)> {
     let mut by_rank: Vec<Vec<&PlannedManifest>> = Vec::new();
     let mut placed: HashMap<&Digest, usize> = HashMap::new();
-    for m in &plan.manifests {
-        let r = m
-            .needs
-            .iter()
-            .chain(m.subject.iter())
-            .filter_map(|d| placed.get(d))
-            .map(|r| r + 1)
-            .max()
-            .unwrap_or(0);
+    for m in manifests {
+        let r = m.needs.iter().chain(m.subject.iter()).filter_map(|d| placed.get(d)).map(|r| r + 1).max().unwrap_or(0);
         placed.insert(&m.blob.digest, r);
         if by_rank.len() <= r {
             by_rank.resize_with(r + 1, Vec::new);
         }
         by_rank[r].push(m);
     }
+    let (mut pushed, mut acknowledged) = (0, false);
     for level in by_rank {
         cancelled(&opts.cancel)?;
         let acks: Vec<bool> = crate::graph::eager(level.into_iter().filter(|m| !m.exists).map(|m| async move {
@@ -304,48 +360,36 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
         pushed += acks.len();
         acknowledged |= acks.iter().any(|a| *a);
     }
+    Ok((pushed, acknowledged))
+}
 
-    // Referrers are listed the destination's way, whatever the source did.
-    let referrers: Vec<&PlannedManifest> = plan.manifests.iter().filter(|m| m.subject.is_some()).collect();
-    let mut indexes_updated = Vec::new();
-    if !referrers.is_empty() && !acknowledged && dst.target.needs_referrers_index() {
-        let mode = match dst.target.referrers_mode(dst.repo) {
-            Some(m) => m,
-            None => dst.target.referrers(dst.repo, &plan.root.digest, None).await?.mode,
-        };
-        if mode != ReferrersMode::Api {
-            let mut groups: BTreeMap<Digest, Vec<Descriptor>> = BTreeMap::new();
-            for m in &referrers {
-                if let Some(s) = &m.subject {
-                    groups.entry(s.clone()).or_default().push(referrer_entry(m)?);
-                }
-            }
-            let outcomes: Vec<fallback::Outcome> = crate::graph::eager(groups.into_iter().map(|(subject, entries)| async move {
-                fallback::update(dst.target, dst.repo, &subject, &fallback::Change::Add(entries)).await
-            }))
-            .buffer_unordered(concurrency)
-            .try_collect()
-            .await?;
-            indexes_updated = outcomes.into_iter().filter_map(|o| o.index).collect();
+/// Lists copied referrers the destination's way, whatever the source did: in tag-schema
+/// indexes unless the destination keeps referrers itself.
+async fn list_referrers(dst: Endpoint<'_>, plan: &CopyPlan, referrers: &[&PlannedManifest], acknowledged: bool, concurrency: usize) -> Result<Vec<Digest>> {
+    let referrers: Vec<&&PlannedManifest> = referrers.iter().filter(|m| m.subject.is_some()).collect();
+    if referrers.is_empty() || acknowledged || !dst.target.needs_referrers_index() {
+        return Ok(Vec::new());
+    }
+    let mode = match dst.target.referrers_mode(dst.repo) {
+        Some(m) => m,
+        None => dst.target.referrers(dst.repo, &plan.root.digest, None).await?.mode,
+    };
+    if mode == ReferrersMode::Api {
+        return Ok(Vec::new());
+    }
+    let mut groups: BTreeMap<Digest, Vec<Descriptor>> = BTreeMap::new();
+    for m in referrers {
+        if let Some(s) = &m.subject {
+            groups.entry(s.clone()).or_default().push(referrer_entry(m)?);
         }
     }
-
-    cancelled(&opts.cancel)?;
-    let root = plan.manifests.iter().find(|m| m.role == Role::Root).ok_or_else(|| Error::usage("the plan has no root"))?;
-    for t in tags {
-        dst.target.push_manifest(dst.repo, t, &root.blob).await?;
-    }
-    let bytes_sent = results.iter().filter(|(_, r)| *r == BlobResult::Copied).map(|(d, _)| d.size).sum();
-    Ok(CopyReport {
-        root: plan.root.clone(),
-        blobs: results,
-        manifests_pushed: pushed,
-        manifests_skipped: plan.manifests.len() - pushed,
-        referrers: referrers.len(),
-        bytes_sent,
-        indexes_updated,
-        tags: tags.to_vec(),
-    })
+    let outcomes: Vec<fallback::Outcome> = crate::graph::eager(groups.into_iter().map(|(subject, entries)| async move {
+        fallback::update(dst.target, dst.repo, &subject, &fallback::Change::Add(entries)).await
+    }))
+    .buffer_unordered(concurrency)
+    .try_collect()
+    .await?;
+    Ok(outcomes.into_iter().filter_map(|o| o.index).collect())
 }
 
 /// The entry a referrers index carries for a planned referrer.

@@ -74,13 +74,13 @@ pub async fn update(target: &dyn Target, repo: &str, subject: &Digest, change: &
     // Indexes this update wrote; a concurrent writer may have replaced one before we could.
     let mut written: Vec<Digest> = Vec::new();
     for round in 0..MAX_ROUNDS {
+        let started = std::time::Instant::now();
         let current = read(target, repo, subject).await?;
         let mut entries = current.as_ref().map(|(_, i)| i.manifests.clone()).unwrap_or_default();
         if change.satisfied_by(&entries) {
             let now = current.map(|(b, _)| b.digest);
             for old in written.iter().filter(|d| Some(*d) != now.as_ref()) {
-                if !outcome.deleted.contains(old) {
-                    target.delete_manifest(repo, old).await.or_else(ignore_missing)?;
+                if !outcome.deleted.contains(old) && clean_up(target, repo, old).await {
                     outcome.deleted.push(old.clone());
                 }
             }
@@ -105,18 +105,34 @@ pub async fn update(target: &dyn Target, repo: &str, subject: &Digest, change: &
                 if let Some((old, _)) = &current
                     && old.digest != blob.digest
                     && target.resolve(repo, &tag).await.is_ok_and(|d| d.digest == blob.digest)
+                    && clean_up(target, repo, &old.digest).await
                 {
-                    target.delete_manifest(repo, &old.digest).await.or_else(ignore_missing)?;
                     outcome.deleted.push(old.digest.clone());
                 }
             }
         }
-        let pause = 50 + rand_below(100);
-        tokio::time::sleep(Duration::from_millis(pause)).await;
+        // Another writer's read-modify-write takes about as long as ours did; waiting a little
+        // longer than that before checking catches one that overlapped.
+        let round_trip = started.elapsed();
+        let pause = (round_trip * 2).clamp(Duration::from_millis(10), Duration::from_millis(500)) + Duration::from_millis(rand_below(10));
+        tokio::time::sleep(pause).await;
     }
     Err(Error::usage(format!(
         "the referrers index {tag} in {repo} kept changing under concurrent writers; run the command again"
     )))
+}
+
+/// Deletes a superseded index. That is tidying, not the change itself: a failure (another
+/// writer deleting it at the same moment, say) is logged and the update stands.
+async fn clean_up(target: &dyn Target, repo: &str, index: &Digest) -> bool {
+    match target.delete_manifest(repo, index).await {
+        Ok(()) => true,
+        Err(e) if e.is_not_found() => false,
+        Err(e) => {
+            tracing::warn!("{repo}: could not delete superseded referrers index {index}: {e}");
+            false
+        }
+    }
 }
 
 fn ignore_missing(e: Error) -> Result<()> {

@@ -107,6 +107,38 @@ pub struct Uploaded {
 
 /// Uploads the blobs (skipping those present), then the manifest, by digest or under `tags`.
 pub async fn upload(target: &dyn Target, repo: &str, built: &Built, tags: &[String], progress: &Progress) -> Result<Uploaded> {
+    let mut results = send_blobs(target, repo, built, progress).await?;
+    let first = tags.first().cloned().unwrap_or_else(|| built.manifest.digest.to_string());
+    let pushed = match target.push_manifest(repo, &first, &built.manifest).await {
+        // A registry may not see a blob that a concurrent upload of the same content is still
+        // committing (or that eventually consistent storage has not shown yet): look again,
+        // send what is missing, and try once more.
+        Err(e) if blob_unknown(&e) => {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            results.extend(send_blobs(target, repo, built, progress).await?.into_iter().filter(|(_, sent)| *sent));
+            target.push_manifest(repo, &first, &built.manifest).await?
+        }
+        other => other?,
+    };
+    for t in tags.iter().skip(1) {
+        target.push_manifest(repo, t, &built.manifest).await?;
+    }
+    let (sent, skipped): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, sent)| *sent);
+    Ok(Uploaded {
+        manifest: built.manifest.descriptor(),
+        sent: sent.into_iter().map(|(d, _)| d).collect(),
+        skipped: skipped.into_iter().map(|(d, _)| d).collect(),
+        subject_acknowledged: pushed.subject_acknowledged,
+        fallback: None,
+    })
+}
+
+fn blob_unknown(e: &Error) -> bool {
+    matches!(e, Error::Status { status: 400 | 404, message, .. } if message.contains("MANIFEST_BLOB_UNKNOWN") || message.contains("BLOB_UNKNOWN"))
+}
+
+/// Sends the config and layers that the target does not have; `true` marks those sent.
+async fn send_blobs(target: &dyn Target, repo: &str, built: &Built, progress: &Progress) -> Result<Vec<(Descriptor, bool)>> {
     let mut blobs: Vec<(&Descriptor, BlobSource)> = vec![(&built.config, BlobSource::Bytes(bytes::Bytes::from_static(b"{}")))];
     for l in &built.layers {
         let source = match &l.data {
@@ -118,7 +150,7 @@ pub async fn upload(target: &dyn Target, repo: &str, built: &Built, tags: &[Stri
             blobs.push((&l.descriptor, source));
         }
     }
-    let results: Vec<(Descriptor, bool)> = crate::graph::eager(blobs.into_iter().map(|(desc, source)| async move {
+    crate::graph::eager(blobs.into_iter().map(|(desc, source)| async move {
         let label = desc.title().map(str::to_string).unwrap_or_else(|| desc.digest.short().to_string());
         let task = progress.start(label, desc.size);
         if target.stat_blob(repo, &desc.digest).await? == Some(desc.size) {
@@ -138,20 +170,7 @@ pub async fn upload(target: &dyn Target, repo: &str, built: &Built, tags: &[Stri
     }))
     .buffer_unordered(3)
     .try_collect()
-    .await?;
-    let first = tags.first().cloned().unwrap_or_else(|| built.manifest.digest.to_string());
-    let pushed = target.push_manifest(repo, &first, &built.manifest).await?;
-    for t in tags.iter().skip(1) {
-        target.push_manifest(repo, t, &built.manifest).await?;
-    }
-    let (sent, skipped): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, sent)| *sent);
-    Ok(Uploaded {
-        manifest: built.manifest.descriptor(),
-        sent: sent.into_iter().map(|(d, _)| d).collect(),
-        skipped: skipped.into_iter().map(|(d, _)| d).collect(),
-        subject_acknowledged: pushed.subject_acknowledged,
-        fallback: None,
-    })
+    .await
 }
 
 /// Uploads a built artifact that has a subject, and lists it in the subject's tag-schema

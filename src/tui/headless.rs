@@ -65,10 +65,15 @@ impl Headless {
     /// Presses keys, then settles.
     pub async fn keys(&mut self, keys: &[KeyCode]) {
         for k in keys {
-            let fx = update(&mut self.app, Msg::Key(KeyEvent::new(*k, KeyModifiers::NONE)));
-            self.send(fx);
+            self.press(*k);
         }
         self.settle().await;
+    }
+
+    /// Presses one key and sends what it asks for, without waiting for answers.
+    pub fn press(&mut self, key: KeyCode) {
+        let fx = update(&mut self.app, Msg::Key(KeyEvent::new(key, KeyModifiers::NONE)));
+        self.send(fx);
     }
 }
 

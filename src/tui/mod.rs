@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 
 use self::app::{App, Msg, Options, update};
 use self::protocol::Effect;
+use crate::cache::{CachedTarget, DiskCache};
 use crate::error::{Error, Result};
 use crate::oci::{Reference, parse_registry_and_namespace};
 use crate::target::Target;
@@ -36,6 +37,8 @@ pub struct Start {
     pub read_only: bool,
     pub session: Session,
     pub config_path: Option<PathBuf>,
+    /// Where the disk cache lives; `None` for the default place.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// The bundled demo layout: `assets/net-monitor` next to the working directory or the
@@ -85,6 +88,7 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
             session: Arc::new(start.session),
             config_path: start.config_path,
             keyring,
+            cache: None,
         };
         return Ok((ctx, opts));
     }
@@ -106,12 +110,22 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
         read_only: start.read_only,
         color,
     };
+    let cache = match &start.cache_dir {
+        Some(dir) => DiskCache::open(dir, crate::cache::DEFAULT_LIMIT),
+        None => DiskCache::open_default(),
+    }
+    .map(Arc::new);
+    let target: Arc<dyn Target> = match &cache {
+        Some(c) => Arc::new(CachedTarget::new(registry.clone(), c.clone())),
+        None => registry.clone(),
+    };
     let ctx = worker::Context {
-        target: registry.clone() as Arc<dyn Target>,
+        target,
         registry: Some(registry),
         session: Arc::new(start.session),
         config_path: start.config_path,
         keyring,
+        cache,
     };
     Ok((ctx, opts))
 }

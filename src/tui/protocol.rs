@@ -106,15 +106,16 @@ pub struct ReferrersView {
     pub mode: Option<ReferrersMode>,
 }
 
-/// What the worker reports.
+/// What the worker reports. Answers marked `cached` come from the disk cache, shown at once;
+/// the answer from the registry follows with `cached: false`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkerEvent {
-    Catalog { id: RequestId, result: Result<(Vec<String>, Option<String>), Failure> },
-    Tags { id: RequestId, repo: String, result: Result<Vec<String>, Failure> },
+    Catalog { id: RequestId, result: Result<(Vec<String>, Option<String>), Failure>, cached: bool },
+    Tags { id: RequestId, repo: String, result: Result<Vec<String>, Failure>, cached: bool },
     TagInfo { repo: String, tag: String, result: Result<TagInfo, Failure> },
-    Subject { id: RequestId, repo: String, result: Result<Descriptor, Failure> },
+    Subject { id: RequestId, repo: String, result: Result<Descriptor, Failure>, cached: bool },
     Manifest { digest: Digest, result: Result<ManifestView, Failure> },
-    Referrers { id: RequestId, digest: Digest, result: Result<ReferrersView, Failure> },
+    Referrers { id: RequestId, digest: Digest, result: Result<ReferrersView, Failure>, cached: bool },
     Progress { job: JobId, event: Event },
     JobFinished { job: JobId, result: Result<String, Failure> },
     AttachPreview { id: RequestId, result: Result<Vec<String>, Failure> },

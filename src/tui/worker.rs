@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::app::tag_info;
 use super::protocol::{CopyPreview, CopyRow, DeletePreview, Effect, Failure, JobId, ManifestView, ReferrersView, RequestId, WorkerEvent};
+use crate::cache::DiskCache;
 use crate::creds::{Credential, Found, Source, save_login};
 use crate::error::{Error, Result};
 use crate::graph::copy::{BlobResult, CopyOptions, CopyPlan, Endpoint, Role};
@@ -41,6 +42,8 @@ pub struct Context {
     /// Where a login chosen to be saved goes (Docker config path).
     pub config_path: Option<PathBuf>,
     pub keyring: bool,
+    /// Snapshots of what was last seen, shown at once on the next visit; `None` for layouts.
+    pub cache: Option<Arc<DiskCache>>,
 }
 
 /// Where a planned copy goes: opened already, or a layout to create once confirmed, planned
@@ -144,6 +147,17 @@ impl Shared {
         self.ctx.target.as_ref()
     }
 
+    /// What was last seen under `key` for this target.
+    fn snapshot<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.ctx.cache.as_ref()?.get_state(&format!("{}|{key}", self.ctx.target.name()))
+    }
+
+    fn remember<T: serde::Serialize>(&self, key: &str, value: &T) {
+        if let Some(cache) = &self.ctx.cache {
+            cache.put_state(&format!("{}|{key}", self.ctx.target.name()), value);
+        }
+    }
+
     fn report_auth(&self) {
         if let Some(r) = &self.ctx.registry
             && let Some(label) = r.auth_summary()
@@ -160,22 +174,46 @@ impl Shared {
     async fn handle(self: Arc<Self>, effect: Effect) {
         match effect {
             Effect::LoadCatalog { id, next } => {
+                let first = next.is_none();
+                if first && let Some(page) = self.snapshot::<(Vec<String>, Option<String>)>("catalog") {
+                    self.send(WorkerEvent::Catalog { id, result: Ok(page), cached: true });
+                }
                 let result = if self.target().has_catalog() {
                     let req = PageRequest { next, last: None, n: 1000 };
                     self.target().catalog_page(&req).await.map(|p| (p.items, p.next))
                 } else {
                     self.target().catalog_page(&PageRequest::default()).await.map(|p| (p.items, None))
                 };
+                if first && let Ok(page) = &result {
+                    self.remember("catalog", page);
+                }
                 self.report_auth();
-                self.send(WorkerEvent::Catalog { id, result: result.map_err(|e| failure(&e)) });
+                self.send(WorkerEvent::Catalog { id, result: result.map_err(|e| failure(&e)), cached: false });
             }
             Effect::LoadTags { id, repo } => {
-                let result = self.target().list_tags(&repo).await.map_err(|e| failure(&e));
+                let key = format!("tags|{repo}");
+                if let Some(tags) = self.snapshot::<Vec<String>>(&key) {
+                    self.send(WorkerEvent::Tags { id, repo: repo.clone(), result: Ok(tags), cached: true });
+                }
+                let result = self.target().list_tags(&repo).await;
+                if let Ok(tags) = &result {
+                    self.remember(&key, tags);
+                }
                 self.report_auth();
-                self.send(WorkerEvent::Tags { id, repo, result });
+                self.send(WorkerEvent::Tags { id, repo, result: result.map_err(|e| failure(&e)), cached: false });
             }
             Effect::DescribeTags { repo, tags } => {
                 let target = self.target();
+                // What each tag pointed at last time, from the cache, first.
+                for tag in &tags {
+                    if let Some(desc) = self.snapshot::<crate::oci::Descriptor>(&format!("ref|{repo}|{tag}"))
+                        && let Ok(blob) = target.fetch_manifest(&repo, &desc.digest.to_string()).await
+                        && let Ok(view) = manifest_view(&blob)
+                    {
+                        self.send(WorkerEvent::TagInfo { repo: repo.clone(), tag: tag.clone(), result: Ok(tag_info(&view)) });
+                        self.send(WorkerEvent::Manifest { digest: view.descriptor.digest.clone(), result: Ok(view) });
+                    }
+                }
                 let described: Vec<_> = crate::graph::eager(tags.into_iter().map(|tag| {
                     let repo = repo.clone();
                     async move {
@@ -189,6 +227,7 @@ impl Shared {
                 for (tag, r) in described {
                     match r {
                         Ok(view) => {
+                            self.remember(&format!("ref|{repo}|{tag}"), &view.descriptor);
                             self.send(WorkerEvent::TagInfo { repo: repo.clone(), tag, result: Ok(tag_info(&view)) });
                             self.send(WorkerEvent::Manifest { digest: view.descriptor.digest.clone(), result: Ok(view) });
                         }
@@ -197,9 +236,16 @@ impl Shared {
                 }
             }
             Effect::ResolveSubject { id, repo, reference } => {
-                let result = self.target().resolve(&repo, &reference).await.map_err(|e| failure(&e));
+                let key = format!("ref|{repo}|{reference}");
+                if let Some(desc) = self.snapshot(&key) {
+                    self.send(WorkerEvent::Subject { id, repo: repo.clone(), result: Ok(desc), cached: true });
+                }
+                let result = self.target().resolve(&repo, &reference).await;
+                if let Ok(desc) = &result {
+                    self.remember(&key, desc);
+                }
                 self.report_auth();
-                self.send(WorkerEvent::Subject { id, repo, result });
+                self.send(WorkerEvent::Subject { id, repo, result: result.map_err(|e| failure(&e)), cached: false });
             }
             Effect::LoadManifest { repo, digest } => {
                 let result = self
@@ -211,15 +257,23 @@ impl Shared {
                 self.send(WorkerEvent::Manifest { digest, result });
             }
             Effect::LoadReferrers { id, repo, digest } => {
-                let result = referrers_of(self.target(), &repo, &digest, None, BATCH)
-                    .await
+                let key = format!("referrers|{repo}|{digest}");
+                if let Some(list) = self.snapshot(&key) {
+                    let view = ReferrersView { list, warnings: Vec::new(), mode: None };
+                    self.send(WorkerEvent::Referrers { id, digest: digest.clone(), result: Ok(view), cached: true });
+                }
+                let result = referrers_of(self.target(), &repo, &digest, None, BATCH).await;
+                if let Ok((list, _)) = &result {
+                    self.remember(&key, list);
+                }
+                let result = result
                     .map(|(list, warnings)| ReferrersView {
                         list,
                         warnings,
                         mode: self.target().referrers_mode(&repo),
                     })
                     .map_err(|e| failure(&e));
-                self.send(WorkerEvent::Referrers { id, digest, result });
+                self.send(WorkerEvent::Referrers { id, digest, result, cached: false });
             }
             Effect::Pull { job, repo, reference, dir } => {
                 let opts = PullOptions {

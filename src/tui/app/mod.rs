@@ -210,6 +210,17 @@ impl App {
         });
     }
 
+    /// Whether the tree shows something from the cache that is still being checked against
+    /// the registry.
+    pub fn refreshing(&self) -> bool {
+        (self.pending.subject.is_some() && self.tree.root().ready().is_some())
+            || self
+                .pending
+                .referrers
+                .keys()
+                .any(|d| self.tree.referrers_of(d).is_some_and(|l| l.ready().is_some()))
+    }
+
     /// Whether anything is in progress (the view animates a spinner then).
     pub fn busy(&self) -> bool {
         self.repos.loading
@@ -1067,8 +1078,15 @@ fn on_login_key(app: &mut App, mut form: LoginForm, key: KeyEvent) -> Vec<Effect
 
 fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
     match ev {
-        WorkerEvent::Catalog { id, result } => {
+        WorkerEvent::Catalog { id, result, cached } => {
             if app.pending.catalog != Some(id) {
+                return Vec::new();
+            }
+            if cached {
+                if let Ok((items, next)) = result {
+                    app.repos.add_page(items, next);
+                    app.repos.loading = true;
+                }
                 return Vec::new();
             }
             app.pending.catalog = None;
@@ -1110,14 +1128,17 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
                 }
             }
         }
-        WorkerEvent::Tags { id, repo, result } => {
+        WorkerEvent::Tags { id, repo, result, cached } => {
             if app.pending.tags != Some(id) || app.tags.repo.as_deref() != Some(repo.as_str()) {
                 return Vec::new();
             }
-            app.pending.tags = None;
+            if !cached {
+                app.pending.tags = None;
+            }
             match result {
                 Ok(tags) => {
                     app.tags.set(tags);
+                    app.tags.loading = cached;
                     if let Some(t) = app.select_tag.take()
                         && let Some(i) = app.tags.shown.iter().position(|x| *x == t)
                     {
@@ -1154,11 +1175,13 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
             app.tags.info.insert(tag, loaded);
             app.follow_selection()
         }
-        WorkerEvent::Subject { id, repo, result } => {
+        WorkerEvent::Subject { id, repo, result, cached } => {
             if app.pending.subject != Some(id) || app.tree.subject().map(|s| s.repo.as_str()) != Some(repo.as_str()) {
                 return Vec::new();
             }
-            app.pending.subject = None;
+            if !cached {
+                app.pending.subject = None;
+            }
             match result {
                 Ok(desc) => {
                     let digest = desc.digest.clone();
@@ -1193,11 +1216,13 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
             }
             app.fill_tree()
         }
-        WorkerEvent::Referrers { id, digest, result } => {
+        WorkerEvent::Referrers { id, digest, result, cached } => {
             if app.pending.referrers.get(&digest) != Some(&id) {
                 return Vec::new();
             }
-            app.pending.referrers.remove(&digest);
+            if !cached {
+                app.pending.referrers.remove(&digest);
+            }
             match result {
                 Ok(view) => {
                     if view.mode.is_some() {

@@ -62,7 +62,7 @@ fn opened() -> (App, Descriptor, Descriptor) {
         _ => None,
     });
     let root = desc("image", None);
-    let fx = update(&mut app, Msg::Worker(WorkerEvent::Subject { id: subject_id, repo: "net-monitor".into(), result: Ok(root.clone()) }));
+    let fx = update(&mut app, Msg::Worker(WorkerEvent::Subject { id: subject_id, repo: "net-monitor".into(), result: Ok(root.clone()), cached: false }));
     let refs_id = find(&fx, |e| match e {
         Effect::LoadReferrers { id, digest, .. } if *digest == root.digest => Some(*id),
         _ => None,
@@ -73,8 +73,7 @@ fn opened() -> (App, Descriptor, Descriptor) {
         Msg::Worker(WorkerEvent::Referrers {
             id: refs_id,
             digest: root.digest.clone(),
-            result: Ok(ReferrersView { list: vec![sbom.clone(), desc("sig", Some("signature/example"))], warnings: vec![], mode: Some(crate::target::ReferrersMode::TagSchema) }),
-        }),
+            result: Ok(ReferrersView { list: vec![sbom.clone(), desc("sig", Some("signature/example"))], warnings: vec![], mode: Some(crate::target::ReferrersMode::TagSchema) }), cached: false }),
     );
     (app, root, sbom)
 }
@@ -94,9 +93,9 @@ fn start_requests_the_catalog_and_opens_what_was_named() {
 fn catalog_then_open_repository_then_tag() {
     let (mut app, fx) = registry_app(None, None);
     let id = catalog_id(&fx);
-    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id: id + 100, result: Ok((vec!["stale".into()], None)) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id: id + 100, result: Ok((vec!["stale".into()], None)), cached: false }));
     assert!(app.repos.items.is_empty(), "answers to requests not made are dropped");
-    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Ok((vec!["alpha".into(), "net-monitor".into()], None)) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Ok((vec!["alpha".into(), "net-monitor".into()], None)), cached: false }));
     update(&mut app, key('j'));
     let fx = update(&mut app, code(KeyCode::Enter));
     let (tags_id, repo) = find(&fx, |e| match e {
@@ -106,7 +105,7 @@ fn catalog_then_open_repository_then_tag() {
     assert_eq!(repo, "net-monitor");
     assert_eq!(app.focus, Pane::Tags);
     let hex = "b".repeat(64);
-    let fx = update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags_id, repo: repo.clone(), result: Ok(vec!["v2".into(), format!("sha256-{hex}"), "v1".into()]) }));
+    let fx = update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags_id, repo: repo.clone(), result: Ok(vec!["v2".into(), format!("sha256-{hex}"), "v1".into()]), cached: false }));
     assert_eq!(app.tags.shown, ["v1", "v2"], "index tags hidden by default");
     assert!(fx.iter().any(|e| matches!(e, Effect::DescribeTags { tags, .. } if tags.len() == 2)));
     update(&mut app, key('t'));
@@ -133,7 +132,7 @@ fn filters_apply_as_you_type_and_escape_restores() {
     let (mut app, fx) = registry_app(None, None);
     let id = catalog_id(&fx);
     let names: Vec<String> = ["net-monitor", "samples/artifact", "sample-staging/net-monitor", "zulu"].iter().map(|s| s.to_string()).collect();
-    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Ok((names, None)) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Ok((names, None)), cached: false }));
     update(&mut app, key('/'));
     typed(&mut app, "netmon");
     assert_eq!(app.repos.list.visible, vec![0, 2]);
@@ -150,7 +149,7 @@ fn filters_apply_as_you_type_and_escape_restores() {
 fn a_refused_catalog_says_so_and_open_by_name_works() {
     let (mut app, fx) = registry_app(None, None);
     let id = catalog_id(&fx);
-    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Err(Failure { message: "403 from localhost:5000: access denied".into(), unauthorized: None, refused: true }) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Err(Failure { message: "403 from localhost:5000: access denied".into(), unauthorized: None, refused: true }), cached: false }));
     assert!(app.repos.refused.is_some());
     assert!(app.message.as_ref().is_some_and(|m| m.text.contains(":open REPO")));
     update(&mut app, key(':'));
@@ -235,7 +234,7 @@ fn read_only_turns_writes_off() {
 fn unauthorized_opens_login_and_the_password_goes_out_only_in_the_login_effect() {
     let (mut app, fx) = registry_app(None, None);
     let id = catalog_id(&fx);
-    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Err(Failure { message: "401 from localhost:5000".into(), unauthorized: Some("localhost:5000".into()), refused: false }) }));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id, result: Err(Failure { message: "401 from localhost:5000".into(), unauthorized: Some("localhost:5000".into()), refused: false }), cached: false }));
     assert!(matches!(app.modal, Some(Modal::Login(_))));
     typed(&mut app, "alice");
     update(&mut app, code(KeyCode::Tab));

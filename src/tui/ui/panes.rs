@@ -256,6 +256,9 @@ pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
     if let Some(m) = t.mode {
         extra.push_str(&format!(" · {}", m.label()));
     }
+    if app.refreshing() {
+        extra.push_str(&format!(" · {}", spinner(app.tick)));
+    }
     let b = block(title(3, Pane::Tree, extra, app, theme), app.focus == Pane::Tree, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);

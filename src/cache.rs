@@ -1,0 +1,305 @@
+//! A disk cache under the user's cache directory, bounded in size:
+//!
+//! - content addressed by digest (manifests): immutable, so a hit is final, but every read is
+//!   checked against its digest and a damaged entry is dropped;
+//! - snapshots of what changes (tag lists, what a tag points at, referrer lists), keyed by
+//!   registry and repository: shown at once when something is opened again, then refreshed.
+//!
+//! Entries are small files; the least recently used go first when the cache outgrows its limit.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::Result;
+use crate::oci::manifest::MAX_MANIFEST_SIZE;
+use crate::oci::{Descriptor, Digest, ManifestBlob};
+use crate::target::{BlobSource, ByteProgress, ByteStream, Mount, Page, PageRequest, PushedManifest, Referrers, ReferrersMode, Target};
+
+/// The cache's size unless `REFSCOPE_CACHE_MIB` says otherwise.
+pub const DEFAULT_LIMIT: u64 = 256 * 1024 * 1024;
+
+pub struct DiskCache {
+    root: PathBuf,
+    limit: u64,
+    /// Bytes written since the last size check.
+    written: AtomicU64,
+}
+
+impl DiskCache {
+    /// The cache at `REFSCOPE_CACHE_DIR`, else `<user cache dir>/refscope/store`; `None` when
+    /// there is no usable place (the app then works without one).
+    pub fn open_default() -> Option<DiskCache> {
+        let root = match std::env::var_os("REFSCOPE_CACHE_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => directories::ProjectDirs::from("", "", "refscope")?.cache_dir().join("store"),
+        };
+        let limit = std::env::var("REFSCOPE_CACHE_MIB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(|m| m * 1024 * 1024)
+            .unwrap_or(DEFAULT_LIMIT);
+        DiskCache::open(&root, limit)
+    }
+
+    pub fn open(root: &Path, limit: u64) -> Option<DiskCache> {
+        std::fs::create_dir_all(root.join("content")).ok()?;
+        std::fs::create_dir_all(root.join("state")).ok()?;
+        Some(DiskCache {
+            root: root.to_path_buf(),
+            limit,
+            written: AtomicU64::new(0),
+        })
+    }
+
+    fn content_path(&self, d: &Digest) -> PathBuf {
+        self.root.join("content").join(format!("{}-{}", d.algorithm().name(), d.hex()))
+    }
+
+    fn state_path(&self, key: &str) -> PathBuf {
+        self.root.join("state").join(Digest::sha256_of(key.as_bytes()).hex())
+    }
+
+    /// Content for `digest`, if cached and intact.
+    pub fn get_content(&self, digest: &Digest) -> Option<Bytes> {
+        let path = self.content_path(digest);
+        let meta = std::fs::metadata(&path).ok()?;
+        if meta.len() > MAX_MANIFEST_SIZE {
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        let bytes = std::fs::read(&path).ok()?;
+        if !digest.matches(&bytes) {
+            tracing::warn!("cache entry {} is damaged; dropped", path.display());
+            let _ = std::fs::remove_file(&path);
+            return None;
+        }
+        touch(&path);
+        Some(Bytes::from(bytes))
+    }
+
+    /// Keeps content; `bytes` must hash to `digest` (it is checked again on every read).
+    pub fn put_content(&self, digest: &Digest, bytes: &[u8]) {
+        if bytes.len() as u64 <= MAX_MANIFEST_SIZE && digest.matches(bytes) {
+            self.write(&self.content_path(digest), bytes);
+        }
+    }
+
+    /// A snapshot stored under `key`, if any.
+    pub fn get_state<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let path = self.state_path(key);
+        let bytes = std::fs::read(&path).ok()?;
+        match serde_json::from_slice::<(String, T)>(&bytes) {
+            // The key is stored too: a hash collision or a stray file is a miss, not a wrong answer.
+            Ok((stored, value)) if stored == key => {
+                touch(&path);
+                Some(value)
+            }
+            _ => {
+                let _ = std::fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    pub fn put_state<T: Serialize>(&self, key: &str, value: &T) {
+        if let Ok(bytes) = serde_json::to_vec(&(key, value)) {
+            self.write(&self.state_path(key), &bytes);
+        }
+    }
+
+    fn write(&self, path: &Path, bytes: &[u8]) {
+        let Some(dir) = path.parent() else { return };
+        let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut tmp| {
+            tmp.write_all(bytes)?;
+            tmp.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        });
+        if let Err(e) = written {
+            tracing::info!("cache write to {} failed: {e}", path.display());
+            return;
+        }
+        let since = self.written.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+        if since > self.limit / 8 {
+            self.written.store(0, Ordering::Relaxed);
+            self.evict();
+        }
+    }
+
+    /// Deletes the least recently used entries until the cache is under 80% of its limit.
+    pub fn evict(&self) {
+        let mut files: Vec<(SystemTime, u64, PathBuf)> = ["content", "state"]
+            .iter()
+            .filter_map(|d| std::fs::read_dir(self.root.join(d)).ok())
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                Some((m.modified().ok()?, m.len(), e.path()))
+            })
+            .collect();
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        if total <= self.limit {
+            return;
+        }
+        files.sort_by_key(|f| f.0);
+        for (_, size, path) in files {
+            if total <= self.limit / 10 * 8 {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= size;
+            }
+        }
+    }
+
+    /// Bytes the cache holds now.
+    pub fn size(&self) -> u64 {
+        ["content", "state"]
+            .iter()
+            .filter_map(|d| std::fs::read_dir(self.root.join(d)).ok())
+            .flatten()
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
+/// Marks an entry as just used, for eviction order.
+fn touch(path: &Path) {
+    if let Ok(f) = std::fs::File::options().append(true).open(path) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_verified_on_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::open(dir.path(), 1 << 20).unwrap();
+        let d = Digest::sha256_of(b"manifest");
+        cache.put_content(&d, b"manifest");
+        assert_eq!(cache.get_content(&d).as_deref(), Some(&b"manifest"[..]));
+        cache.put_content(&Digest::sha256_of(b"other"), b"not other");
+        assert!(cache.get_content(&Digest::sha256_of(b"other")).is_none(), "mismatched content is never stored");
+        std::fs::write(cache.content_path(&d), b"tampered").unwrap();
+        assert!(cache.get_content(&d).is_none());
+        assert!(!cache.content_path(&d).exists(), "a damaged entry is dropped");
+    }
+
+    #[test]
+    fn state_round_trips_and_stays_under_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::open(dir.path(), 64 * 1024).unwrap();
+        cache.put_state("tags:r/a", &vec!["v1".to_string()]);
+        assert_eq!(cache.get_state::<Vec<String>>("tags:r/a"), Some(vec!["v1".to_string()]));
+        assert_eq!(cache.get_state::<Vec<String>>("tags:r/b"), None);
+        for i in 0..200 {
+            let big = "x".repeat(2000);
+            cache.put_state(&format!("k{i}"), &big);
+        }
+        assert!(cache.size() <= 64 * 1024, "evicted down to the limit: {}", cache.size());
+    }
+}
+
+/// A target whose manifests, once fetched, come from the disk cache when asked for by digest.
+/// A digest names content, not presence: a cached manifest is served even if the registry has
+/// deleted it since, so callers that need presence ask `manifest_exists`.
+pub struct CachedTarget {
+    inner: std::sync::Arc<dyn Target>,
+    cache: std::sync::Arc<DiskCache>,
+}
+
+impl CachedTarget {
+    pub fn new(inner: std::sync::Arc<dyn Target>, cache: std::sync::Arc<DiskCache>) -> CachedTarget {
+        CachedTarget { inner, cache }
+    }
+}
+
+#[async_trait]
+impl Target for CachedTarget {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+
+    fn has_catalog(&self) -> bool {
+        self.inner.has_catalog()
+    }
+
+    fn needs_referrers_index(&self) -> bool {
+        self.inner.needs_referrers_index()
+    }
+
+    async fn resolve(&self, repo: &str, reference: &str) -> Result<Descriptor> {
+        self.inner.resolve(repo, reference).await
+    }
+
+    async fn fetch_manifest(&self, repo: &str, reference: &str) -> Result<ManifestBlob> {
+        if let Ok(digest) = reference.parse::<Digest>()
+            && let Some(bytes) = self.cache.get_content(&digest)
+            && let Ok(blob) = ManifestBlob::new(bytes, None)
+        {
+            return Ok(blob);
+        }
+        let blob = self.inner.fetch_manifest(repo, reference).await?;
+        self.cache.put_content(&blob.digest, &blob.bytes);
+        Ok(blob)
+    }
+
+    async fn fetch_blob(&self, repo: &str, desc: &Descriptor) -> Result<ByteStream> {
+        self.inner.fetch_blob(repo, desc).await
+    }
+
+    async fn stat_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>> {
+        self.inner.stat_blob(repo, digest).await
+    }
+
+    async fn manifest_exists(&self, repo: &str, digest: &Digest) -> Result<bool> {
+        self.inner.manifest_exists(repo, digest).await
+    }
+
+    async fn tags_page(&self, repo: &str, page: &PageRequest) -> Result<Page> {
+        self.inner.tags_page(repo, page).await
+    }
+
+    async fn catalog_page(&self, page: &PageRequest) -> Result<Page> {
+        self.inner.catalog_page(page).await
+    }
+
+    async fn referrers(&self, repo: &str, subject: &Digest, artifact_type: Option<&str>) -> Result<Referrers> {
+        self.inner.referrers(repo, subject, artifact_type).await
+    }
+
+    fn referrers_mode(&self, repo: &str) -> Option<ReferrersMode> {
+        self.inner.referrers_mode(repo)
+    }
+
+    async fn push_blob(&self, repo: &str, desc: &Descriptor, source: BlobSource, progress: ByteProgress) -> Result<()> {
+        self.inner.push_blob(repo, desc, source, progress).await
+    }
+
+    async fn mount_blob(&self, repo: &str, desc: &Descriptor, from_repo: &str) -> Result<Mount> {
+        self.inner.mount_blob(repo, desc, from_repo).await
+    }
+
+    async fn push_manifest(&self, repo: &str, reference: &str, manifest: &ManifestBlob) -> Result<PushedManifest> {
+        self.inner.push_manifest(repo, reference, manifest).await
+    }
+
+    async fn delete_manifest(&self, repo: &str, digest: &Digest) -> Result<()> {
+        self.inner.delete_manifest(repo, digest).await
+    }
+
+    async fn delete_tag(&self, repo: &str, tag: &str) -> Result<()> {
+        self.inner.delete_tag(repo, tag).await
+    }
+}

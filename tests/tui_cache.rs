@@ -1,0 +1,72 @@
+//! The disk cache: a repository seen before is painted from the cache at once, then refreshed
+//! from the registry in the background.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::proxy::{Faults, Proxy};
+use common::{DistRegistry, digest_line, refscope};
+use refscope::tui::app::App;
+use refscope::tui::app::tree::RowKind;
+use refscope::tui::headless::Headless;
+
+fn start(addr: &str, cache: &std::path::Path) -> refscope::tui::Start {
+    refscope::tui::Start {
+        target: Some(format!("{addr}/net-monitor:v1")),
+        layout: false,
+        read_only: false,
+        session: refscope::target::open::Session::with_chain(
+            refscope::creds::Chain { no_keyring: true, config_path: Some("/nonexistent".into()), ..Default::default() },
+            false,
+            false,
+        ),
+        config_path: None,
+        cache_dir: Some(cache.to_path_buf()),
+    }
+}
+
+/// The digests the tree shows.
+fn shown(app: &App) -> Vec<String> {
+    let mut v: Vec<String> = app.tree.rows().iter().filter(|r| r.kind == RowKind::Node).filter_map(|r| r.digest.as_ref().map(|d| d.to_string())).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seen_tree_paints_from_the_cache_then_refreshes() {
+    let reg = DistRegistry::start();
+    let w = common::walkthrough_files();
+    let run = |args: &[&str]| refscope(args).current_dir(w.path()).ok();
+    common::put_demo_image(&reg.addr, "net-monitor");
+    let image = format!("{}/net-monitor:v1", reg.addr);
+    let sig = digest_line(&run(&["attach", &image, "--artifact-type", "signature/example", "./signature.json"]));
+    let sbom = digest_line(&run(&["attach", &image, "--artifact-type", "sbom/example", "./sbom.json"]));
+    let sbom_sig = digest_line(&run(&["attach", &format!("{}/net-monitor@{sbom}", reg.addr), "--artifact-type", "signature/example", "./sbom-signature.json"]));
+    // A slow link: every request pays 40 ms, so the cache's head start is plain to see.
+    let slow = Proxy::start(&reg.addr, Faults { latency: Duration::from_millis(40), ..Default::default() });
+    let cache = tempfile::tempdir().unwrap();
+    let mut expected = vec![sig.clone(), sbom.clone(), sbom_sig.clone()];
+    expected.sort();
+
+    let t = Instant::now();
+    let mut cold = Headless::start(start(&slow.addr, cache.path()), false).await.unwrap();
+    cold.settle_until(|app| shown(app) == expected && !app.refreshing() && !app.busy()).await;
+    let cold_time = t.elapsed();
+    assert_eq!(shown(&cold.app), expected);
+    drop(cold);
+
+    // A change while away: another signature.
+    let late = digest_line(&run(&["attach", &image, "--artifact-type", "signature/example", "./readme.md"]));
+
+    let t = Instant::now();
+    let mut warm = Headless::start(start(&slow.addr, cache.path()), false).await.unwrap();
+    warm.settle_until(|app| shown(app) == expected).await;
+    let warm_time = t.elapsed();
+    assert_eq!(shown(&warm.app), expected, "painted from the cache: the tree as last seen");
+    assert!(warm.app.refreshing(), "and still being refreshed");
+    assert!(warm_time * 4 < cold_time, "warm {warm_time:?} should be far below cold {cold_time:?}");
+
+    warm.settle_until(|app| shown(app).contains(&late) && !app.refreshing()).await;
+    assert!(shown(&warm.app).contains(&late), "the refresh brings in what changed");
+}
