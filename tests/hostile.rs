@@ -244,3 +244,147 @@ async fn an_oversized_manifest_from_a_registry_is_refused_unread() {
     let err = refscope(["pull", &format!("{}/app:bad", host(&server))]).fails();
     assert!(err.contains("malformed manifest JSON"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deep_chains_and_wide_fans_are_walked_whole() {
+    let reg = DistRegistry::start();
+    let s = reg.seeder();
+    let root = s.image("deep", "v1", b"root").await;
+    // A chain 60 deep: each artifact the subject of the next.
+    let mut parent = root.clone();
+    for i in 0..60 {
+        let a = s.artifact("deep", None, "chain/example", &[("f", "text/plain", format!("{i}").as_bytes())], Some(&parent), json!({})).await;
+        s.fallback_index("deep", &parent, &[(a.clone(), "chain/example")]).await;
+        parent = a;
+    }
+    let json: serde_json::Value = serde_json::from_str(&refscope(["discover", "-o", "json", &format!("{}/deep:v1", reg.addr)]).ok()).unwrap();
+    let mut depth = 0;
+    let mut at = &json;
+    while let Some(next) = at["manifests"].get(0) {
+        depth += 1;
+        at = next;
+    }
+    assert_eq!(depth, 60);
+    assert_eq!(at["digest"], parent.digest.to_string());
+
+    // 1500 referrers on one node, listed in one index: one shared layer, a manifest each
+    // (told apart by an annotation), seeded 16 at a time.
+    use futures_util::StreamExt;
+    let fan_root = s.image("fan", "v1", b"fan").await;
+    let config = s.blob("fan", EMPTY_CONFIG, b"{}").await;
+    let layer = s.blob("fan", "text/plain", b"shared").await;
+    let made: Vec<refscope::oci::Descriptor> = futures_util::stream::iter((0..1500).map(|i| {
+        let (s, fan_root, config, layer) = (&s, &fan_root, &config, &layer);
+        async move {
+            let m = json!({"schemaVersion": 2, "mediaType": MANIFEST, "artifactType": "fan/example",
+                "config": {"mediaType": EMPTY_CONFIG, "digest": config.digest.to_string(), "size": 2},
+                "layers": [{"mediaType": "text/plain", "digest": layer.digest.to_string(), "size": layer.size}],
+                "subject": {"mediaType": fan_root.media_type, "digest": fan_root.digest.to_string(), "size": fan_root.size},
+                "annotations": {"n": i.to_string()}});
+            let bytes = serde_json::to_vec(&m).unwrap();
+            s.manifest("fan", &Digest::sha256_of(&bytes).to_string(), MANIFEST, &bytes).await
+        }
+    }))
+    .buffer_unordered(16)
+    .collect()
+    .await;
+    let entries: Vec<_> = made.into_iter().map(|a| (a, "fan/example")).collect();
+    s.fallback_index("fan", &fan_root, &entries).await;
+    let tree = refscope(["discover", &format!("{}/fan:v1", reg.addr)]).ok();
+    assert_eq!(tree.lines().filter(|l| l.contains("sha256:")).count(), 1500);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fallback_tag_that_is_the_subject_itself_lists_nothing() {
+    let reg = DistRegistry::start();
+    let s = reg.seeder();
+    let img = s.image("gl", "v1", b"x").await;
+    let bytes = common::read_manifest_bytes(&s, "gl", "v1").await;
+    // Some registries answer the sha256-<hex> tag with the subject itself.
+    s.manifest("gl", &img.digest.fallback_tag(), MANIFEST, &bytes).await;
+    let r = format!("{}/gl:v1", reg.addr);
+    assert_eq!(refscope(["discover", &r]).ok(), format!("{r}\n"));
+    let w = common::walkthrough_files();
+    let err = refscope(["attach", &r, "--artifact-type", "sig/example", "./signature.json"]).current_dir(w.path()).fails();
+    assert!(err.contains("not a referrers index; refusing to overwrite it"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn links_and_locations_to_other_hosts_get_no_credentials() {
+    let evil = MockServer::start().await;
+    Mock::given(wiremock::matchers::any()).respond_with(ResponseTemplate::new(200).set_body_string("{\"repositories\":[\"stolen\"]}")).mount(&evil).await;
+    let reg = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/_catalog"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("{\"repositories\":[\"a\"]}")
+                .insert_header("link", format!("<{}/v2/_catalog?last=a>; rel=\"next\"", evil.uri()).as_str()),
+        )
+        .mount(&reg)
+        .await;
+    let err = refscope(["repo", "ls", &host(&reg), "-u", "alice", "-p", "s3cret"]).fails();
+    assert!(err.contains("another origin") && err.contains("not followed"), "{err}");
+    assert!(evil.received_requests().await.unwrap().is_empty(), "nothing, and no credentials, went to the other host");
+
+    // An upload whose Location sends the bytes elsewhere: they go, but never with our credentials.
+    let storage = MockServer::start().await;
+    Mock::given(method("PUT")).respond_with(ResponseTemplate::new(201)).mount(&storage).await;
+    let up = MockServer::start().await;
+    Mock::given(method("HEAD")).respond_with(ResponseTemplate::new(404)).mount(&up).await;
+    Mock::given(method("POST"))
+        .and(path("/v2/app/blobs/uploads/"))
+        .respond_with(ResponseTemplate::new(401).insert_header("www-authenticate", "Basic realm=\"r\""))
+        .up_to_n_times(1)
+        .mount(&up)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/app/blobs/uploads/"))
+        .respond_with(ResponseTemplate::new(202).insert_header("location", format!("{}/upload/123?state=x", storage.uri()).as_str()))
+        .mount(&up)
+        .await;
+    Mock::given(method("PUT")).and(path("/v2/app/manifests/v1")).respond_with(ResponseTemplate::new(201)).mount(&up).await;
+    let w = common::walkthrough_files();
+    refscope(["push", &format!("{}/app:v1", host(&up)), "-u", "alice", "-p", "s3cret", "./readme.md"]).current_dir(w.path()).ok();
+    let puts = storage.received_requests().await.unwrap();
+    assert!(!puts.is_empty(), "the blobs went to the Location");
+    for r in puts {
+        assert!(r.headers.get("authorization").is_none(), "credentials followed to another host");
+    }
+    let posts = up.received_requests().await.unwrap();
+    assert!(posts.iter().any(|r| r.headers.get("authorization").is_some()), "the registry itself did get them");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_in_tags_are_escaped_and_bad_tar_names_refused() {
+    let reg = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/app/tags/list"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{\"name\":\"app\",\"tags\":[\"v1\",\"\\u001b]52;c;ZXZpbA==\\u0007\",\"\\u001b[2Jwipe\"]}"))
+        .mount(&reg)
+        .await;
+    let out = refscope(["repo", "tags", &format!("{}/app", host(&reg))]).output();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains('\u{1b}') && !stdout.contains('\u{7}'), "no raw control characters reach the terminal: {stdout:?}");
+    assert!(stdout.contains("\\x1b[2Jwipe"), "{stdout}");
+
+    let dist = DistRegistry::start();
+    let s = dist.seeder();
+    let mut raw = Vec::new();
+    {
+        let mut b = tar::Builder::new(&mut raw);
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_size(1);
+        h.set_mode(0o644);
+        h.as_old_mut().name[..9].copy_from_slice(b"details/\xff");
+        h.set_cksum();
+        b.append(&h, &b"x"[..]).unwrap();
+        b.finish().unwrap();
+    }
+    push_dir_artifact(&s, "utf8", &common::seed::gzip(&raw)).await;
+    let parent = tempfile::tempdir().unwrap();
+    let err = refscope(["pull", &format!("{}/evil:utf8", dist.addr), "-o", parent.path().join("o").to_str().unwrap()]).fails();
+    assert!(err.contains("not UTF-8"), "{err}");
+    assert!(common::tree(parent.path()).is_empty());
+}

@@ -203,3 +203,25 @@ async fn a_401_asks_for_credentials_masks_them_and_saves_them() {
     let saved = std::fs::read_to_string(home.path().join("docker/config.json")).unwrap();
     assert!(saved.contains(&reg.addr), "saved for next time: {saved}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_killed_and_restarted_is_reported_and_recovered_on_refresh() {
+    let mut reg = DistRegistry::start();
+    common::put_demo_image(&reg.addr, "net-monitor");
+    let home = tempfile::tempdir().unwrap();
+    let tui = Tmux::start(home.path(), home.path(), &format!("'{}' {}/net-monitor:v1", env!("CARGO_BIN_EXE_refscope"), reg.addr));
+    tui.wait("the tree", |s| s.contains("net-monitor:v1  ") && s.contains("no referrers"));
+    reg.stop();
+    tui.send(&["r"]);
+    tui.wait_for(&format!("cannot reach {}", reg.addr));
+    // Still answering keys while the registry is gone.
+    tui.send(&["?"]);
+    tui.wait_for("Keys (Esc closes");
+    tui.send(&["Escape"]);
+    tui.wait("help closed", |s| !s.contains("Keys (Esc closes"));
+    reg.restart();
+    tui.send(&["r"]);
+    tui.wait("recovered", |s| s.contains("no referrers") && !s.contains("cannot reach"));
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+}

@@ -406,8 +406,11 @@ async fn transfer_blob(src: Endpoint<'_>, dst: Endpoint<'_>, desc: &Descriptor, 
         task.advance(desc.size);
         return Ok(BlobResult::Mounted);
     }
-    let stream = src.target.fetch_blob(src.repo, desc).await?;
-    dst.target.push_blob(dst.repo, desc, BlobSource::Stream(stream), task.bytes()).await?;
+    super::retrying(&format!("copy {}", desc.digest.short()), || async {
+        let stream = src.target.fetch_blob(src.repo, desc).await?;
+        dst.target.push_blob(dst.repo, desc, BlobSource::Stream(stream), task.bytes()).await
+    })
+    .await?;
     Ok(BlobResult::Copied)
 }
 

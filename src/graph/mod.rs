@@ -22,6 +22,34 @@ pub(crate) fn eager<I: IntoIterator>(items: I) -> futures_util::stream::Iter<std
 }
 use crate::target::{Target, is_digest_tag};
 
+/// Attempts a blob transfer gets when the connection breaks or stalls.
+pub const TRANSFER_ATTEMPTS: u32 = 3;
+
+/// Failures worth another attempt with a fresh request: the network, not the content.
+pub fn transient(e: &crate::error::Error) -> bool {
+    matches!(e, crate::error::Error::Connect { .. } | crate::error::Error::Timeout { .. })
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or has failed transiently
+/// [`TRANSFER_ATTEMPTS`] times; waits a little longer before each new try.
+pub async fn retrying<T, F, Fut>(what: &str, mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(e) if transient(&e) && tries < TRANSFER_ATTEMPTS => {
+                tracing::info!("{what}: {e}; trying again ({tries}/{TRANSFER_ATTEMPTS})");
+                tokio::time::sleep(std::time::Duration::from_millis(300 * u64::from(tries))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// A repository's tags, sorted; tag-schema indexes (`sha256-…`) only when asked for.
 pub async fn list_tags(target: &dyn Target, repo: &str, include_digest_tags: bool) -> Result<Vec<String>> {
     let mut tags = target.list_tags(repo).await?;

@@ -150,7 +150,8 @@ async fn download(
 ) -> Result<PathBuf> {
     let task = progress.start(rel.display().to_string(), layer.size);
     let path = staging.join(layer.digest.hex());
-    let result = async {
+    let result = super::retrying(&format!("download {}", layer.digest.short()), || async {
+        // Each attempt starts the file over: a broken transfer leaves nothing half-written.
         let mut stream = target.fetch_blob(repo, layer).await?;
         let mut file = tokio::fs::File::create(&path).await.map_err(|e| Error::io(&path, e))?;
         let mut done = 0u64;
@@ -162,7 +163,7 @@ async fn download(
         }
         file.flush().await.map_err(|e| Error::io(&path, e))?;
         Ok::<_, Error>(path.clone())
-    }
+    })
     .await;
     task.finish(match &result {
         Ok(_) => Outcome::Done,

@@ -17,6 +17,10 @@ pub struct Faults {
     pub cut_after: Option<u64>,
     /// Stop forwarding to the client after this many bytes, keeping the connection open.
     pub stall_after: Option<u64>,
+    /// With `cut_after`: end with a TCP reset instead of a clean close.
+    pub reset: bool,
+    /// Cut every connection after this many bytes sent towards the registry (uploads never land).
+    pub cut_upload_after: Option<u64>,
 }
 
 pub struct Proxy {
@@ -81,13 +85,19 @@ impl Drop for Proxy {
 
 async fn relay(client: TcpStream, upstream: &str, faults: Faults, cut_done: Arc<AtomicU64>) -> std::io::Result<()> {
     let server = TcpStream::connect(upstream).await?;
+    if faults.reset {
+        // Closing with linger 0 sends RST: the client sees "connection reset by peer".
+        socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO))?;
+    }
     client.set_nodelay(true)?;
     server.set_nodelay(true)?;
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let latency = faults.latency;
+    let upload_limit = faults.cut_upload_after;
     let to_server = async move {
         let mut buf = vec![0u8; 64 * 1024];
+        let mut sent = 0u64;
         loop {
             let n = cr.read(&mut buf).await?;
             if n == 0 {
@@ -96,7 +106,13 @@ async fn relay(client: TcpStream, upstream: &str, faults: Faults, cut_done: Arc<
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
+            if let Some(limit) = upload_limit
+                && sent + n as u64 > limit
+            {
+                return Ok(());
+            }
             sw.write_all(&buf[..n]).await?;
+            sent += n as u64;
         }
         sw.shutdown().await
     };

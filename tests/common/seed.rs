@@ -58,6 +58,22 @@ impl Seeder {
         Descriptor::new(media_type, digest, bytes.len() as u64)
     }
 
+    /// Uploads a blob unless the repository has it. (distribution can briefly lose a blob that
+    /// several clients upload at the same moment, so concurrent seeding shares one upload.)
+    pub async fn ensure_blob(&self, repo: &str, media_type: &str, bytes: &[u8]) -> Descriptor {
+        let digest = Digest::sha256_of(bytes);
+        let status = self
+            .req(reqwest::Method::HEAD, &format!("{}/v2/{repo}/blobs/{digest}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 200 {
+            return Descriptor::new(media_type, digest, bytes.len() as u64);
+        }
+        self.blob(repo, media_type, bytes).await
+    }
+
     /// Stores manifest bytes exactly as given under `reference`.
     pub async fn manifest(&self, repo: &str, reference: &str, media_type: &str, bytes: &[u8]) -> Descriptor {
         let resp = self
@@ -82,7 +98,7 @@ impl Seeder {
         subject: Option<&Descriptor>,
         annotations: Value,
     ) -> Descriptor {
-        let config = self.blob(repo, EMPTY_CONFIG, b"{}").await;
+        let config = self.ensure_blob(repo, EMPTY_CONFIG, b"{}").await;
         let mut layers = Vec::new();
         for (title, mt, bytes) in files {
             let d = self.blob(repo, mt, bytes).await;

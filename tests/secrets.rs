@@ -1,0 +1,59 @@
+//! Secrets stay secret: passwords and tokens never reach output or the log, even at trace level.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::token_server::{TokenServer, User};
+use common::{DistConfig, DistRegistry, refscope};
+
+fn assert_clean(text: &str, secrets: &[&str], what: &str) {
+    for s in secrets {
+        assert!(!text.contains(s), "{what} contains a secret ({s})");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn passwords_and_tokens_never_reach_output_or_logs() {
+    // Basic auth.
+    let basic = DistRegistry::start_with(DistConfig { users: vec![("alice".into(), "pw-basic-7q2".into())], ..Default::default() });
+    basic.seeder().with_basic("alice", "pw-basic-7q2").image("app", "v1", b"x").await;
+    // Bearer tokens, from a token server.
+    let mut bearer = DistRegistry::start();
+    bearer.seeder().image("app", "v1", b"y").await;
+    let tokens = TokenServer::start(
+        HashMap::from([("bob".to_string(), User { password: "pw-bearer-9k4".into(), actions: vec!["pull".into()], catalog: true })]),
+        HashMap::from([("refresh-secret-3x1".to_string(), "bob".to_string())]),
+    );
+    bearer.reconfigure(tokens.dist_config());
+
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("refscope.log");
+    let mut outputs = String::new();
+    for (addr, user, pass) in [(&basic.addr, "alice", "pw-basic-7q2"), (&bearer.addr, "bob", "pw-bearer-9k4")] {
+        for args in [
+            vec!["discover".to_string(), format!("{addr}/app:v1"), "-u".into(), user.into(), "-p".into(), pass.into()],
+            vec!["resolve".to_string(), format!("{addr}/app:v1"), "-u".into(), user.into(), "-p".into(), format!("{pass}-wrong")],
+            vec!["repo".to_string(), "ls".into(), addr.clone(), "-u".into(), user.into(), "-p".into(), pass.into()],
+        ] {
+            let out = refscope(&args).env("REFSCOPE_LOG", "trace").env("REFSCOPE_LOG_FILE", &log).output();
+            outputs.push_str(&String::from_utf8_lossy(&out.stdout));
+            outputs.push_str(&String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    let cfg = logs.path().join("config.json");
+    std::fs::write(&cfg, serde_json::json!({"auths": {&bearer.addr: {"identitytoken": "refresh-secret-3x1"}}}).to_string()).unwrap();
+    let out = refscope(["resolve", &format!("{}/app:v1", bearer.addr), "--registry-config", cfg.to_str().unwrap()])
+        .env("REFSCOPE_LOG", "trace")
+        .env("REFSCOPE_LOG_FILE", &log)
+        .output();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(logged.len() > 1000, "trace logging was on ({} bytes)", logged.len());
+    let secrets = ["pw-basic-7q2", "pw-bearer-9k4", "refresh-secret-3x1", "cHctYmFzaWMtN3Ey", "YWxpY2U6cHctYmFzaWMtN3Ey"];
+    assert_clean(&outputs, &secrets, "command output");
+    assert_clean(&logged, &secrets, "the log");
+    // Issued tokens are JWTs: their header starts with eyJ; none may be logged.
+    assert!(!logged.contains("Bearer eyJ") && !logged.contains("\"token\":\"eyJ"), "a token was logged");
+}
