@@ -94,7 +94,8 @@ async fn seed_graph(s: &Seeder, repo: &str, width: usize, depth: usize, with_ind
         .await;
         total += made.len();
         if with_index {
-            let mut by_parent: std::collections::BTreeMap<String, (Descriptor, Vec<(Descriptor, &str)>)> = Default::default();
+            type Children<'a> = (Descriptor, Vec<(Descriptor, &'a str)>);
+            let mut by_parent: std::collections::BTreeMap<String, Children> = Default::default();
             let types: Vec<String> = vec![format!("level{d}/example"); made.len()];
             for ((child, parent), t) in made.iter().zip(types.iter()) {
                 by_parent.entry(parent.digest.to_string()).or_insert_with(|| (parent.clone(), Vec::new())).1.push((child.clone(), t.as_str()));
@@ -166,18 +167,6 @@ async fn bench_discover(width: usize, rows: &mut Vec<Row>) {
     }
 }
 
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 /// Writes `len` bytes of noise to `path` a MiB at a time.
 fn write_noise(path: &std::path::Path, seed: u64, len: usize) {
@@ -187,7 +176,7 @@ fn write_noise(path: &std::path::Path, seed: u64, len: usize) {
     let mut chunk_seed = seed;
     while left > 0 {
         let n = left.min(1 << 20);
-        f.write_all(&noise(chunk_seed, n)).unwrap();
+        f.write_all(&common::noise(chunk_seed, n)).unwrap();
         chunk_seed = chunk_seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         left -= n;
     }
@@ -530,18 +519,7 @@ fn bench_input_latency(rows: &mut Vec<Row>) {
 }
 
 fn tui_start(target: String, cache: Option<&Path>) -> refscope::tui::Start {
-    refscope::tui::Start {
-        target: Some(target),
-        layout: false,
-        read_only: false,
-        session: refscope::target::open::Session::with_chain(
-            refscope::creds::Chain { no_keyring: true, config_path: Some("/nonexistent".into()), ..Default::default() },
-            false,
-            false,
-        ),
-        config_path: None,
-        cache_dir: cache.map(Path::to_path_buf),
-    }
+    refscope::tui::Start::anonymous(&target, cache.map(Path::to_path_buf))
 }
 
 /// Opening a tree seen before: painted from the disk cache, refreshed behind it.

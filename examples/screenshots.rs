@@ -5,14 +5,7 @@ use crossterm::event::KeyCode;
 use refscope::tui::headless::{self, Headless};
 
 async fn demo() -> Headless {
-    let start = refscope::tui::Start {
-        target: None,
-        layout: false,
-        read_only: false,
-        session: refscope::target::open::Session::with_chain(Default::default(), false, false),
-        config_path: None,
-        cache_dir: None,
-    };
+    let start = refscope::tui::Start::demo();
     let mut d = Headless::start(start, true).await.expect("the demo opens");
     d.settle().await;
     d

@@ -178,39 +178,6 @@ fn touch(path: &Path) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_is_verified_on_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = DiskCache::open(dir.path(), 1 << 20).unwrap();
-        let d = Digest::sha256_of(b"manifest");
-        cache.put_content(&d, b"manifest");
-        assert_eq!(cache.get_content(&d).as_deref(), Some(&b"manifest"[..]));
-        cache.put_content(&Digest::sha256_of(b"other"), b"not other");
-        assert!(cache.get_content(&Digest::sha256_of(b"other")).is_none(), "mismatched content is never stored");
-        std::fs::write(cache.content_path(&d), b"tampered").unwrap();
-        assert!(cache.get_content(&d).is_none());
-        assert!(!cache.content_path(&d).exists(), "a damaged entry is dropped");
-    }
-
-    #[test]
-    fn state_round_trips_and_stays_under_its_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = DiskCache::open(dir.path(), 64 * 1024).unwrap();
-        cache.put_state("tags:r/a", &vec!["v1".to_string()]);
-        assert_eq!(cache.get_state::<Vec<String>>("tags:r/a"), Some(vec!["v1".to_string()]));
-        assert_eq!(cache.get_state::<Vec<String>>("tags:r/b"), None);
-        for i in 0..200 {
-            let big = "x".repeat(2000);
-            cache.put_state(&format!("k{i}"), &big);
-        }
-        assert!(cache.size() <= 64 * 1024, "evicted down to the limit: {}", cache.size());
-    }
-}
-
 /// A target whose manifests, once fetched, come from the disk cache when asked for by digest.
 /// A digest names content, not presence: a cached manifest is served even if the registry has
 /// deleted it since, so callers that need presence ask `manifest_exists`.
@@ -301,5 +268,38 @@ impl Target for CachedTarget {
 
     async fn delete_tag(&self, repo: &str, tag: &str) -> Result<()> {
         self.inner.delete_tag(repo, tag).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_verified_on_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::open(dir.path(), 1 << 20).unwrap();
+        let d = Digest::sha256_of(b"manifest");
+        cache.put_content(&d, b"manifest");
+        assert_eq!(cache.get_content(&d).as_deref(), Some(&b"manifest"[..]));
+        cache.put_content(&Digest::sha256_of(b"other"), b"not other");
+        assert!(cache.get_content(&Digest::sha256_of(b"other")).is_none(), "mismatched content is never stored");
+        std::fs::write(cache.content_path(&d), b"tampered").unwrap();
+        assert!(cache.get_content(&d).is_none());
+        assert!(!cache.content_path(&d).exists(), "a damaged entry is dropped");
+    }
+
+    #[test]
+    fn state_round_trips_and_stays_under_its_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::open(dir.path(), 64 * 1024).unwrap();
+        cache.put_state("tags:r/a", &vec!["v1".to_string()]);
+        assert_eq!(cache.get_state::<Vec<String>>("tags:r/a"), Some(vec!["v1".to_string()]));
+        assert_eq!(cache.get_state::<Vec<String>>("tags:r/b"), None);
+        for i in 0..200 {
+            let big = "x".repeat(2000);
+            cache.put_state(&format!("k{i}"), &big);
+        }
+        assert!(cache.size() <= 64 * 1024, "evicted down to the limit: {}", cache.size());
     }
 }

@@ -146,18 +146,8 @@ async fn a_registry_restarted_under_the_tui_is_reported_and_recovered_by_refresh
     use refscope::tui::app::tree::Loaded;
     let mut reg = DistRegistry::start();
     common::put_demo_image(&reg.addr, "net-monitor");
-    let start = refscope::tui::Start {
-        target: Some(format!("{}/net-monitor:v1", reg.addr)),
-        layout: false,
-        read_only: false,
-        session: refscope::target::open::Session::with_chain(
-            refscope::creds::Chain { no_keyring: true, config_path: Some("/nonexistent".into()), ..Default::default() },
-            false,
-            false,
-        ),
-        config_path: None,
-        cache_dir: Some(tempfile::tempdir().unwrap().keep()),
-    };
+    let cache = tempfile::tempdir().unwrap();
+    let start = refscope::tui::Start::anonymous(&format!("{}/net-monitor:v1", reg.addr), Some(cache.path().to_path_buf()));
     let mut tui = refscope::tui::headless::Headless::start(start, false).await.unwrap();
     tui.settle_until(|a| a.tree.root().ready().is_some() && !a.busy()).await;
     reg.stop();

@@ -12,18 +12,7 @@ use refscope::tui::app::tree::RowKind;
 use refscope::tui::headless::Headless;
 
 fn start(addr: &str, cache: &std::path::Path) -> refscope::tui::Start {
-    refscope::tui::Start {
-        target: Some(format!("{addr}/net-monitor:v1")),
-        layout: false,
-        read_only: false,
-        session: refscope::target::open::Session::with_chain(
-            refscope::creds::Chain { no_keyring: true, config_path: Some("/nonexistent".into()), ..Default::default() },
-            false,
-            false,
-        ),
-        config_path: None,
-        cache_dir: Some(cache.to_path_buf()),
-    }
+    refscope::tui::Start::anonymous(&format!("{addr}/net-monitor:v1"), Some(cache.to_path_buf()))
 }
 
 /// The digests the tree shows.

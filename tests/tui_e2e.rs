@@ -101,7 +101,7 @@ async fn browse_pull_attach_copy_delete_quit() {
     // Open the repository and the tag; the small graph opens whole, down to the SBOM's signature.
     tui.wait_for("net-monitor");
     tui.send(&["Enter"]);
-    tui.wait(&format!("tag v1 described"), |s| s.contains("v1") && s.contains("image"));
+    tui.wait("tag v1 described", |s| s.contains("v1") && s.contains("image"));
     tui.send(&["Enter"]);
     let screen = tui.wait("the SBOM's signature", |s| s.contains(&short16(&sbom_sig)));
     assert!(screen.contains("tag schema"), "the status bar names the referrers mode:\n{screen}");

@@ -13,14 +13,7 @@ fn render(app: &App, (w, h): (u16, u16)) -> String {
 }
 
 async fn demo() -> Headless {
-    let start = refscope::tui::Start {
-        target: None,
-        layout: false,
-        read_only: false,
-        session: refscope::target::open::Session::with_chain(Default::default(), false, false),
-        config_path: None,
-        cache_dir: None,
-    };
+    let start = refscope::tui::Start::demo();
     let mut d = Headless::start(start, false).await.unwrap();
     d.settle().await;
     d
@@ -74,18 +67,7 @@ async fn copy_diff_before_anything_is_written() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_error_in_the_status_bar() {
-    let start = refscope::tui::Start {
-        target: Some("127.0.0.1:1".into()),
-        layout: false,
-        read_only: false,
-        session: refscope::target::open::Session::with_chain(
-            refscope::creds::Chain { no_keyring: true, config_path: Some("/nonexistent".into()), ..Default::default() },
-            false,
-            false,
-        ),
-        config_path: None,
-        cache_dir: None,
-    };
+    let start = refscope::tui::Start::anonymous("127.0.0.1:1", None);
     let mut d = Headless::start(start, false).await.unwrap();
     d.settle_until(|app| app.message.is_some()).await;
     snapshot("status_error", &mut d.app);

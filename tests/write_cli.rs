@@ -8,19 +8,6 @@ use std::time::{Duration, Instant};
 
 use common::{DistConfig, DistRegistry, refscope};
 
-/// Deterministic pseudo-random bytes (xorshift), so layers do not compress or dedupe.
-fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(len);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
 
 fn completed_blobs(reg: &DistRegistry) -> usize {
     let root = reg.dir.path().join("data/docker/registry/v2/blobs/sha256");
@@ -42,7 +29,7 @@ async fn a_registry_stopped_mid_copy_leaves_no_tag_and_a_rerun_finishes() {
     let config = s.blob("big", "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
     let mut layers = Vec::new();
     for i in 0..8 {
-        let d = s.blob("big", "application/vnd.oci.image.layer.v1.tar+gzip", &noise(i + 1, 12 << 20)).await;
+        let d = s.blob("big", "application/vnd.oci.image.layer.v1.tar+gzip", &common::noise(i + 1, 12 << 20)).await;
         layers.push(serde_json::json!({"mediaType": d.media_type, "digest": d.digest.to_string(), "size": d.size}));
     }
     let m = serde_json::json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST,

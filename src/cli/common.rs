@@ -92,18 +92,7 @@ pub fn read_password_stdin() -> Result<String> {
     Ok(s)
 }
 
-/// Parses `-a KEY=VALUE` flags.
-pub fn parse_annotations(pairs: &[String]) -> Result<crate::oci::Annotations> {
-    pairs
-        .iter()
-        .map(|p| {
-            p.split_once('=')
-                .filter(|(k, _)| !k.is_empty())
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| Error::usage(format!("annotation `{p}` is not KEY=VALUE")))
-        })
-        .collect()
-}
+pub use crate::graph::push::parse_annotations;
 
 /// Asks a yes/no question on the terminal; `None` when stdin is not one.
 pub fn confirm(question: &str) -> Option<bool> {
@@ -135,13 +124,3 @@ pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn annotations() {
-        assert!(parse_annotations(&["a=b=c".into()]).unwrap()["a"] == "b=c");
-        assert!(parse_annotations(&["novalue".into()]).is_err());
-    }
-}

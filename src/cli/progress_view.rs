@@ -99,7 +99,7 @@ fn draw(st: &mut State, force: bool) {
     let total: u64 = st.tasks.values().map(|t| t.total).sum();
     let done: u64 = st.tasks.values().map(|t| t.done.min(t.total)).sum();
     let finished = st.tasks.values().filter(|t| t.finished).count();
-    let pct = if total == 0 { 100 } else { done * 100 / total };
+    let pct = (done * 100).checked_div(total).unwrap_or(100);
     eprint!(
         "\r\x1b[K{finished}/{} blobs  {} / {}  {pct}%",
         st.tasks.len(),

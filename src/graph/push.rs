@@ -51,6 +51,19 @@ impl Built {
     }
 }
 
+/// Parses `KEY=VALUE` annotations (the `-a` flag, the attach dialog).
+pub fn parse_annotations(pairs: &[String]) -> Result<Annotations> {
+    pairs
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| Error::usage(format!("annotation `{p}` is not KEY=VALUE")))
+        })
+        .collect()
+}
+
 /// The empty JSON config (`{}`) ORAS uses for artifacts, with its bytes inline.
 pub fn empty_descriptor() -> Descriptor {
     let mut d = Descriptor::new(media_types::OCI_EMPTY, Digest::sha256_of(b"{}"), 2);
@@ -199,4 +212,16 @@ pub async fn tag(target: &dyn Target, repo: &str, reference: &str, tags: &[Strin
         target.push_manifest(repo, t, &blob).await?;
     }
     Ok(blob.descriptor())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotations() {
+        assert_eq!(parse_annotations(&["a=b=c".into()]).unwrap()["a"], "b=c");
+        assert!(parse_annotations(&["novalue".into()]).is_err());
+        assert!(parse_annotations(&["=value".into()]).is_err());
+    }
 }

@@ -41,6 +41,37 @@ pub struct Start {
     pub cache_dir: Option<PathBuf>,
 }
 
+impl Start {
+    /// What a bare `refscope` opens: the demo, default flags, no credentials.
+    pub fn demo() -> Start {
+        Start {
+            target: None,
+            layout: false,
+            read_only: false,
+            session: Session::with_chain(crate::creds::Chain::default(), false, false),
+            config_path: None,
+            cache_dir: None,
+        }
+    }
+
+    /// A registry target with no credentials and no keyring probing (scripts, tests, benchmarks).
+    pub fn anonymous(target: &str, cache_dir: Option<PathBuf>) -> Start {
+        let chain = crate::creds::Chain {
+            no_keyring: true,
+            config_path: Some(PathBuf::from("/nonexistent/config.json")),
+            ..Default::default()
+        };
+        Start {
+            target: Some(target.to_string()),
+            layout: false,
+            read_only: false,
+            session: Session::with_chain(chain, false, false),
+            config_path: None,
+            cache_dir,
+        }
+    }
+}
+
 /// The bundled demo layout: `assets/net-monitor` next to the working directory or the
 /// source tree, else generated (it is deterministic) into the cache directory.
 pub async fn demo_layout() -> Result<PathBuf> {

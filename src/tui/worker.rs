@@ -22,7 +22,7 @@ use crate::graph::pack::FileInput;
 use crate::graph::progress::Progress;
 use crate::graph::push::{ArtifactSpec, Built};
 use crate::graph::pull::PullOptions;
-use crate::oci::{Annotations, Digest, Manifest, ManifestBlob, Reference};
+use crate::oci::{Digest, Manifest, ManifestBlob, Reference};
 use crate::target::layout::Layout;
 use crate::target::open::{Kind, Location, Session, split_tag_list};
 use crate::target::registry::Registry;
@@ -399,15 +399,7 @@ impl Shared {
         annotations: Vec<String>,
     ) -> Result<(Vec<String>, Built)> {
         let subject = self.target().resolve(repo, subject).await?;
-        let annotations: Annotations = annotations
-            .iter()
-            .map(|p| {
-                p.split_once('=')
-                    .filter(|(k, _)| !k.is_empty())
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .ok_or_else(|| Error::usage(format!("annotation `{p}` is not KEY=VALUE")))
-            })
-            .collect::<Result<_>>()?;
+        let annotations = crate::graph::push::parse_annotations(&annotations)?;
         let spec = ArtifactSpec {
             artifact_type: Some(artifact_type),
             files: files.iter().map(|f| FileInput::parse(f)).collect(),

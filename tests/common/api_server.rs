@@ -16,8 +16,7 @@ pub struct ApiRegistry {
     pub addr: String,
     /// Referrers requests answered (pages included).
     pub referrers_requests: Arc<AtomicUsize>,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: super::serve::Served,
 }
 
 impl ApiRegistry {
@@ -27,51 +26,23 @@ impl ApiRegistry {
 
     /// With `Some(n)`, referrers answers are cut into pages of `n` entries.
     pub fn start_paged(page: Option<usize>) -> ApiRegistry {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let counter = Arc::new(AtomicUsize::new(0));
         let c = counter.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let app = ferro_oci_server::build_app(Arc::new(InMemoryBlobStore::new()));
-                let c2 = c.clone();
-                let app = app.layer(middleware::from_fn(move |req: Request, next: Next| {
-                    let c = c2.clone();
-                    async move { page_referrers(req, next, page, c).await }
-                }));
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
+        let server = super::serve::Served::start(move || {
+            ferro_oci_server::build_app(Arc::new(InMemoryBlobStore::new())).layer(middleware::from_fn(move |req: Request, next: Next| {
+                let c = c.clone();
+                async move { page_referrers(req, next, page, c).await }
+            }))
         });
-        let addr = addr_rx.recv().unwrap();
         ApiRegistry {
-            addr,
+            addr: server.addr.clone(),
             referrers_requests: counter,
-            shutdown: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
     pub fn seeder(&self) -> super::Seeder {
         super::Seeder::new(&self.addr)
-    }
-}
-
-impl Drop for ApiRegistry {
-    fn drop(&mut self) {
-        if let Some(s) = self.shutdown.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod api_server;
 pub mod proxy;
 pub mod seed;
+pub mod serve;
 pub mod token_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -392,4 +393,18 @@ pub fn registry_client(addr: &str) -> refscope::target::registry::Registry {
         ..Default::default()
     };
     refscope::target::registry::Registry::new(addr, Default::default(), std::sync::Arc::new(chain)).unwrap()
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so test layers neither compress nor dedupe.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
 }

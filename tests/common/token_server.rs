@@ -42,8 +42,7 @@ pub struct TokenServer {
     pub bundle: PathBuf,
     inner: Arc<Inner>,
     _dir: tempfile::TempDir,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: super::serve::Served,
 }
 
 fn openssl(args: &[&str], dir: &Path) {
@@ -64,31 +63,14 @@ impl TokenServer {
             scopes_seen: Mutex::new(Vec::new()),
             expires_in: 300,
         });
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let state = inner.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let app = Router::new().route("/token", get(get_token).post(post_token)).with_state(state);
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                addr_tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        let addr = addr_rx.recv().unwrap();
+        let server = super::serve::Served::start(move || Router::new().route("/token", get(get_token).post(post_token)).with_state(state));
         TokenServer {
-            realm: format!("http://{addr}/token"),
+            realm: format!("http://{}/token", server.addr),
             bundle: dir.path().join("cert.pem"),
             inner,
             _dir: dir,
-            shutdown: Some(stop_tx),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -118,17 +100,6 @@ impl TokenServer {
         super::DistConfig {
             token: Some((self.realm.clone(), SERVICE.into(), ISSUER.into(), self.bundle.clone())),
             ..Default::default()
-        }
-    }
-}
-
-impl Drop for TokenServer {
-    fn drop(&mut self) {
-        if let Some(s) = self.shutdown.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
         }
     }
 }

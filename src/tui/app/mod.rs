@@ -296,12 +296,12 @@ impl App {
     /// Requests what the current selection needs to be described.
     fn follow_selection(&mut self) -> Vec<Effect> {
         let mut fx = Vec::new();
-        if self.details_from_tags {
-            if let Some(repo) = self.tags.repo.clone() {
-                let tags = self.tags.to_describe(self.size.1 as usize);
-                if !tags.is_empty() {
-                    fx.push(Effect::DescribeTags { repo, tags });
-                }
+        if self.details_from_tags
+            && let Some(repo) = self.tags.repo.clone()
+        {
+            let tags = self.tags.to_describe(self.size.1 as usize);
+            if !tags.is_empty() {
+                fx.push(Effect::DescribeTags { repo, tags });
             }
         }
         if let Some(d) = self.details_digest() {

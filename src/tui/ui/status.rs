@@ -19,7 +19,7 @@ fn bar(done: u64, total: u64, width: usize) -> String {
 
 fn job_text(job: &Job, tick: u64) -> String {
     let (done, total) = job.totals();
-    let pct = if total == 0 { 0 } else { done * 100 / total };
+    let pct = (done * 100).checked_div(total).unwrap_or(0);
     let mut s = format!("{} {} {pct}% {} {}/{}", spinner(tick), sanitize(&job.label), bar(done, total, 10), human_size(done), human_size(total));
     if let Some(t) = job.current() {
         s.push_str(&format!(" · {}", sanitize(&t.label)));
