@@ -83,22 +83,23 @@ fn host(server: &MockServer) -> String {
     server.uri().trim_start_matches("http://").to_string()
 }
 
-const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
-
-#[tokio::test(flavor = "multi_thread")]
-async fn too_many_requests_is_retried_after_the_wait_the_registry_asks_for() {
+/// A registry that answers `first` `times` times, then serves MANIFEST.
+async fn flaky_then_manifest(first: ResponseTemplate, times: u64) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/app/manifests/v1"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "1"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
+    Mock::given(method("GET")).and(path("/v2/app/manifests/v1")).respond_with(first).up_to_n_times(times).mount(&server).await;
     Mock::given(method("GET"))
         .and(path("/v2/app/manifests/v1"))
         .respond_with(ResponseTemplate::new(200).set_body_raw(MANIFEST, "application/vnd.oci.image.manifest.v1+json"))
         .mount(&server)
         .await;
+    server
+}
+
+const MANIFEST: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn too_many_requests_is_retried_after_the_wait_the_registry_asks_for() {
+    let server = flaky_then_manifest(ResponseTemplate::new(429).insert_header("retry-after", "1"), 1).await;
     let t = Instant::now();
     let out = refscope(["manifest", "fetch", &format!("{}/app:v1", host(&server))]).ok();
     assert_eq!(out, MANIFEST);
@@ -117,18 +118,8 @@ async fn too_many_requests_is_retried_after_the_wait_the_registry_asks_for() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_error_then_success_completes() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/v2/app/manifests/v1"))
-        .respond_with(ResponseTemplate::new(500).set_body_string("{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"storage hiccup\"}]}"))
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/app/manifests/v1"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(MANIFEST, "application/vnd.oci.image.manifest.v1+json"))
-        .mount(&server)
-        .await;
+    let hiccup = ResponseTemplate::new(500).set_body_string("{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"storage hiccup\"}]}");
+    let server = flaky_then_manifest(hiccup, 2).await;
     assert_eq!(refscope(["manifest", "fetch", &format!("{}/app:v1", host(&server))]).ok(), MANIFEST);
     // A PUT is not replayed on 500: the registry may have acted on it.
     let put = MockServer::start().await;

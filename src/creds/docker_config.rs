@@ -59,10 +59,6 @@ impl DockerConfig {
         }))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The credential this config holds for `registry`, asking a helper when one is set.
     pub fn lookup(&self, registry: &str) -> Result<Option<Found>> {
         let key = config_key(registry);

@@ -93,9 +93,6 @@ impl CopyPlan {
         self.blobs.iter().filter(|b| !b.exists).map(|b| b.descriptor.size).sum()
     }
 
-    pub fn manifests_to_push(&self) -> usize {
-        self.manifests.iter().filter(|m| !m.exists).count()
-    }
 }
 
 /// What happened to each blob.

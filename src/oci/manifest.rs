@@ -179,14 +179,6 @@ impl Manifest {
             Manifest::Index(i) => i.artifact_type.as_deref(),
         }
     }
-
-    /// Every descriptor this manifest points at (config, layers, or child manifests), not the subject.
-    pub fn children(&self) -> Vec<&Descriptor> {
-        match self {
-            Manifest::Image(m) => std::iter::once(&m.config).chain(m.layers.iter()).collect(),
-            Manifest::Index(i) => i.manifests.iter().collect(),
-        }
-    }
 }
 
 /// A manifest as fetched: the exact bytes, their digest and the media type they were served as.

@@ -267,18 +267,7 @@ impl TreeModel {
         if let Some(platforms) = self.platforms.get(digest).filter(|p| !p.is_empty()) {
             let mut p = path.to_vec();
             p.push(Rc::from(PLATFORMS));
-            rows.push(Row {
-                path: p.clone(),
-                depth,
-                kind: RowKind::Platforms,
-                label: format!("platforms ({})", platforms.len()),
-                digest: None,
-                created: None,
-                size: None,
-                expandable: true,
-                loading: false,
-                failed: false,
-            });
+            rows.push(heading(p.clone(), depth, RowKind::Platforms, format!("platforms ({})", platforms.len())));
             if self.is_open(&p, RowKind::Platforms) {
                 for m in platforms {
                     let mut mp = p.clone();
@@ -329,18 +318,7 @@ impl TreeModel {
                 for (kind, members) in groups {
                     let mut gp = path.to_vec();
                     gp.push(group_id(kind));
-                    rows.push(Row {
-                        path: gp.clone(),
-                        depth,
-                        kind: RowKind::Group,
-                        label: format!("{kind} ({})", members.len()),
-                        digest: None,
-                        created: None,
-                        size: None,
-                        expandable: true,
-                        loading: false,
-                        failed: false,
-                    });
+                    rows.push(heading(gp.clone(), depth, RowKind::Group, format!("{kind} ({})", members.len())));
                     if !self.is_open(&gp, RowKind::Group) {
                         continue;
                     }
@@ -451,12 +429,26 @@ impl TreeModel {
         self.changed();
     }
 
-    /// Digests whose referrers were requested but are not known: to fetch again on refresh.
-    pub fn forget_referrers(&mut self) -> Vec<Digest> {
-        let shown: Vec<Digest> = self.referrers.keys().cloned().collect();
+    /// Forgets every referrers list, to fetch them again (expanded nodes stay expanded).
+    pub fn forget_referrers(&mut self) {
         self.referrers.clear();
         self.changed();
-        shown
+    }
+}
+
+/// A row that groups others (referrers of one type, platform manifests).
+fn heading(path: Path, depth: usize, kind: RowKind, label: String) -> Row {
+    Row {
+        path,
+        depth,
+        kind,
+        label,
+        digest: None,
+        created: None,
+        size: None,
+        expandable: true,
+        loading: false,
+        failed: false,
     }
 }
 
