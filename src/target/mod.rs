@@ -1,0 +1,262 @@
+//! Where artifacts live: the [`Target`] trait, implemented by a live registry and by an OCI
+//! image layout on disk. Everything above this layer (graph operations, CLI, TUI) works on a
+//! `dyn Target` and never knows which one it has.
+
+pub mod layout;
+pub mod open;
+pub mod registry;
+mod verify;
+
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::Stream;
+
+use crate::error::Result;
+use crate::oci::{Descriptor, Digest, ManifestBlob};
+
+pub use verify::{VerifiedStream, verify_stream};
+
+/// A stream of blob bytes. Streams returned by [`Target::fetch_blob`] end with an error item
+/// when the content does not match its descriptor.
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
+
+/// How a repository's referrers were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferrersMode {
+    /// The registry's Referrers API (`/v2/<name>/referrers/<digest>`).
+    Api,
+    /// The Referrers Tag Schema: an index under the tag `sha256-<hex>`.
+    TagSchema,
+    /// Scanned from the manifests of an OCI layout.
+    Layout,
+}
+
+impl ReferrersMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReferrersMode::Api => "referrers API",
+            ReferrersMode::TagSchema => "tag schema",
+            ReferrersMode::Layout => "layout scan",
+        }
+    }
+}
+
+/// The referrers of one subject.
+#[derive(Debug, Clone)]
+pub struct Referrers {
+    pub descriptors: Vec<Descriptor>,
+    pub mode: ReferrersMode,
+    /// In tag-schema mode, the index manifest that the `sha256-<hex>` tag points at.
+    pub fallback_index: Option<ManifestBlob>,
+}
+
+/// Where a page of a listing starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Start after this name (the `last` parameter).
+    pub last: Option<String>,
+    /// An opaque continuation from a previous [`Page::next`].
+    pub next: Option<String>,
+    /// How many names to ask for; registries may answer fewer or more.
+    pub n: usize,
+}
+
+/// One page of a catalog or tag listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    pub items: Vec<String>,
+    /// Continuation for the following page; `None` on the last one.
+    pub next: Option<String>,
+}
+
+/// Pages after this many are refused, so a looping `Link` chain cannot run forever.
+pub const MAX_PAGES: usize = 100_000;
+
+/// The result of pushing a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedManifest {
+    /// The registry answered `OCI-Subject`: it maintains referrers itself (Referrers API).
+    pub subject_acknowledged: bool,
+}
+
+/// Called with the number of bytes transferred so far.
+pub type ByteProgress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
+/// Where blob bytes to push come from.
+pub enum BlobSource {
+    Bytes(Bytes),
+    File(std::path::PathBuf),
+    Stream(ByteStream),
+}
+
+/// The outcome of a cross-repository mount request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mount {
+    Mounted,
+    /// The registry did not mount; the blob must be uploaded.
+    NotMounted,
+}
+
+/// A place that holds repositories of manifests and blobs.
+#[async_trait]
+pub trait Target: Send + Sync {
+    /// Short name for messages: the registry host or the layout path.
+    fn name(&self) -> String;
+
+    /// Whether referrers must be listed in a tag-schema index when the target does not
+    /// acknowledge a subject itself (a layout finds them by scanning instead).
+    fn needs_referrers_index(&self) -> bool {
+        true
+    }
+
+    /// Whether this target can list repositories (a layout holds exactly one).
+    fn has_catalog(&self) -> bool {
+        true
+    }
+
+    /// The descriptor of the manifest a tag or digest points at.
+    async fn resolve(&self, repo: &str, reference: &str) -> Result<Descriptor>;
+
+    /// The exact bytes of a manifest, verified against the digest when `reference` is one.
+    async fn fetch_manifest(&self, repo: &str, reference: &str) -> Result<ManifestBlob>;
+
+    /// A blob's bytes, verified against `desc` (digest and size) as they stream.
+    async fn fetch_blob(&self, repo: &str, desc: &Descriptor) -> Result<ByteStream>;
+
+    /// The size of a blob, or `None` if the repository does not have it.
+    async fn stat_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>>;
+
+    /// Whether the repository has this manifest.
+    async fn manifest_exists(&self, repo: &str, digest: &Digest) -> Result<bool>;
+
+    async fn tags_page(&self, repo: &str, page: &PageRequest) -> Result<Page>;
+
+    async fn catalog_page(&self, page: &PageRequest) -> Result<Page>;
+
+    /// The referrers of `subject`, optionally only those of one artifact type.
+    async fn referrers(
+        &self,
+        repo: &str,
+        subject: &Digest,
+        artifact_type: Option<&str>,
+    ) -> Result<Referrers>;
+
+    /// How referrers of this repository are found, if known yet.
+    fn referrers_mode(&self, repo: &str) -> Option<ReferrersMode>;
+
+    /// Uploads a blob. `progress` gets the bytes sent so far.
+    async fn push_blob(
+        &self,
+        repo: &str,
+        desc: &Descriptor,
+        source: BlobSource,
+        progress: ByteProgress,
+    ) -> Result<()>;
+
+    /// Asks the target to link a blob from another repository of the same target.
+    async fn mount_blob(&self, repo: &str, desc: &Descriptor, from_repo: &str) -> Result<Mount>;
+
+    /// Stores a manifest's exact bytes under `reference` (a tag, or its digest).
+    async fn push_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        manifest: &ManifestBlob,
+    ) -> Result<PushedManifest>;
+
+    /// Deletes a manifest by digest (with every tag on it).
+    async fn delete_manifest(&self, repo: &str, digest: &Digest) -> Result<()>;
+
+    /// Removes one tag, keeping the manifest. Registries without tag deletion answer an error.
+    async fn delete_tag(&self, repo: &str, tag: &str) -> Result<()>;
+
+    /// Every tag of a repository, following pagination, sorted.
+    async fn list_tags(&self, repo: &str) -> Result<Vec<String>> {
+        let mut pager = Pager::new(PageRequest::default());
+        while let Some(req) = pager.request() {
+            let page = self.tags_page(repo, &req).await?;
+            pager.advance(&page)?;
+            pager.items.extend(page.items);
+        }
+        let mut tags = pager.items;
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+}
+
+/// Walks `Link` continuations, refusing a chain that revisits a page or never ends.
+pub struct Pager {
+    next: Option<PageRequest>,
+    seen: std::collections::HashSet<String>,
+    pages: usize,
+    pub items: Vec<String>,
+}
+
+impl Pager {
+    pub fn new(first: PageRequest) -> Pager {
+        let n = if first.n == 0 { 1000 } else { first.n };
+        Pager {
+            next: Some(PageRequest { n, ..first }),
+            seen: Default::default(),
+            pages: 0,
+            items: Vec::new(),
+        }
+    }
+
+    /// The next page to ask for, or `None` when done.
+    pub fn request(&self) -> Option<PageRequest> {
+        self.next.clone()
+    }
+
+    pub fn advance(&mut self, page: &Page) -> Result<()> {
+        self.pages += 1;
+        let Some(cont) = &page.next else {
+            self.next = None;
+            return Ok(());
+        };
+        if !self.seen.insert(cont.clone()) || self.pages >= MAX_PAGES {
+            return Err(crate::error::Error::Protocol {
+                registry: "registry".into(),
+                action: "pagination".into(),
+                reason: "the Link chain loops or does not end; stopped".into(),
+            });
+        }
+        if let Some(req) = self.next.as_mut() {
+            req.next = Some(cont.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Whether a tag looks like a digest (`sha256-<hex>`, with an optional `.suffix` as cosign
+/// writes), i.e. a Referrers Tag Schema index rather than a name a person chose.
+pub fn is_digest_tag(tag: &str) -> bool {
+    let Some((alg, rest)) = tag.split_once('-') else {
+        return false;
+    };
+    let hex = rest.split('.').next().unwrap_or(rest);
+    let len = match alg {
+        "sha256" => 64,
+        "sha512" => 128,
+        _ => return false,
+    };
+    hex.len() == len && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_tags() {
+        let hex = "a".repeat(64);
+        assert!(is_digest_tag(&format!("sha256-{hex}")));
+        assert!(is_digest_tag(&format!("sha256-{hex}.sig")));
+        assert!(!is_digest_tag("sha256-abc"));
+        assert!(!is_digest_tag("v1"));
+        assert!(!is_digest_tag(&format!("md5-{hex}")));
+    }
+}

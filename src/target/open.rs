@@ -1,0 +1,202 @@
+//! Opening what a reference string names: a repository on a registry (one shared client per
+//! host) or an OCI layout directory. Both fronts, CLI and TUI, open targets this way.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::creds::Chain;
+use crate::error::{Error, Result};
+use crate::oci::{Digest, Reference};
+use crate::target::Target;
+use crate::target::layout::Layout;
+use crate::target::registry::{Registry, RegistryOptions};
+
+/// Opens targets for one command, sharing a client per registry host.
+pub struct Session {
+    chain: Arc<Chain>,
+    plain_http: bool,
+    insecure: bool,
+    registries: Mutex<HashMap<String, Arc<Registry>>>,
+}
+
+impl Session {
+    pub fn with_chain(chain: Chain, plain_http: bool, insecure: bool) -> Session {
+        Session {
+            chain: Arc::new(chain),
+            plain_http,
+            insecure,
+            registries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn registry(&self, host: &str) -> Result<Arc<Registry>> {
+        let mut map = self.registries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = map.get(host) {
+            return Ok(r.clone());
+        }
+        let opts = RegistryOptions {
+            plain_http: self.plain_http,
+            insecure: self.insecure,
+            ..RegistryOptions::default()
+        };
+        let r = Arc::new(Registry::new(host, opts, self.chain.clone())?);
+        map.insert(host.to_string(), r.clone());
+        Ok(r)
+    }
+
+    /// Opens what `input` names: a registry reference, or with `layout` a layout path.
+    pub fn locate(&self, input: &str, layout: bool) -> Result<Location> {
+        self.open(input, layout, false)
+    }
+
+    /// Like [`Session::locate`], but creates a missing layout (for pushes and copies into one).
+    pub fn locate_for_write(&self, input: &str, layout: bool) -> Result<Location> {
+        self.open(input, layout, true)
+    }
+
+    fn open(&self, input: &str, layout: bool, create: bool) -> Result<Location> {
+        if layout {
+            return Location::layout(input, create);
+        }
+        let reference = Reference::parse(input)?;
+        let registry = self.registry(&reference.registry)?;
+        Ok(Location {
+            target: registry,
+            repo: reference.repository.clone(),
+            tag: reference.tag.clone(),
+            digest: reference.digest.clone(),
+            given: input.to_string(),
+            kind: Kind::Registry(reference),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    Registry(Reference),
+    Layout(PathBuf),
+}
+
+/// A repository on a target, with the tag or digest the user named.
+#[derive(Clone)]
+pub struct Location {
+    pub target: Arc<dyn Target>,
+    pub repo: String,
+    pub tag: Option<String>,
+    pub digest: Option<Digest>,
+    /// The reference exactly as typed.
+    pub given: String,
+    pub kind: Kind,
+}
+
+impl Location {
+    /// Opens `PATH[:TAG|@DIGEST]` as a layout; `create` makes an empty one if missing.
+    pub fn layout(input: &str, create: bool) -> Result<Location> {
+        let (path, tag, digest) = split_layout_ref(input)?;
+        let layout = if create {
+            Layout::open_or_create(&path)?
+        } else {
+            Layout::open(&path)?
+        };
+        Ok(Location {
+            repo: layout.repo_name(),
+            target: Arc::new(layout),
+            tag,
+            digest,
+            given: input.to_string(),
+            kind: Kind::Layout(path),
+        })
+    }
+
+    /// The tag or digest to fetch (the digest wins), or an error naming what is missing.
+    pub fn reference(&self) -> Result<String> {
+        match (&self.digest, &self.tag) {
+            (Some(d), _) => Ok(d.to_string()),
+            (None, Some(t)) => Ok(t.clone()),
+            (None, None) => Err(Error::usage(format!(
+                "`{}` names no tag or digest; add one, e.g. `{}:latest`",
+                self.given, self.given
+            ))),
+        }
+    }
+
+    /// The full name of one digest in this repository (`host/repo@sha256:…` or `path@sha256:…`).
+    pub fn digest_ref(&self, digest: &Digest) -> String {
+        match &self.kind {
+            Kind::Registry(r) => format!("{}/{}@{digest}", r.registry, r.repository),
+            Kind::Layout(p) => format!("{}@{digest}", p.display()),
+        }
+    }
+
+    /// `[registry]` or `[oci-layout]`, as ORAS labels the target kind in its output.
+    pub fn kind_label(&self) -> &'static str {
+        match self.kind {
+            Kind::Registry(_) => "registry",
+            Kind::Layout(_) => "oci-layout",
+        }
+    }
+}
+
+/// Splits `PATH[:TAG|@DIGEST]`. A `:` is a tag separator only after the last `/`.
+pub fn split_layout_ref(input: &str) -> Result<(PathBuf, Option<String>, Option<Digest>)> {
+    if input.is_empty() {
+        return Err(Error::usage("an OCI layout path is needed"));
+    }
+    if let Some((path, digest)) = input.rsplit_once('@') {
+        return Ok((PathBuf::from(path), None, Some(digest.parse()?)));
+    }
+    let last_slash = input.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match input[last_slash..].rfind(':') {
+        Some(i) if i > 0 || last_slash > 0 => {
+            let at = last_slash + i;
+            let tag = &input[at + 1..];
+            if tag.is_empty() {
+                return Err(Error::usage(format!("`{input}` ends with `:` but names no tag")));
+            }
+            Ok((PathBuf::from(&input[..at]), Some(tag.to_string()), None))
+        }
+        _ => Ok((PathBuf::from(input), None, None)),
+    }
+}
+
+/// Splits `REF:t1,t2` into the reference without tags and the tags, as `oras push` takes them.
+pub fn split_tag_list(input: &str) -> (String, Vec<String>) {
+    if input.contains('@') {
+        return (input.to_string(), Vec::new());
+    }
+    let name_start = input.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match input[name_start..].rfind(':') {
+        Some(i) => {
+            let at = name_start + i;
+            let tags = input[at + 1..].split(',').filter(|t| !t.is_empty()).map(str::to_string).collect();
+            (input[..at].to_string(), tags)
+        }
+        None => (input.to_string(), Vec::new()),
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_lists() {
+        assert_eq!(split_tag_list("localhost:5000/a/b:t1,t2"), ("localhost:5000/a/b".into(), vec!["t1".into(), "t2".into()]));
+        assert_eq!(split_tag_list("localhost:5000/a"), ("localhost:5000/a".into(), vec![]));
+        assert_eq!(split_tag_list("layout:v1"), ("layout".into(), vec!["v1".into()]));
+    }
+
+    #[test]
+    fn layout_refs() {
+        let d = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+        assert_eq!(split_layout_ref("assets/net-monitor:v1").unwrap(), ("assets/net-monitor".into(), Some("v1".into()), None));
+        assert_eq!(split_layout_ref("layout").unwrap(), ("layout".into(), None, None));
+        assert_eq!(split_layout_ref("./a:b/layout").unwrap(), ("./a:b/layout".into(), None, None));
+        let (p, t, dg) = split_layout_ref(&format!("/tmp/l@{d}")).unwrap();
+        assert_eq!((p, t, dg.unwrap().to_string()), ("/tmp/l".into(), None, d.to_string()));
+        assert!(split_layout_ref("l:").is_err());
+        assert!(split_layout_ref("l@sha256:1").is_err());
+    }
+}

@@ -1,0 +1,515 @@
+//! A client for the OCI distribution API, on reqwest.
+
+mod auth;
+pub(crate) mod client;
+pub mod link;
+mod referrers;
+mod upload;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, StatusCode};
+use serde::Deserialize;
+use url::Url;
+
+use self::client::{Request, read_limited};
+use super::{
+    BlobSource, ByteProgress, ByteStream, Mount, Page, PageRequest, PushedManifest, ReferrersMode, Referrers, Target,
+    verify_stream,
+};
+use crate::creds::{Chain, Found, Source};
+use crate::error::{Error, Result};
+use crate::oci::manifest::MAX_MANIFEST_SIZE;
+use crate::oci::{Descriptor, Digest, ManifestBlob, api_host, is_loopback_host, media_types};
+
+pub use auth::{Challenge, parse_challenge};
+
+/// The largest page size distribution accepts for `_catalog`.
+const MAX_PAGE_SIZE: usize = 1000;
+/// Listing responses (catalog, tags) larger than this are refused.
+const MAX_LISTING_BODY: u64 = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct RegistryOptions {
+    /// Talk HTTP instead of HTTPS. Loopback hosts get it without asking, as ORAS does.
+    pub plain_http: bool,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+    /// Time limit for requests with small bodies (blob streams use a read timeout instead).
+    pub request_timeout: Duration,
+    /// Idle time after which a streaming transfer is considered stalled.
+    pub read_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_retries: u32,
+    /// Blobs larger than this are uploaded in PATCH chunks of this size.
+    pub chunk_size: u64,
+}
+
+impl Default for RegistryOptions {
+    fn default() -> Self {
+        RegistryOptions {
+            plain_http: false,
+            insecure: false,
+            request_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            max_retries: 3,
+            chunk_size: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// One registry host. Cheap to share: clone the `Arc`.
+pub struct Registry {
+    host: String,
+    base: Url,
+    http: reqwest::Client,
+    auth: auth::Auth,
+    opts: RegistryOptions,
+    modes: Mutex<HashMap<String, ReferrersMode>>,
+    /// Upload sessions a declined mount opened, reused by the next push of that blob.
+    open_sessions: Mutex<HashMap<(String, Digest), Url>>,
+    requests: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+}
+
+impl Registry {
+    pub fn new(host: &str, opts: RegistryOptions, chain: Arc<Chain>) -> Result<Registry> {
+        let scheme = if opts.plain_http || is_loopback_host(host) { "http" } else { "https" };
+        let base = Url::parse(&format!("{scheme}://{}/", api_host(host))).map_err(|e| Error::Usage(format!(
+            "`{host}` is not a usable registry address: {e}"
+        )))?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("refscope/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(opts.connect_timeout)
+            .read_timeout(opts.read_timeout)
+            .pool_max_idle_per_host(32)
+            .tls_danger_accept_invalid_certs(opts.insecure)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot set up HTTP for {host}: {e}")))?;
+        Ok(Registry {
+            host: host.to_string(),
+            base,
+            http,
+            auth: auth::Auth::new(host.to_string(), chain),
+            opts,
+            modes: Mutex::new(HashMap::new()),
+            open_sessions: Mutex::new(HashMap::new()),
+            requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+        })
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// HTTP requests sent so far (for benchmarks and tests that count round trips).
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The most requests that were waiting for an answer at the same time.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.peak_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Counts a request and holds its in-flight slot until the guard drops.
+    fn start_request(&self) -> InFlight<'_> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        InFlight(&self.in_flight)
+    }
+
+    /// Uses this credential from now on (e.g. typed into a login dialog).
+    pub fn set_credential(&self, found: Option<Found>) {
+        self.auth.set_credential(found);
+    }
+
+    /// Where the credential in use came from, once one was needed.
+    pub fn credential_source(&self) -> Option<Source> {
+        self.auth.credential_source()
+    }
+
+    /// `GET /v2/`: checks the registry answers and that the credentials (if any) are accepted.
+    pub async fn ping(&self) -> Result<()> {
+        let url = self.url("v2/")?;
+        let resp = self.send(Request::new(Method::GET, url, vec![], "GET /v2/")).await?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        Err(self.status_error(resp, "GET /v2/", "the registry API").await)
+    }
+
+    /// Who requests go out as, for a status bar; `None` until a challenge made it matter.
+    pub fn auth_summary(&self) -> Option<String> {
+        self.auth.summary()
+    }
+
+    fn url(&self, path: &str) -> Result<Url> {
+        self.base.join(path).map_err(|e| Error::Usage(format!("bad URL path {path}: {e}")))
+    }
+
+    fn repo_url(&self, repo: &str, rest: &str) -> Result<Url> {
+        crate::oci::validate_repository(repo)
+            .map_err(|why| Error::Usage(format!("invalid repository `{repo}`: {why}")))?;
+        self.url(&format!("v2/{repo}/{rest}"))
+    }
+
+    fn pull_scope(repo: &str) -> Vec<String> {
+        vec![format!("repository:{repo}:pull")]
+    }
+
+    fn push_scope(repo: &str) -> Vec<String> {
+        vec![format!("repository:{repo}:pull,push")]
+    }
+
+    fn set_mode(&self, repo: &str, mode: ReferrersMode) {
+        self.modes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(repo.to_string(), mode);
+    }
+
+    fn mode(&self, repo: &str) -> Option<ReferrersMode> {
+        self.modes.lock().unwrap_or_else(|p| p.into_inner()).get(repo).copied()
+    }
+
+    fn manifest_request(&self, method: Method, repo: &str, reference: &str) -> Result<Request> {
+        let url = self.repo_url(repo, &format!("manifests/{reference}"))?;
+        let action = format!("{method} manifest {repo}:{reference}");
+        Ok(Request::new(method, url, Self::pull_scope(repo), action).header(ACCEPT, media_types::MANIFEST_ACCEPT))
+    }
+
+    fn what_manifest(&self, repo: &str, reference: &str) -> String {
+        let sep = if reference.contains(':') { "@" } else { ":" };
+        format!("manifest {}/{repo}{sep}{reference}", self.host)
+    }
+
+    /// Fetches a listing page (`_catalog` or `tags/list`) and its `Link` continuation.
+    async fn listing_page(
+        &self,
+        first: Url,
+        page: &PageRequest,
+        scopes: Vec<String>,
+        action: &str,
+        what: &str,
+    ) -> Result<(Bytes, Option<String>)> {
+        let url = match &page.next {
+            Some(next) => link::continuation_url(&self.base, next, action)?,
+            None => {
+                let mut url = first;
+                {
+                    let mut q = url.query_pairs_mut();
+                    if page.n > 0 {
+                        q.append_pair("n", &page.n.min(MAX_PAGE_SIZE).to_string());
+                    }
+                    if let Some(last) = &page.last {
+                        q.append_pair("last", last);
+                    }
+                }
+                url
+            }
+        };
+        let resp = self.send(Request::new(Method::GET, url.clone(), scopes, action)).await?;
+        if !resp.status().is_success() {
+            return Err(self.status_error(resp, action, what).await);
+        }
+        let next = link::next_link(resp.headers(), &url, &self.base, &self.host)?;
+        let body = read_limited(resp, MAX_LISTING_BODY, &self.host, action).await?;
+        Ok((body, next))
+    }
+}
+
+struct InFlight<'a>(&'a AtomicU64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Deserialize)]
+struct CatalogBody {
+    #[serde(default)]
+    repositories: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct TagsBody {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+}
+
+/// The `Content-Length` header itself: reqwest reports 0 for the empty body of a HEAD answer.
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn header_digest(headers: &HeaderMap) -> Option<Digest> {
+    headers
+        .get("docker-content-digest")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Parses a reference string: `Some(digest)` when it is one.
+fn as_digest(reference: &str) -> Result<Option<Digest>> {
+    if reference.contains(':') {
+        Ok(Some(reference.parse()?))
+    } else {
+        Ok(None)
+    }
+}
+
+#[async_trait]
+impl Target for Registry {
+    fn name(&self) -> String {
+        self.host.clone()
+    }
+
+    async fn resolve(&self, repo: &str, reference: &str) -> Result<Descriptor> {
+        let wanted = as_digest(reference)?;
+        let req = self.manifest_request(Method::HEAD, repo, reference)?;
+        let action = req.action.clone();
+        let resp = self.send(req).await?;
+        if !resp.status().is_success() {
+            return Err(self.status_error(resp, &action, &self.what_manifest(repo, reference)).await);
+        }
+        let headers = resp.headers();
+        let digest = header_digest(headers);
+        let media_type = content_type(headers).filter(|m| media_types::is_manifest(m));
+        let size = content_length(headers);
+        match (digest, media_type, size) {
+            (Some(d), Some(mt), Some(size)) if wanted.as_ref().is_none_or(|w| *w == d) => {
+                if size > MAX_MANIFEST_SIZE {
+                    return Err(Error::TooLarge {
+                        what: self.what_manifest(repo, reference),
+                        size,
+                        limit: MAX_MANIFEST_SIZE,
+                    });
+                }
+                Ok(Descriptor::new(mt, d, size))
+            }
+            // HEAD was incomplete or disagreed with the digest asked for: GET settles it.
+            _ => Ok(self.fetch_manifest(repo, reference).await?.descriptor()),
+        }
+    }
+
+    async fn fetch_manifest(&self, repo: &str, reference: &str) -> Result<ManifestBlob> {
+        let wanted = as_digest(reference)?;
+        let req = self.manifest_request(Method::GET, repo, reference)?;
+        let action = req.action.clone();
+        let resp = self.send(req).await?;
+        let what = self.what_manifest(repo, reference);
+        if !resp.status().is_success() {
+            return Err(self.status_error(resp, &action, &what).await);
+        }
+        let declared = header_digest(resp.headers());
+        let ct = content_type(resp.headers());
+        let bytes = read_limited(resp, MAX_MANIFEST_SIZE, &self.host, &what).await?;
+        let blob = ManifestBlob::new(bytes, ct.as_deref())?;
+        for expected in wanted.iter().chain(declared.iter()) {
+            if !expected.matches(&blob.bytes) {
+                let mut h = expected.hasher();
+                h.update(&blob.bytes);
+                return Err(Error::DigestMismatch {
+                    what,
+                    expected: expected.clone(),
+                    actual: h.finish(),
+                });
+            }
+        }
+        Ok(blob)
+    }
+
+    async fn fetch_blob(&self, repo: &str, desc: &Descriptor) -> Result<ByteStream> {
+        let url = self.repo_url(repo, &format!("blobs/{}", desc.digest))?;
+        let action = format!("GET blob {repo}@{}", desc.digest);
+        let mut req = Request::new(Method::GET, url, Self::pull_scope(repo), action.clone());
+        // Blobs may be large: only the read timeout applies, not a total one.
+        req.timeout = Some(Duration::from_secs(365 * 24 * 3600));
+        let resp = self.send(req).await?;
+        let what = format!("blob {}/{repo}@{}", self.host, desc.digest);
+        if !resp.status().is_success() {
+            return Err(self.status_error(resp, &action, &what).await);
+        }
+        if let Some(len) = resp.content_length()
+            && len != desc.size
+        {
+            return Err(Error::SizeMismatch {
+                what,
+                expected: desc.size,
+                actual: len,
+            });
+        }
+        let host = self.host.clone();
+        let stream = resp.bytes_stream().map(move |r| {
+            r.map_err(|e| Error::Connect {
+                registry: host.clone(),
+                reason: format!("connection lost while reading a blob: {}", e.without_url()),
+            })
+        });
+        Ok(verify_stream(Box::pin(stream), desc, what))
+    }
+
+    async fn stat_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>> {
+        let url = self.repo_url(repo, &format!("blobs/{digest}"))?;
+        let action = format!("HEAD blob {repo}@{digest}");
+        let resp = self.send(Request::new(Method::HEAD, url, Self::pull_scope(repo), action.clone())).await?;
+        match resp.status() {
+            s if s.is_success() => Ok(Some(content_length(resp.headers()).unwrap_or(0))),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(self.status_error(resp, &action, &format!("blob {digest}")).await),
+        }
+    }
+
+    async fn manifest_exists(&self, repo: &str, digest: &Digest) -> Result<bool> {
+        let req = self.manifest_request(Method::HEAD, repo, &digest.to_string())?;
+        let action = req.action.clone();
+        let resp = self.send(req).await?;
+        match resp.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(self.status_error(resp, &action, &self.what_manifest(repo, &digest.to_string())).await),
+        }
+    }
+
+    async fn tags_page(&self, repo: &str, page: &PageRequest) -> Result<Page> {
+        let first = self.repo_url(repo, "tags/list")?;
+        let action = format!("GET tags of {repo}");
+        let (body, next) = self
+            .listing_page(first, page, Self::pull_scope(repo), &action, &format!("repository {repo}"))
+            .await?;
+        let parsed: TagsBody = serde_json::from_slice(&body).map_err(|e| Error::Protocol {
+            registry: self.host.clone(),
+            action,
+            reason: format!("malformed tag list ({e})"),
+        })?;
+        Ok(Page {
+            items: parsed.tags.unwrap_or_default(),
+            next,
+        })
+    }
+
+    async fn catalog_page(&self, page: &PageRequest) -> Result<Page> {
+        let first = self.url("v2/_catalog")?;
+        let action = "GET /v2/_catalog";
+        let (body, next) = self
+            .listing_page(first, page, vec!["registry:catalog:*".to_string()], action, "the catalog")
+            .await?;
+        let parsed: CatalogBody = serde_json::from_slice(&body).map_err(|e| Error::Protocol {
+            registry: self.host.clone(),
+            action: action.into(),
+            reason: format!("malformed catalog ({e})"),
+        })?;
+        Ok(Page {
+            items: parsed.repositories.unwrap_or_default(),
+            next,
+        })
+    }
+
+    async fn referrers(&self, repo: &str, subject: &Digest, artifact_type: Option<&str>) -> Result<Referrers> {
+        referrers::list(self, repo, subject, artifact_type).await
+    }
+
+    fn referrers_mode(&self, repo: &str) -> Option<ReferrersMode> {
+        self.mode(repo)
+    }
+
+    async fn push_blob(
+        &self,
+        repo: &str,
+        desc: &Descriptor,
+        source: BlobSource,
+        progress: ByteProgress,
+    ) -> Result<()> {
+        upload::push_blob(self, repo, desc, source, progress).await
+    }
+
+    async fn mount_blob(&self, repo: &str, desc: &Descriptor, from_repo: &str) -> Result<Mount> {
+        upload::mount_blob(self, repo, desc, from_repo).await
+    }
+
+    async fn push_manifest(&self, repo: &str, reference: &str, manifest: &ManifestBlob) -> Result<PushedManifest> {
+        let url = self.repo_url(repo, &format!("manifests/{reference}"))?;
+        let action = format!("PUT manifest {repo}:{reference}");
+        let req = Request::new(Method::PUT, url, Self::push_scope(repo), action.clone())
+            .header(CONTENT_TYPE, &manifest.media_type)
+            .body(manifest.bytes.clone());
+        let resp = self.send(req).await?;
+        if !resp.status().is_success() {
+            return Err(self
+                .status_error(resp, &action, &self.what_manifest(repo, reference))
+                .await);
+        }
+        if let Some(d) = header_digest(resp.headers())
+            && d != manifest.digest
+            && d.algorithm() == manifest.digest.algorithm()
+        {
+            return Err(Error::DigestMismatch {
+                what: format!("manifest stored by {}", self.host),
+                expected: manifest.digest.clone(),
+                actual: d,
+            });
+        }
+        let subject_acknowledged = resp.headers().contains_key("oci-subject");
+        if subject_acknowledged {
+            self.set_mode(repo, ReferrersMode::Api);
+        }
+        Ok(PushedManifest { subject_acknowledged })
+    }
+
+    async fn delete_manifest(&self, repo: &str, digest: &Digest) -> Result<()> {
+        let url = self.repo_url(repo, &format!("manifests/{digest}"))?;
+        let action = format!("DELETE manifest {repo}@{digest}");
+        let scopes = vec![format!("repository:{repo}:delete")];
+        let resp = self
+            .send(Request::new(Method::DELETE, url, scopes, action.clone()).header(ACCEPT, media_types::MANIFEST_ACCEPT))
+            .await?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        Err(self
+            .status_error(resp, &action, &self.what_manifest(repo, &digest.to_string()))
+            .await)
+    }
+
+    async fn delete_tag(&self, repo: &str, tag: &str) -> Result<()> {
+        let url = self.repo_url(repo, &format!("manifests/{tag}"))?;
+        let action = format!("DELETE tag {repo}:{tag}");
+        let scopes = vec![format!("repository:{repo}:delete")];
+        let resp = self.send(Request::new(Method::DELETE, url, scopes, action.clone())).await?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            StatusCode::BAD_REQUEST | StatusCode::METHOD_NOT_ALLOWED => Err(Error::Status {
+                registry: self.host.clone(),
+                status: resp.status().as_u16(),
+                action,
+                message: "this registry cannot delete a tag on its own; delete the manifest by digest instead".into(),
+            }),
+            _ => Err(self.status_error(resp, &action, &format!("tag {tag}")).await),
+        }
+    }
+}
