@@ -270,12 +270,12 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
 
     let artifact_half = async {
         let sent = send_blobs(src, dst, &pick(&|d| artifact_blobs.contains(d) && !referrer_blobs.contains(d)), opts, concurrency).await?;
-        let (pushed, _) = push_manifests(dst, &artifact, opts, concurrency).await?;
+        let (pushed, _) = push_manifests(src, dst, &artifact, opts, concurrency).await?;
         Ok::<_, Error>((sent, pushed))
     };
     let referrers_half = async {
         let sent = send_blobs(src, dst, &pick(&|d| referrer_blobs.contains(d) && !artifact_blobs.contains(d)), opts, concurrency).await?;
-        let (pushed, acknowledged) = push_manifests(dst, &referrers, opts, concurrency).await?;
+        let (pushed, acknowledged) = push_manifests(src, dst, &referrers, opts, concurrency).await?;
         let indexes = list_referrers(dst, plan, &referrers, acknowledged, concurrency).await?;
         Ok::<_, Error>((sent, pushed, indexes))
     };
@@ -333,7 +333,7 @@ async fn send_blobs(src: Endpoint<'_>, dst: Endpoint<'_>, blobs: &[&PlannedBlob]
 
 /// Pushes the manifests that are not there yet, each after the ones it needs and after its
 /// subject. Returns how many were pushed and whether the registry acknowledged a subject.
-async fn push_manifests(dst: Endpoint<'_>, manifests: &[&PlannedManifest], opts: &CopyOptions, concurrency: usize) -> Result<(usize, bool)> {
+async fn push_manifests(src: Endpoint<'_>, dst: Endpoint<'_>, manifests: &[&PlannedManifest], opts: &CopyOptions, concurrency: usize) -> Result<(usize, bool)> {
     let mut by_rank: Vec<Vec<&PlannedManifest>> = Vec::new();
     let mut placed: HashMap<&Digest, usize> = HashMap::new();
     for m in manifests {
@@ -348,7 +348,18 @@ async fn push_manifests(dst: Endpoint<'_>, manifests: &[&PlannedManifest], opts:
     for level in by_rank {
         cancelled(&opts.cancel)?;
         let acks: Vec<bool> = crate::graph::eager(level.into_iter().filter(|m| !m.exists).map(|m| async move {
-            let r = dst.target.push_manifest(dst.repo, &m.blob.digest.to_string(), &m.blob).await?;
+            let resend = || async {
+                // The blobs the destination says it lacks, sent again.
+                for b in &m.blobs {
+                    if dst.target.stat_blob(dst.repo, &b.digest).await?.is_none() {
+                        let task = opts.progress.start(b.digest.short().to_string(), b.size);
+                        transfer_blob(src, dst, b, opts, &task).await?;
+                        task.finish(Outcome::Done);
+                    }
+                }
+                Ok(())
+            };
+            let r = super::push_manifest_resending(dst.target, dst.repo, &m.blob.digest.to_string(), &m.blob, resend).await?;
             Ok::<_, Error>(r.subject_acknowledged)
         }))
         .buffer_unordered(concurrency)

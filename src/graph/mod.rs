@@ -50,6 +50,36 @@ where
     }
 }
 
+/// Pushes a manifest; when the registry says one of its blobs is unknown, runs `resend` and
+/// pushes once more. A registry may not yet see a blob that a concurrent upload of the same
+/// content is committing (distribution does this), or that eventually consistent storage has
+/// not shown yet.
+pub async fn push_manifest_resending<F, Fut>(
+    target: &dyn Target,
+    repo: &str,
+    reference: &str,
+    manifest: &crate::oci::ManifestBlob,
+    resend: F,
+) -> Result<crate::target::PushedManifest>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    match target.push_manifest(repo, reference, manifest).await {
+        Err(e) if blob_unknown(&e) => {
+            tracing::info!("{repo}: {e}; sending missing blobs again");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            resend().await?;
+            target.push_manifest(repo, reference, manifest).await
+        }
+        other => other,
+    }
+}
+
+fn blob_unknown(e: &crate::error::Error) -> bool {
+    matches!(e, crate::error::Error::Status { status: 400 | 404, message, .. } if message.contains("BLOB_UNKNOWN"))
+}
+
 /// A repository's tags, sorted; tag-schema indexes (`sha256-…`) only when asked for.
 pub async fn list_tags(target: &dyn Target, repo: &str, include_digest_tags: bool) -> Result<Vec<String>> {
     let mut tags = target.list_tags(repo).await?;

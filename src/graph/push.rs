@@ -122,17 +122,13 @@ pub struct Uploaded {
 pub async fn upload(target: &dyn Target, repo: &str, built: &Built, tags: &[String], progress: &Progress) -> Result<Uploaded> {
     let mut results = send_blobs(target, repo, built, progress).await?;
     let first = tags.first().cloned().unwrap_or_else(|| built.manifest.digest.to_string());
-    let pushed = match target.push_manifest(repo, &first, &built.manifest).await {
-        // A registry may not see a blob that a concurrent upload of the same content is still
-        // committing (or that eventually consistent storage has not shown yet): look again,
-        // send what is missing, and try once more.
-        Err(e) if blob_unknown(&e) => {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            results.extend(send_blobs(target, repo, built, progress).await?.into_iter().filter(|(_, sent)| *sent));
-            target.push_manifest(repo, &first, &built.manifest).await?
-        }
-        other => other?,
-    };
+    let mut resent = Vec::new();
+    let pushed = super::push_manifest_resending(target, repo, &first, &built.manifest, || async {
+        resent = send_blobs(target, repo, built, progress).await?;
+        Ok(())
+    })
+    .await?;
+    results.extend(resent.into_iter().filter(|(_, sent)| *sent));
     for t in tags.iter().skip(1) {
         target.push_manifest(repo, t, &built.manifest).await?;
     }
@@ -144,10 +140,6 @@ pub async fn upload(target: &dyn Target, repo: &str, built: &Built, tags: &[Stri
         subject_acknowledged: pushed.subject_acknowledged,
         fallback: None,
     })
-}
-
-fn blob_unknown(e: &Error) -> bool {
-    matches!(e, Error::Status { status: 400 | 404, message, .. } if message.contains("MANIFEST_BLOB_UNKNOWN") || message.contains("BLOB_UNKNOWN"))
 }
 
 /// Sends the config and layers that the target does not have; `true` marks those sent.
