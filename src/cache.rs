@@ -254,6 +254,10 @@ impl Target for CachedTarget {
         self.inner.push_blob(repo, desc, source, progress).await
     }
 
+    async fn prepare_upload(&self, repo: &str, desc: &Descriptor) -> Result<()> {
+        self.inner.prepare_upload(repo, desc).await
+    }
+
     async fn mount_blob(&self, repo: &str, desc: &Descriptor, from_repo: &str) -> Result<Mount> {
         self.inner.mount_blob(repo, desc, from_repo).await
     }

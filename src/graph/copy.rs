@@ -37,6 +37,11 @@ pub struct CopyOptions {
     pub cancel: CancellationToken,
 }
 
+/// Blobs up to this size are sent [`SMALL_CONCURRENCY`] at a time, beside the large ones.
+const SMALL_BLOB: u64 = 1024 * 1024;
+/// Small blobs, manifests and referrers indexes in flight at once: each is a round trip or two.
+const SMALL_CONCURRENCY: usize = 16;
+
 impl Default for CopyOptions {
     fn default() -> Self {
         CopyOptions {
@@ -128,7 +133,11 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
     let mut order: Vec<Digest> = Vec::new();
     let mut warnings = Vec::new();
     let mut frontier: Vec<(ManifestBlob, Descriptor, Role, Option<Digest>)> = vec![(root_blob, root.clone(), Role::Root, None)];
-    let concurrency = opts.concurrency.max(1);
+    // Planning is all small requests: bound by round trips, so many go at once.
+    let concurrency = SMALL_CONCURRENCY;
+    let claimed: std::sync::Mutex<HashSet<Digest>> = Default::default();
+    let present: std::sync::Mutex<HashMap<Digest, bool>> = Default::default();
+    let (claimed, present) = (&claimed, &present);
 
     while !frontier.is_empty() {
         cancelled(&opts.cancel)?;
@@ -139,36 +148,71 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
                 Manifest::Index(i) => (i.manifests.clone(), Vec::new()),
                 Manifest::Image(m) => (Vec::new(), std::iter::once(m.config.clone()).chain(m.layers.iter().cloned()).collect()),
             };
-            let exists = dst.target.manifest_exists(dst.repo, &blob.digest).await?;
-            let mut next = Vec::new();
-            for child in &needs_desc {
+            // The node's own check, its children and its referrers are independent requests:
+            // all of them travel at once.
+            // A manifest missing at the destination has its blobs checked at once, each
+            // digest once however many manifests share it.
+            let exists = async {
+                let exists = dst.target.manifest_exists(dst.repo, &blob.digest).await?;
+                if !exists {
+                    let mine: Vec<&Descriptor> = {
+                        let mut claimed = claimed.lock().unwrap_or_else(|p| p.into_inner());
+                        blobs.iter().filter(|b| claimed.insert(b.digest.clone())).collect()
+                    };
+                    let stats: Vec<(Digest, bool)> = crate::graph::eager(mine.into_iter().map(|d| async move {
+                        Ok::<_, Error>((d.digest.clone(), dst.target.stat_blob(dst.repo, &d.digest).await?.is_some()))
+                    }))
+                    .buffered(concurrency)
+                    .try_collect()
+                    .await?;
+                    present.lock().unwrap_or_else(|p| p.into_inner()).extend(stats);
+                }
+                Ok::<_, Error>(exists)
+            };
+            let children = crate::graph::eager(needs_desc.iter().map(|child| async move {
                 let b = src.target.fetch_manifest(src.repo, &child.digest.to_string()).await?;
-                next.push((b, child.clone(), Role::Child, None));
-            }
-            let mut notes = Vec::new();
-            if opts.recursive {
-                let listed = src.target.referrers(src.repo, &blob.digest, None).await?.descriptors;
-                for r in listed {
-                    let b = match src.target.fetch_manifest(src.repo, &r.digest.to_string()).await {
+                Ok::<_, Error>((b, child.clone(), Role::Child, None))
+            }))
+            .buffered(concurrency)
+            .try_collect::<Vec<_>>();
+            let node = &blob.digest;
+            let referrers = async {
+                if !opts.recursive {
+                    return Ok((Vec::new(), Vec::new()));
+                }
+                let listed = src.target.referrers(src.repo, node, None).await?.descriptors;
+                let fetched: Vec<_> = crate::graph::eager(listed.into_iter().map(|r| async move {
+                    let b = src.target.fetch_manifest(src.repo, &r.digest.to_string()).await;
+                    (r, b)
+                }))
+                .buffered(concurrency)
+                .collect()
+                .await;
+                let (mut next, mut notes) = (Vec::new(), Vec::new());
+                for (r, b) in fetched {
+                    let b = match b {
                         Ok(b) => b,
                         Err(e) if e.is_not_found() => {
-                            notes.push(format!("{} is listed as a referrer of {} but does not exist; not copied", r.digest, blob.digest));
+                            notes.push(format!("{} is listed as a referrer of {node} but does not exist; not copied", r.digest));
                             continue;
                         }
                         Err(e) => return Err(e),
                     };
-                    let named = b.parse()?.subject().map(|s| s.digest.clone());
-                    if named.as_ref() != Some(&blob.digest) {
-                        notes.push(format!("{} is listed as a referrer of {} but names another subject; not copied", r.digest, blob.digest));
+                    let parsed = b.parse()?;
+                    if parsed.subject().map(|s| &s.digest) != Some(node) {
+                        notes.push(format!("{} is listed as a referrer of {node} but names another subject; not copied", r.digest));
                         continue;
                     }
                     let mut d = r.clone();
                     if d.artifact_type.is_none() {
-                        d.artifact_type = b.parse()?.artifact_type().map(str::to_string);
+                        d.artifact_type = parsed.artifact_type().map(str::to_string);
                     }
-                    next.push((b, d, Role::Referrer, Some(blob.digest.clone())));
+                    next.push((b, d, Role::Referrer, Some(node.clone())));
                 }
-            }
+                Ok::<_, Error>((next, notes))
+            };
+            let (exists, mut next, (referrers, notes)) = tokio::try_join!(exists, children, referrers)?;
+            next.extend(referrers);
             let planned = PlannedManifest {
                 descriptor: desc,
                 role,
@@ -234,9 +278,16 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
             unique.entry(b.digest.clone()).or_insert_with(|| b.clone());
         }
     }
-    let blobs: Vec<PlannedBlob> = crate::graph::eager(unique.into_values().map(|d| async move {
-        let exists = dst.target.stat_blob(dst.repo, &d.digest).await?.is_some();
-        Ok::<_, Error>(PlannedBlob { descriptor: d, exists })
+    let known = std::mem::take(&mut *present.lock().unwrap_or_else(|p| p.into_inner()));
+    let blobs: Vec<PlannedBlob> = crate::graph::eager(unique.into_values().map(|d| {
+        let known = known.get(&d.digest).copied();
+        async move {
+            let exists = match known {
+                Some(e) => e,
+                None => dst.target.stat_blob(dst.repo, &d.digest).await?.is_some(),
+            };
+            Ok::<_, Error>(PlannedBlob { descriptor: d, exists })
+        }
     }))
     .buffered(concurrency)
     .try_collect()
@@ -264,23 +315,37 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
     let blobs_of = |ms: &[&PlannedManifest]| -> HashSet<Digest> { ms.iter().filter(|m| !m.exists).flat_map(|m| m.blobs.iter().map(|b| b.digest.clone())).collect() };
     let (artifact_blobs, referrer_blobs) = (blobs_of(&artifact), blobs_of(&referrers));
     let pick = |f: &dyn Fn(&Digest) -> bool| -> Vec<&PlannedBlob> { plan.blobs.iter().filter(|b| f(&b.descriptor.digest)).collect() };
-    // Blobs both graphs need (the empty config, typically) go first, so neither waits on the other.
+    // Blobs both graphs need (the empty config, typically) are sent by the artifact's half
+    // alongside its layers; the referrers' half waits for them before pushing manifests.
     let shared = pick(&|d| artifact_blobs.contains(d) && referrer_blobs.contains(d));
-    let mut results = send_blobs(src, dst, &shared, opts, concurrency).await?;
+    let (shared_sent, shared_landed) = tokio::sync::oneshot::channel::<()>();
 
     let artifact_half = async {
-        let sent = send_blobs(src, dst, &pick(&|d| artifact_blobs.contains(d) && !referrer_blobs.contains(d)), opts, concurrency).await?;
-        let (pushed, _) = push_manifests(src, dst, &artifact, opts, concurrency).await?;
+        let own = pick(&|d| artifact_blobs.contains(d) && !referrer_blobs.contains(d));
+        let shared = async {
+            let sent = send_blobs(src, dst, &shared, opts, concurrency).await?;
+            let _ = shared_sent.send(());
+            Ok::<_, Error>(sent)
+        };
+        let (mut sent, own) = tokio::try_join!(shared, send_blobs(src, dst, &own, opts, concurrency))?;
+        sent.extend(own);
+        let (pushed, _) = push_manifests(src, dst, &artifact, opts).await?;
         Ok::<_, Error>((sent, pushed))
     };
     let referrers_half = async {
-        let sent = send_blobs(src, dst, &pick(&|d| referrer_blobs.contains(d) && !artifact_blobs.contains(d)), opts, concurrency).await?;
-        let (pushed, acknowledged) = push_manifests(src, dst, &referrers, opts, concurrency).await?;
-        let indexes = list_referrers(dst, plan, &referrers, acknowledged, concurrency).await?;
+        let blobs = pick(&|d| referrer_blobs.contains(d) && !artifact_blobs.contains(d));
+        let (sent, mode) = tokio::try_join!(send_blobs(src, dst, &blobs, opts, concurrency), destination_mode(dst, plan, &referrers))?;
+        // Only fails when the artifact's half did, and then its error is the one reported.
+        shared_landed.await.map_err(|_| Error::Cancelled)?;
+        let (pushed, acknowledged) = push_manifests(src, dst, &referrers, opts).await?;
+        let indexes = match mode {
+            Some(ReferrersMode::TagSchema) if !acknowledged => list_referrers(dst, &referrers).await?,
+            _ => Vec::new(),
+        };
         Ok::<_, Error>((sent, pushed, indexes))
     };
     let ((artifact_sent, artifact_pushed), (referrer_sent, referrer_pushed, indexes_updated)) = tokio::try_join!(artifact_half, referrers_half)?;
-    results.extend(artifact_sent);
+    let mut results = artifact_sent;
     results.extend(referrer_sent);
 
     cancelled(&opts.cancel)?;
@@ -302,38 +367,47 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
     })
 }
 
-/// Sends blobs, a few at a time, reporting each; present ones are skipped.
+/// Sends blobs, reporting each; present ones are skipped. Large ones go `concurrency` at a
+/// time; small ones are bound by round trips, not bandwidth, and go many at a time beside them.
 async fn send_blobs(src: Endpoint<'_>, dst: Endpoint<'_>, blobs: &[&PlannedBlob], opts: &CopyOptions, concurrency: usize) -> Result<Vec<(Descriptor, BlobResult)>> {
     // Largest first: the long transfers start early and the short ones fill in around them.
     let mut blobs = blobs.to_vec();
     blobs.sort_by_key(|b| std::cmp::Reverse(b.descriptor.size));
-    crate::graph::eager(blobs.into_iter().map(|b| async move {
-        let label = b.descriptor.title().map(str::to_string).unwrap_or_else(|| b.descriptor.digest.short().to_string());
-        let task = opts.progress.start(label, b.descriptor.size);
-        if b.exists {
-            task.finish(Outcome::Skipped);
-            return Ok((b.descriptor.clone(), BlobResult::Skipped));
-        }
-        let transfer = transfer_blob(src, dst, &b.descriptor, opts, &task);
-        let outcome = tokio::select! {
-            r = transfer => r,
-            _ = opts.cancel.cancelled() => Err(Error::Cancelled),
-        };
-        match &outcome {
-            Ok(BlobResult::Mounted) => task.finish(Outcome::Mounted),
-            Ok(_) => task.finish(Outcome::Done),
-            Err(e) => task.finish(Outcome::Failed(e.to_string())),
-        }
-        outcome.map(|r| (b.descriptor.clone(), r))
-    }))
-    .buffer_unordered(concurrency)
-    .try_collect()
-    .await
+    let (large, small): (Vec<&PlannedBlob>, Vec<&PlannedBlob>) = blobs.into_iter().partition(|b| b.descriptor.size > SMALL_BLOB);
+    let large = crate::graph::eager(large.into_iter().map(|b| send_one(src, dst, b, opts)))
+        .buffer_unordered(concurrency)
+        .try_collect::<Vec<_>>();
+    let small = crate::graph::eager(small.into_iter().map(|b| send_one(src, dst, b, opts)))
+        .buffer_unordered(SMALL_CONCURRENCY)
+        .try_collect::<Vec<_>>();
+    let (mut sent, small) = tokio::try_join!(large, small)?;
+    sent.extend(small);
+    Ok(sent)
+}
+
+async fn send_one(src: Endpoint<'_>, dst: Endpoint<'_>, b: &PlannedBlob, opts: &CopyOptions) -> Result<(Descriptor, BlobResult)> {
+    let label = b.descriptor.title().map(str::to_string).unwrap_or_else(|| b.descriptor.digest.short().to_string());
+    let task = opts.progress.start(label, b.descriptor.size);
+    if b.exists {
+        task.finish(Outcome::Skipped);
+        return Ok((b.descriptor.clone(), BlobResult::Skipped));
+    }
+    let transfer = transfer_blob(src, dst, &b.descriptor, opts, &task);
+    let outcome = tokio::select! {
+        r = transfer => r,
+        _ = opts.cancel.cancelled() => Err(Error::Cancelled),
+    };
+    match &outcome {
+        Ok(BlobResult::Mounted) => task.finish(Outcome::Mounted),
+        Ok(_) => task.finish(Outcome::Done),
+        Err(e) => task.finish(Outcome::Failed(e.to_string())),
+    }
+    outcome.map(|r| (b.descriptor.clone(), r))
 }
 
 /// Pushes the manifests that are not there yet, each after the ones it needs and after its
 /// subject. Returns how many were pushed and whether the registry acknowledged a subject.
-async fn push_manifests(src: Endpoint<'_>, dst: Endpoint<'_>, manifests: &[&PlannedManifest], opts: &CopyOptions, concurrency: usize) -> Result<(usize, bool)> {
+async fn push_manifests(src: Endpoint<'_>, dst: Endpoint<'_>, manifests: &[&PlannedManifest], opts: &CopyOptions) -> Result<(usize, bool)> {
     let mut by_rank: Vec<Vec<&PlannedManifest>> = Vec::new();
     let mut placed: HashMap<&Digest, usize> = HashMap::new();
     for m in manifests {
@@ -362,7 +436,7 @@ async fn push_manifests(src: Endpoint<'_>, dst: Endpoint<'_>, manifests: &[&Plan
             let r = super::push_manifest_resending(dst.target, dst.repo, &m.blob.digest.to_string(), &m.blob, resend).await?;
             Ok::<_, Error>(r.subject_acknowledged)
         }))
-        .buffer_unordered(concurrency)
+        .buffer_unordered(SMALL_CONCURRENCY)
         .try_collect()
         .await?;
         pushed += acks.len();
@@ -371,20 +445,21 @@ async fn push_manifests(src: Endpoint<'_>, dst: Endpoint<'_>, manifests: &[&Plan
     Ok((pushed, acknowledged))
 }
 
-/// Lists copied referrers the destination's way, whatever the source did: in tag-schema
-/// indexes unless the destination keeps referrers itself.
-async fn list_referrers(dst: Endpoint<'_>, plan: &CopyPlan, referrers: &[&PlannedManifest], acknowledged: bool, concurrency: usize) -> Result<Vec<Digest>> {
-    let referrers: Vec<&&PlannedManifest> = referrers.iter().filter(|m| m.subject.is_some()).collect();
-    if referrers.is_empty() || acknowledged || !dst.target.needs_referrers_index() {
-        return Ok(Vec::new());
+/// How the destination finds referrers, when copied referrers must be listed there at all;
+/// asked while blobs are still on their way.
+async fn destination_mode(dst: Endpoint<'_>, plan: &CopyPlan, referrers: &[&PlannedManifest]) -> Result<Option<ReferrersMode>> {
+    if !referrers.iter().any(|m| m.subject.is_some()) || !dst.target.needs_referrers_index() {
+        return Ok(None);
     }
-    let mode = match dst.target.referrers_mode(dst.repo) {
+    Ok(Some(match dst.target.referrers_mode(dst.repo) {
         Some(m) => m,
         None => dst.target.referrers(dst.repo, &plan.root.digest, None).await?.mode,
-    };
-    if mode == ReferrersMode::Api {
-        return Ok(Vec::new());
-    }
+    }))
+}
+
+/// Lists copied referrers in tag-schema indexes, whatever the source did.
+async fn list_referrers(dst: Endpoint<'_>, referrers: &[&PlannedManifest]) -> Result<Vec<Digest>> {
+    let referrers = referrers.iter().filter(|m| m.subject.is_some());
     let mut groups: BTreeMap<Digest, Vec<Descriptor>> = BTreeMap::new();
     for m in referrers {
         if let Some(s) = &m.subject {
@@ -394,7 +469,7 @@ async fn list_referrers(dst: Endpoint<'_>, plan: &CopyPlan, referrers: &[&Planne
     let outcomes: Vec<fallback::Outcome> = crate::graph::eager(groups.into_iter().map(|(subject, entries)| async move {
         fallback::update(dst.target, dst.repo, &subject, &fallback::Change::Add(entries)).await
     }))
-    .buffer_unordered(concurrency)
+    .buffer_unordered(SMALL_CONCURRENCY)
     .try_collect()
     .await?;
     Ok(outcomes.into_iter().filter_map(|o| o.index).collect())
@@ -415,7 +490,11 @@ async fn transfer_blob(src: Endpoint<'_>, dst: Endpoint<'_>, desc: &Descriptor, 
         return Ok(BlobResult::Mounted);
     }
     super::retrying(&format!("copy {}", desc.digest.short()), || async {
-        let stream = src.target.fetch_blob(src.repo, desc).await?;
+        // The source's answer and the destination's upload session are awaited together: one
+        // round trip before the bytes flow, not two.
+        let (stream, prepared) = tokio::join!(src.target.fetch_blob(src.repo, desc), dst.target.prepare_upload(dst.repo, desc));
+        let stream = stream?;
+        prepared?;
         dst.target.push_blob(dst.repo, desc, BlobSource::Stream(stream), task.bytes()).await
     })
     .await?;

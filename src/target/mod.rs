@@ -155,6 +155,13 @@ pub trait Target: Send + Sync {
         progress: ByteProgress,
     ) -> Result<()>;
 
+    /// Gets ready to receive `desc` (a registry opens its upload session), so that the request
+    /// can travel while the bytes are still being fetched from elsewhere. The next
+    /// [`push_blob`](Target::push_blob) of the same blob uses what was prepared.
+    async fn prepare_upload(&self, _repo: &str, _desc: &Descriptor) -> Result<()> {
+        Ok(())
+    }
+
     /// Asks the target to link a blob from another repository of the same target.
     async fn mount_blob(&self, repo: &str, desc: &Descriptor, from_repo: &str) -> Result<Mount>;
 

@@ -87,8 +87,10 @@ impl Registry {
                 rb = rb.timeout(t);
             }
             let slot = self.start_request();
+            let started = std::time::Instant::now();
             let sent = rb.send().await;
             drop(slot);
+            log_exchange(&req, &sent, started);
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) if idempotent && attempt < self.opts.max_retries && is_transient(&e) => {
@@ -141,8 +143,10 @@ impl Registry {
             rb = rb.header(AUTHORIZATION, h);
         }
         let slot = self.start_request();
+        let started = std::time::Instant::now();
         let sent = rb.send().await;
         drop(slot);
+        log_exchange(&req, &sent, started);
         let resp = sent.map_err(|e| self.transport_error(e, &req.action))?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             self.auth.forget(&req.scopes);
@@ -225,6 +229,26 @@ impl Registry {
             },
         }
     }
+}
+
+/// One debug line per exchange: method, path and status, never the query (upload state,
+/// tokens) or any header.
+fn log_exchange(req: &Request, sent: &std::result::Result<Response, reqwest::Error>, started: std::time::Instant) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let outcome = match sent {
+        Ok(r) => r.status().as_u16().to_string(),
+        Err(e) if e.is_timeout() => "timed out".to_string(),
+        Err(_) => "failed".to_string(),
+    };
+    tracing::debug!(
+        "{} {}{} -> {outcome} in {:.1} ms (headers)",
+        req.method,
+        req.url.host_str().unwrap_or(""),
+        sanitize(req.url.path()),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
 }
 
 #[derive(Deserialize)]

@@ -448,6 +448,10 @@ impl Target for Registry {
         upload::push_blob(self, repo, desc, source, progress).await
     }
 
+    async fn prepare_upload(&self, repo: &str, desc: &Descriptor) -> Result<()> {
+        upload::prepare_upload(self, repo, desc).await
+    }
+
     async fn mount_blob(&self, repo: &str, desc: &Descriptor, from_repo: &str) -> Result<Mount> {
         upload::mount_blob(self, repo, desc, from_repo).await
     }

@@ -76,6 +76,17 @@ pub async fn mount_blob(reg: &Registry, repo: &str, desc: &Descriptor, from_repo
     }
 }
 
+/// Opens an upload session for `desc` now, unless one is already waiting (a declined mount).
+pub async fn prepare_upload(reg: &Registry, repo: &str, desc: &Descriptor) -> Result<()> {
+    let key = (repo.to_string(), desc.digest.clone());
+    if reg.open_sessions.lock().unwrap_or_else(|p| p.into_inner()).contains_key(&key) {
+        return Ok(());
+    }
+    let session = start_upload(reg, repo).await?;
+    reg.open_sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(key, session);
+    Ok(())
+}
+
 fn take_session(reg: &Registry, repo: &str, digest: &Digest) -> Option<Url> {
     reg.open_sessions
         .lock()
