@@ -14,7 +14,7 @@ use common::api_server::ApiRegistry;
 use common::{DistRegistry, Seeder};
 use futures_util::StreamExt;
 use refscope::graph::copy::{CopyOptions, Endpoint};
-use refscope::graph::discover::{DiscoverOptions, discover};
+use refscope::graph::discover::{DEFAULT_CONCURRENCY, DiscoverOptions, discover};
 use refscope::oci::Descriptor;
 use refscope::target::registry::Registry;
 use refscope::tui::headless::Headless;
@@ -136,7 +136,7 @@ async fn bench_discover(width: usize, rows: &mut Vec<Row>) {
         let mut timings = Vec::new();
         let mut requests = Vec::new();
         let mut peaks = Vec::new();
-        for concurrency in [8, 1] {
+        for concurrency in [DEFAULT_CONCURRENCY, 1] {
             let mut runs = Vec::new();
             for _ in 0..3 {
                 let c: Registry = common::registry_client(&addr);
@@ -151,13 +151,14 @@ async fn bench_discover(width: usize, rows: &mut Vec<Row>) {
             timings.push(median(runs));
         }
         let ratio = timings[1].as_secs_f64() / timings[0].as_secs_f64();
+        let ceiling = registry_ceiling(&addr, &format!("/v2/graph/manifests/{}", root.digest));
         rows.push(Row {
             name: format!("discover, 1 subject × {width} referrers × depth 3 ({total} nodes), {mode}{link}"),
-            ours: format!("{} (8 in flight)", secs(timings[0])),
+            ours: format!("{} ({DEFAULT_CONCURRENCY} in flight)", secs(timings[0])),
             baseline: format!("{} (one at a time)", secs(timings[1])),
             ratio: format!("{ratio:.1}× faster"),
             notes: format!(
-                "{} requests per walk ({} nodes: 1 referrers list per node + 1 manifest check per referrer); peak in flight {} vs {}",
+                "{} requests per walk ({} nodes: 1 referrers list per node + 1 manifest check per referrer); peak in flight {} vs {}; {ceiling}",
                 requests[0],
                 total + 1,
                 peaks[0],
@@ -169,6 +170,28 @@ async fn bench_discover(width: usize, rows: &mut Vec<Row>) {
 
 
 /// Writes `len` bytes of noise to `path` a MiB at a time.
+/// What the registry itself allows: `ab` fetching one manifest with keep-alive, as many in
+/// flight as the walk vs one at a time. A walk cannot beat this ratio.
+fn registry_ceiling(addr: &str, path: &str) -> String {
+    let rate = |c: usize| -> Option<f64> {
+        let out = Command::new("ab")
+            .args(["-q", "-k", "-n", "3000", "-c", &c.to_string(), "-H", "Accept: application/vnd.oci.image.manifest.v1+json"])
+            .arg(format!("http://{addr}{path}"))
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().find(|l| l.starts_with("Requests per second:"))?;
+        line.split_whitespace().nth(3)?.parse().ok()
+    };
+    match (rate(DEFAULT_CONCURRENCY), rate(1)) {
+        (Some(many), Some(one)) => format!(
+            "the registry's own ceiling (`ab -k`, one manifest): {many:.0} req/s with {DEFAULT_CONCURRENCY} in flight vs {one:.0} one at a time = {:.1}×",
+            many / one
+        ),
+        _ => "`ab` (apache2-utils) not available: no ceiling measured".into(),
+    }
+}
+
 fn write_noise(path: &std::path::Path, seed: u64, len: usize) {
     use std::io::Write;
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());

@@ -11,7 +11,7 @@ use crate::oci::{Descriptor, Digest};
 use crate::target::{ReferrersMode, Target};
 
 /// Requests in flight during a walk unless told otherwise.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+pub const DEFAULT_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct DiscoverOptions {
