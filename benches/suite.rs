@@ -38,11 +38,18 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 /// Runs a command under GNU time: wall time and that process's own peak RSS (KiB).
+/// Runs a program; returns its wall time and peak RSS in KiB.
 fn run_measured(program: &str, args: &[&str], env: &[(&str, &str)]) -> (Duration, u64) {
+    let (t, rss, _) = run_measured_cpu(program, args, env);
+    (t, rss)
+}
+
+/// As [`run_measured`], plus the CPU time (user + system) the program used.
+fn run_measured_cpu(program: &str, args: &[&str], env: &[(&str, &str)]) -> (Duration, u64, Duration) {
     let report = tempfile::NamedTempFile::new().unwrap();
     let start = Instant::now();
     let status = Command::new("/usr/bin/time")
-        .args(["-f", "%M", "-o"])
+        .args(["-f", "%M %U %S", "-o"])
         .arg(report.path())
         .arg(program)
         .args(args)
@@ -52,9 +59,11 @@ fn run_measured(program: &str, args: &[&str], env: &[(&str, &str)]) -> (Duration
         .unwrap_or_else(|e| panic!("/usr/bin/time {program}: {e}"));
     let elapsed = start.elapsed();
     assert!(status.success(), "{program} {args:?} failed");
-    let rss = std::fs::read_to_string(report.path()).unwrap_or_default();
-    let rss = rss.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
-    (elapsed, rss)
+    let report = std::fs::read_to_string(report.path()).unwrap_or_default();
+    let fields: Vec<&str> = report.lines().last().unwrap_or("").split_whitespace().collect();
+    let rss = fields.first().and_then(|x| x.parse().ok()).unwrap_or(0);
+    let cpu: f64 = fields.iter().skip(1).filter_map(|x| x.parse::<f64>().ok()).sum();
+    (elapsed, rss, Duration::from_secs_f64(cpu))
 }
 
 fn refscope_bin() -> &'static str {
@@ -280,9 +289,16 @@ async fn bench_copy(rows: &mut Vec<Row>) {
     let mut args = vec!["push".to_string(), format!("{}/app:v1", src.addr), "--artifact-type".into(), "application/vnd.example.image".into()];
     args.extend(names.iter().cloned());
     assert!(Command::new(refscope_bin()).args(&args).current_dir(work.path()).envs(ENV).status().unwrap().success());
+    // Every blob the copy sends, for curl to send too: the layers, the empty config, and
+    // each referrer's file.
+    let config = work.path().join("config.json");
+    std::fs::write(&config, b"{}").unwrap();
+    let mut all_blobs = layer_files.clone();
+    all_blobs.push((config.clone(), refscope::graph::pack::hash_file(&config).unwrap().0.to_string()));
     for i in 0..10 {
         let f = work.path().join(format!("ref{i}.json"));
         std::fs::write(&f, format!("{{\"referrer\":{i}}}")).unwrap();
+        all_blobs.push((f.clone(), refscope::graph::pack::hash_file(&f).unwrap().0.to_string()));
         let ok = Command::new(refscope_bin())
             .args(["attach", &format!("{}/app:v1", src.addr), "--artifact-type", &format!("kind{}/example", i % 3), f.to_str().unwrap()])
             .envs(ENV)
@@ -295,13 +311,18 @@ async fn bench_copy(rows: &mut Vec<Row>) {
     let mut ours = Vec::new();
     let mut skopeo = Vec::new();
     let mut curl = Vec::new();
+    let mut curl_dst_cpu = Vec::new();
     // Every contender gets an empty registry: nothing to skip, nothing to mount (skopeo
     // otherwise reuses blobs it remembers seeing in other repositories).
     let skopeo_cache = tempfile::tempdir().unwrap();
     let mut last_copy: Option<DistRegistry> = None;
-    for _ in 0..3 {
+    // CPU each party spent on our copies: the destination's, the source's, our own.
+    let mut cpu = Vec::new();
+    for _ in 0..5 {
         let fresh = DistRegistry::start();
-        let (t, _) = run_measured(refscope_bin(), &["copy", "-r", &format!("{}/app:v1", src.addr), &format!("{}/copy/app:v1", fresh.addr)], &ENV);
+        let (src0, dst0) = (src.cpu_time(), fresh.cpu_time());
+        let (t, _, own) = run_measured_cpu(refscope_bin(), &["copy", "-r", &format!("{}/app:v1", src.addr), &format!("{}/copy/app:v1", fresh.addr)], &ENV);
+        cpu.push((fresh.cpu_time() - dst0, src.cpu_time() - src0, own));
         ours.push(t);
         last_copy = Some(fresh);
         let fresh = DistRegistry::start();
@@ -312,19 +333,34 @@ async fn bench_copy(rows: &mut Vec<Row>) {
         );
         skopeo.push(t);
         let fresh = DistRegistry::start();
-        curl.push(curl_upload(&fresh.addr, "curl/app", &layer_files));
+        let dst0 = fresh.cpu_time();
+        curl.push(curl_upload(&fresh.addr, "curl/app", &all_blobs));
+        curl_dst_cpu.push(fresh.cpu_time() - dst0);
     }
     let (ours, skopeo, curl) = (median(ours), median(skopeo), median(curl));
     rows.push(Row {
         name: "copy -r, 4 layers (208 MiB) + 10 referrers, registry → registry".into(),
         ours: secs(ours),
-        baseline: format!("{} skopeo (image only); {} curl uploads (4 in parallel)", secs(skopeo), secs(curl)),
+        baseline: format!("{} skopeo (image only); {} curl uploads of the same {} blobs (all at once)", secs(skopeo), secs(curl), all_blobs.len()),
         ratio: format!("{:.2}× skopeo; {:.2}× curl", ours.as_secs_f64() / skopeo.as_secs_f64(), ours.as_secs_f64() / curl.as_secs_f64()),
-        notes: "refscope also copies 10 referrers and writes the destination's referrers index; curl only uploads from disk".into(),
+        notes: {
+            let mid = |f: fn(&(Duration, Duration, Duration)) -> Duration| median(cpu.iter().map(f).collect());
+            let (dst_cpu, src_cpu, own_cpu) = (mid(|c| c.0), mid(|c| c.1), mid(|c| c.2));
+            let floor = (dst_cpu + src_cpu + own_cpu) / 2;
+            format!(
+                "refscope also copies 10 referrers and writes the destination's referrers index; curl uploads the blobs from disk and no manifests. CPU per copy (median): destination registry {}, source registry {}, refscope {}; on 2 cores that is at least {} of wall time ({:.2}× curl's time). Destination CPU for curl's uploads: {}",
+                secs(dst_cpu),
+                secs(src_cpu),
+                secs(own_cpu),
+                secs(floor),
+                floor.as_secs_f64() / curl.as_secs_f64(),
+                secs(median(curl_dst_cpu.clone()))
+            )
+        },
     });
 
     // The rerun: in-process, to count requests and bytes.
-    let dst = last_copy.expect("three runs happened");
+    let dst = last_copy.expect("five runs happened");
     let (s, d) = (common::registry_client(&src.addr), common::registry_client(&dst.addr));
     let opts = CopyOptions { recursive: true, ..Default::default() };
     let t = Instant::now();

@@ -50,6 +50,18 @@ pub fn require(program: &str) {
 }
 
 impl DistRegistry {
+    /// CPU time the registry process has used so far (user + system), from /proc.
+    pub fn cpu_time(&self) -> Duration {
+        let Some(pid) = self.child.as_ref().map(|c| c.id()) else { return Duration::ZERO };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Fields after the parenthesised command name: state first, utime and stime 12th and
+        // 13th, in clock ticks (100 per second on Linux).
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let tick = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+        Duration::from_millis((tick(11) + tick(12)) * 10)
+    }
+
     pub fn start() -> DistRegistry {
         DistRegistry::start_with(DistConfig::default())
     }
