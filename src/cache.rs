@@ -1,7 +1,7 @@
 //! A disk cache under the user's cache directory, bounded in size:
 //!
-//! - content addressed by digest (manifests): immutable, so a hit is final, but every read is
-//!   checked against its digest and a damaged entry is dropped;
+//! - content addressed by digest (manifests, and blobs up to [`SMALL_BLOB`]): immutable, so a
+//!   hit is final, but every read is checked against its digest and a damaged entry is dropped;
 //! - snapshots of what changes (tag lists, what a tag points at, referrer lists), keyed by
 //!   registry and repository: shown at once when something is opened again, then refreshed.
 //!
@@ -14,6 +14,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -24,6 +25,9 @@ use crate::target::{BlobSource, ByteProgress, ByteStream, Mount, Page, PageReque
 
 /// The cache's size unless `REFSCOPE_CACHE_MIB` says otherwise.
 pub const DEFAULT_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// Blobs up to this size (signatures, attestations, small files) are kept like manifests.
+pub const SMALL_BLOB: u64 = 1024 * 1024;
 
 pub struct DiskCache {
     root: PathBuf,
@@ -223,7 +227,25 @@ impl Target for CachedTarget {
     }
 
     async fn fetch_blob(&self, repo: &str, desc: &Descriptor) -> Result<ByteStream> {
-        self.inner.fetch_blob(repo, desc).await
+        if desc.size > SMALL_BLOB {
+            return self.inner.fetch_blob(repo, desc).await;
+        }
+        let cached = self.cache.get_content(&desc.digest).filter(|b| b.len() as u64 == desc.size);
+        let bytes = match cached {
+            Some(b) => b,
+            None => {
+                // The inner stream checks size and digest as it goes; a small blob is read
+                // whole so that only verified bytes are kept.
+                let mut stream = self.inner.fetch_blob(repo, desc).await?;
+                let mut buf = Vec::with_capacity(desc.size as usize);
+                while let Some(chunk) = stream.next().await {
+                    buf.extend_from_slice(&chunk?);
+                }
+                self.cache.put_content(&desc.digest, &buf);
+                Bytes::from(buf)
+            }
+        };
+        Ok(Box::pin(futures_util::stream::once(async move { Ok(bytes) })))
     }
 
     async fn stat_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>> {
@@ -291,6 +313,34 @@ mod tests {
         std::fs::write(cache.content_path(&d), b"tampered").unwrap();
         assert!(cache.get_content(&d).is_none());
         assert!(!cache.content_path(&d).exists(), "a damaged entry is dropped");
+    }
+
+    #[tokio::test]
+    async fn small_blobs_are_served_from_the_cache_once_seen() {
+        use crate::target::{BlobSource, layout::Layout};
+        let dir = tempfile::tempdir().unwrap();
+        let layout: std::sync::Arc<dyn Target> = std::sync::Arc::new(Layout::open_or_create(&dir.path().join("layout")).unwrap());
+        let repo = "layout";
+        let small = Descriptor::new("application/json", Digest::sha256_of(b"{\"sig\":1}"), 9);
+        let noop: crate::target::ByteProgress = std::sync::Arc::new(|_| {});
+        layout.push_blob(repo, &small, BlobSource::Bytes(Bytes::from_static(b"{\"sig\":1}")), noop).await.unwrap();
+        let cache = std::sync::Arc::new(DiskCache::open(&dir.path().join("cache"), 1 << 20).unwrap());
+        let cached = CachedTarget::new(layout.clone(), cache.clone());
+        async fn read(t: &CachedTarget, repo: &str, desc: &Descriptor) -> Result<Vec<u8>> {
+            let mut s = t.fetch_blob(repo, desc).await?;
+            let mut out = Vec::new();
+            while let Some(c) = s.next().await {
+                out.extend_from_slice(&c?);
+            }
+            Ok(out)
+        }
+        assert_eq!(read(&cached, repo, &small).await.unwrap(), b"{\"sig\":1}");
+        // Gone from the target: the second read can only come from the cache.
+        std::fs::remove_file(dir.path().join("layout/blobs/sha256").join(small.digest.hex())).unwrap();
+        assert_eq!(read(&cached, repo, &small).await.unwrap(), b"{\"sig\":1}");
+        // A damaged entry is dropped, and the (now missing) blob is asked for again.
+        std::fs::write(cache.content_path(&small.digest), b"tampered!").unwrap();
+        assert!(read(&cached, repo, &small).await.is_err());
     }
 
     #[test]
