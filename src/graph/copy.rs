@@ -149,9 +149,8 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
                 Manifest::Image(m) => (Vec::new(), std::iter::once(m.config.clone()).chain(m.layers.iter().cloned()).collect()),
             };
             // The node's own check, its children and its referrers are independent requests:
-            // all of them travel at once.
-            // A manifest missing at the destination has its blobs checked at once, each
-            // digest once however many manifests share it.
+            // all of them travel at once. A manifest missing at the destination has its blobs
+            // checked right away, each digest once however many manifests share it.
             let exists = async {
                 let exists = dst.target.manifest_exists(dst.repo, &blob.digest).await?;
                 if !exists {
@@ -334,11 +333,13 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
     };
     let referrers_half = async {
         let blobs = pick(&|d| referrer_blobs.contains(d) && !artifact_blobs.contains(d));
-        let (sent, mode) = tokio::try_join!(send_blobs(src, dst, &blobs, opts, concurrency), destination_mode(dst, plan, &referrers))?;
+        let sent = send_blobs(src, dst, &blobs, opts, concurrency).await?;
         // Only fails when the artifact's half did, and then its error is the one reported.
         shared_landed.await.map_err(|_| Error::Cancelled)?;
         let (pushed, acknowledged) = push_manifests(src, dst, &referrers, opts).await?;
-        let indexes = match mode {
+        // Asked once the referrers are there: a Referrers API may answer 404 for a repository
+        // that does not exist yet, which would look like a registry without one.
+        let indexes = match destination_mode(dst, plan, &referrers).await? {
             Some(ReferrersMode::TagSchema) if !acknowledged => list_referrers(dst, &referrers).await?,
             _ => Vec::new(),
         };
@@ -445,8 +446,7 @@ async fn push_manifests(src: Endpoint<'_>, dst: Endpoint<'_>, manifests: &[&Plan
     Ok((pushed, acknowledged))
 }
 
-/// How the destination finds referrers, when copied referrers must be listed there at all;
-/// asked while blobs are still on their way.
+/// How the destination finds referrers, when copied referrers must be listed there at all.
 async fn destination_mode(dst: Endpoint<'_>, plan: &CopyPlan, referrers: &[&PlannedManifest]) -> Result<Option<ReferrersMode>> {
     if !referrers.iter().any(|m| m.subject.is_some()) || !dst.target.needs_referrers_index() {
         return Ok(None);
