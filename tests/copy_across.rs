@@ -66,3 +66,43 @@ async fn registry_to_layout_and_layout_to_registry() {
     let out = refscope(["copy", &format!("{}/app:v1", dist.addr), &kept]).ok();
     assert!(out.contains(&format!("=> [registry] {kept}:v1")), "{out}");
 }
+
+/// A wide graph (12 referrers, each with 12 of its own): planning fans out at every node, but
+/// requests in flight stay bounded at both ends, and every referrer arrives listed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wide_graph_is_copied_with_bounded_requests_in_flight() {
+    use refscope::graph::copy::{CopyOptions, Endpoint, copy};
+    let reg = DistRegistry::start();
+    let s = reg.seeder();
+    let subject = s.image("wide", "v1", b"subject layer").await;
+    let mut level = vec![subject.clone()];
+    for depth in 0..2 {
+        let mut next = Vec::new();
+        for parent in &level {
+            let mut entries = Vec::new();
+            for i in 0..12 {
+                let body = format!("{{\"depth\":{depth},\"parent\":\"{}\",\"n\":{i}}}", parent.digest);
+                let files = [("n.json", "application/json", body.as_bytes())];
+                let d = s.artifact("wide", None, "note/example", &files, Some(parent), serde_json::json!({})).await;
+                entries.push((d, "note/example"));
+            }
+            s.fallback_index("wide", parent, &entries).await;
+            next.extend(entries.into_iter().map(|(d, _)| d));
+        }
+        level = next;
+    }
+
+    let (src, dst) = (common::registry_client(&reg.addr), common::registry_client(&reg.addr));
+    let opts = CopyOptions { recursive: true, ..Default::default() };
+    let (plan, report) = copy(Endpoint { target: &src, repo: "wide" }, Endpoint { target: &dst, repo: "copied/wide" }, "v1", &["v1".into()], &opts)
+        .await
+        .unwrap();
+    assert_eq!(plan.manifests.len(), 1 + 12 + 144);
+    assert_eq!(report.referrers, 156);
+    // Planning: 16 at once. Sending: 4 large and 16 small blobs, in each of the two halves.
+    for (end, c) in [("source", &src), ("destination", &dst)] {
+        assert!(c.peak_in_flight() <= 36, "requests in flight at the {end} peaked at {}", c.peak_in_flight());
+    }
+    let listed = refscope(["discover", "-o", "json", &format!("{}/copied/wide:v1", reg.addr)]).ok();
+    assert_eq!(listed.matches("note/example").count(), 156);
+}

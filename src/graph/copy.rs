@@ -133,8 +133,11 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
     let mut order: Vec<Digest> = Vec::new();
     let mut warnings = Vec::new();
     let mut frontier: Vec<(ManifestBlob, Descriptor, Role, Option<Digest>)> = vec![(root_blob, root.clone(), Role::Root, None)];
-    // Planning is all small requests: bound by round trips, so many go at once.
+    // Planning is all small requests: bound by round trips, so many go at once. Nodes fan out
+    // into further requests, so the bound is on requests in flight, not on nodes.
     let concurrency = SMALL_CONCURRENCY;
+    let in_flight = tokio::sync::Semaphore::new(SMALL_CONCURRENCY);
+    let in_flight = &in_flight;
     let claimed: std::sync::Mutex<HashSet<Digest>> = Default::default();
     let present: std::sync::Mutex<HashMap<Digest, bool>> = Default::default();
     let (claimed, present) = (&claimed, &present);
@@ -152,13 +155,17 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
             // all of them travel at once. A manifest missing at the destination has its blobs
             // checked right away, each digest once however many manifests share it.
             let exists = async {
-                let exists = dst.target.manifest_exists(dst.repo, &blob.digest).await?;
+                let exists = {
+                    let _slot = in_flight.acquire().await;
+                    dst.target.manifest_exists(dst.repo, &blob.digest).await?
+                };
                 if !exists {
                     let mine: Vec<&Descriptor> = {
                         let mut claimed = claimed.lock().unwrap_or_else(|p| p.into_inner());
                         blobs.iter().filter(|b| claimed.insert(b.digest.clone())).collect()
                     };
                     let stats: Vec<(Digest, bool)> = crate::graph::eager(mine.into_iter().map(|d| async move {
+                        let _slot = in_flight.acquire().await;
                         Ok::<_, Error>((d.digest.clone(), dst.target.stat_blob(dst.repo, &d.digest).await?.is_some()))
                     }))
                     .buffered(concurrency)
@@ -169,6 +176,7 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
                 Ok::<_, Error>(exists)
             };
             let children = crate::graph::eager(needs_desc.iter().map(|child| async move {
+                let _slot = in_flight.acquire().await;
                 let b = src.target.fetch_manifest(src.repo, &child.digest.to_string()).await?;
                 Ok::<_, Error>((b, child.clone(), Role::Child, None))
             }))
@@ -179,8 +187,12 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
                 if !opts.recursive {
                     return Ok((Vec::new(), Vec::new()));
                 }
-                let listed = src.target.referrers(src.repo, node, None).await?.descriptors;
+                let listed = {
+                    let _slot = in_flight.acquire().await;
+                    src.target.referrers(src.repo, node, None).await?.descriptors
+                };
                 let fetched: Vec<_> = crate::graph::eager(listed.into_iter().map(|r| async move {
+                    let _slot = in_flight.acquire().await;
                     let b = src.target.fetch_manifest(src.repo, &r.digest.to_string()).await;
                     (r, b)
                 }))
