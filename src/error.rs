@@ -99,4 +99,9 @@ impl Error {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
     }
+
+    /// The registry failed on its side (a 5xx that retries did not clear).
+    pub fn is_server_error(&self) -> bool {
+        matches!(self, Error::Status { status: 500..=599, .. })
+    }
 }

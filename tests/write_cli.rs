@@ -68,6 +68,32 @@ async fn a_registry_stopped_mid_copy_leaves_no_tag_and_a_rerun_finishes() {
     assert_eq!(refscope(["resolve", &format!("{}/big:v1", dst.addr)]).ok().trim(), root.digest.to_string());
 }
 
+/// A registry killed while linking a blob can leave the link empty; distribution then
+/// answers 500 to every check of that blob. A copy cannot tell whether the blob is there, so
+/// it sends it again, and the upload repairs the link.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_blob_the_destination_cannot_vouch_for_is_sent_again() {
+    let src = DistRegistry::start();
+    let dst = DistRegistry::start();
+    let root = src.seeder().image("app", "v1", b"layer bytes").await;
+    let (from, to) = (format!("{}/app:v1", src.addr), format!("{}/app:v1", dst.addr));
+    refscope(["copy", &from, &to]).ok();
+    // Break the layer's link as a crash would, and take the manifest away so the copy
+    // has something to do.
+    let layer = refscope::oci::Digest::sha256_of(b"layer bytes");
+    let link = dst.dir.path().join(format!("data/docker/registry/v2/repositories/app/_layers/sha256/{}/link", layer.hex()));
+    std::fs::write(&link, b"").unwrap();
+    let head = reqwest::Client::new().head(format!("http://{}/v2/app/blobs/{layer}", dst.addr)).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 500, "the broken link is what distribution trips on");
+    refscope(["manifest", "delete", "--force", &format!("{}/app@{}", dst.addr, root.digest)]).ok();
+
+    let out = refscope(["copy", &from, &to]).ok();
+    assert_eq!(common::digest_line(&out), root.digest.to_string());
+    let head = reqwest::Client::new().head(format!("http://{}/v2/app/blobs/{layer}", dst.addr)).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 200, "the upload repaired the link");
+    assert_eq!(refscope(["resolve", &to]).ok().trim(), root.digest.to_string());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_attaches_to_one_subject_are_all_listed() {
     let reg = DistRegistry::start();

@@ -76,6 +76,32 @@ where
     }
 }
 
+/// A blob's size in `repo`, asked to decide whether to send it. A registry that answers the
+/// check with a server error cannot vouch for the blob, so it is sent again: the upload
+/// repairs what tripped the check (distribution answers 500 for a layer link left empty by a
+/// crash).
+pub async fn blob_to_skip(target: &dyn Target, repo: &str, digest: &crate::oci::Digest) -> Result<Option<u64>> {
+    match target.stat_blob(repo, digest).await {
+        Err(e) if e.is_server_error() => {
+            tracing::warn!("{repo}: cannot check blob {digest} ({e}); sending it again");
+            Ok(None)
+        }
+        other => other,
+    }
+}
+
+/// Whether a manifest is in `repo`, asked to decide whether to push it; as for
+/// [`blob_to_skip`], a server error means push it again.
+pub async fn manifest_to_skip(target: &dyn Target, repo: &str, digest: &crate::oci::Digest) -> Result<bool> {
+    match target.manifest_exists(repo, digest).await {
+        Err(e) if e.is_server_error() => {
+            tracing::warn!("{repo}: cannot check manifest {digest} ({e}); pushing it again");
+            Ok(false)
+        }
+        other => other,
+    }
+}
+
 fn blob_unknown(e: &crate::error::Error) -> bool {
     matches!(e, crate::error::Error::Status { status: 400 | 404, message, .. } if message.contains("BLOB_UNKNOWN"))
 }
