@@ -157,7 +157,7 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
             let exists = async {
                 let exists = {
                     let _slot = in_flight.acquire().await;
-                    super::manifest_to_skip(dst.target, dst.repo, &blob.digest).await?
+                    super::exists_before_push(dst.target, dst.repo, &blob.digest).await?
                 };
                 if !exists {
                     let mine: Vec<&Descriptor> = {
@@ -166,7 +166,7 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
                     };
                     let stats: Vec<(Digest, bool)> = crate::graph::eager(mine.into_iter().map(|d| async move {
                         let _slot = in_flight.acquire().await;
-                        Ok::<_, Error>((d.digest.clone(), super::blob_to_skip(dst.target, dst.repo, &d.digest).await?.is_some()))
+                        Ok::<_, Error>((d.digest.clone(), super::stat_before_send(dst.target, dst.repo, &d.digest).await?.is_some()))
                     }))
                     .buffered(concurrency)
                     .try_collect()
@@ -295,7 +295,7 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
         async move {
             let exists = match known {
                 Some(e) => e,
-                None => super::blob_to_skip(dst.target, dst.repo, &d.digest).await?.is_some(),
+                None => super::stat_before_send(dst.target, dst.repo, &d.digest).await?.is_some(),
             };
             Ok::<_, Error>(PlannedBlob { descriptor: d, exists })
         }
@@ -438,7 +438,7 @@ async fn push_manifests(src: Endpoint<'_>, dst: Endpoint<'_>, manifests: &[&Plan
             let resend = || async {
                 // The blobs the destination says it lacks, sent again.
                 for b in &m.blobs {
-                    if super::blob_to_skip(dst.target, dst.repo, &b.digest).await?.is_none() {
+                    if super::stat_before_send(dst.target, dst.repo, &b.digest).await?.is_none() {
                         let task = opts.progress.start(b.digest.short().to_string(), b.size);
                         transfer_blob(src, dst, b, opts, &task).await?;
                         task.finish(Outcome::Done);

@@ -80,7 +80,7 @@ where
 /// check with a server error cannot vouch for the blob, so it is sent again: the upload
 /// repairs what tripped the check (distribution answers 500 for a layer link left empty by a
 /// crash).
-pub async fn blob_to_skip(target: &dyn Target, repo: &str, digest: &crate::oci::Digest) -> Result<Option<u64>> {
+pub async fn stat_before_send(target: &dyn Target, repo: &str, digest: &crate::oci::Digest) -> Result<Option<u64>> {
     match target.stat_blob(repo, digest).await {
         Err(e) if e.is_server_error() => {
             tracing::warn!("{repo}: cannot check blob {digest} ({e}); sending it again");
@@ -91,8 +91,8 @@ pub async fn blob_to_skip(target: &dyn Target, repo: &str, digest: &crate::oci::
 }
 
 /// Whether a manifest is in `repo`, asked to decide whether to push it; as for
-/// [`blob_to_skip`], a server error means push it again.
-pub async fn manifest_to_skip(target: &dyn Target, repo: &str, digest: &crate::oci::Digest) -> Result<bool> {
+/// [`stat_before_send`], a server error means push it again.
+pub async fn exists_before_push(target: &dyn Target, repo: &str, digest: &crate::oci::Digest) -> Result<bool> {
     match target.manifest_exists(repo, digest).await {
         Err(e) if e.is_server_error() => {
             tracing::warn!("{repo}: cannot check manifest {digest} ({e}); pushing it again");

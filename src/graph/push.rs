@@ -158,7 +158,7 @@ async fn send_blobs(target: &dyn Target, repo: &str, built: &Built, progress: &P
     crate::graph::eager(blobs.into_iter().map(|(desc, source)| async move {
         let label = desc.title().map(str::to_string).unwrap_or_else(|| desc.digest.short().to_string());
         let task = progress.start(label, desc.size);
-        if super::blob_to_skip(target, repo, &desc.digest).await? == Some(desc.size) {
+        if super::stat_before_send(target, repo, &desc.digest).await? == Some(desc.size) {
             task.finish(Outcome::Skipped);
             return Ok::<_, Error>((desc.clone(), false));
         }
