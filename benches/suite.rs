@@ -38,7 +38,6 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 /// Runs a command under GNU time: wall time and that process's own peak RSS (KiB).
-/// Runs a program; returns its wall time and peak RSS in KiB.
 fn run_measured(program: &str, args: &[&str], env: &[(&str, &str)]) -> (Duration, u64) {
     let (t, rss, _) = run_measured_cpu(program, args, env);
     (t, rss)
@@ -178,9 +177,9 @@ async fn bench_discover(width: usize, rows: &mut Vec<Row>) {
 }
 
 
-/// Writes `len` bytes of noise to `path` a MiB at a time.
 /// What the registry itself allows: `ab` fetching one manifest with keep-alive, as many in
-/// flight as the walk vs one at a time. A walk cannot beat this ratio.
+/// flight as the walk vs one at a time. Once the server's CPU is the limit, no client gets
+/// much more than this ratio.
 fn registry_ceiling(addr: &str, path: &str) -> String {
     let rate = |c: usize| -> Option<f64> {
         let out = Command::new("ab")
@@ -201,6 +200,7 @@ fn registry_ceiling(addr: &str, path: &str) -> String {
     }
 }
 
+/// Writes `len` bytes of noise to `path` a MiB at a time.
 fn write_noise(path: &std::path::Path, seed: u64, len: usize) {
     use std::io::Write;
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
