@@ -79,6 +79,28 @@ fn opened() -> (App, Descriptor, Descriptor) {
 }
 
 #[test]
+fn a_node_opened_by_hand_has_its_referrers_asked_for_once_and_again_after_a_failure() {
+    let (mut app, _root, sbom) = opened();
+    app.auto_expand = 0;
+    app.focus = Pane::Tree;
+    // Close the SBOM (opened automatically) and forget it, as if it were past the budget.
+    let sbom_path = app.tree.rows().iter().find(|r| r.digest.as_ref() == Some(&sbom.digest)).unwrap().path.clone();
+    app.tree.selected = sbom_path.clone();
+    app.pending.referrers.clear();
+    app.tree.set_failed(sbom.digest.clone(), "boom".into());
+    update(&mut app, code(KeyCode::Enter));
+    assert!(!app.tree.is_expanded(&sbom_path));
+    let asked = |fx: &[Effect]| fx.iter().filter(|e| matches!(e, Effect::LoadReferrers { digest, .. } if *digest == sbom.digest)).count();
+    let fx = update(&mut app, code(KeyCode::Enter));
+    assert!(app.tree.is_expanded(&sbom_path));
+    assert_eq!(asked(&fx), 1, "a failed node opened again is asked for again: {fx:?}");
+    update(&mut app, code(KeyCode::Enter));
+    let fx = update(&mut app, code(KeyCode::Enter));
+    assert_eq!(asked(&fx), 0, "already on its way");
+    assert!(app.tree.referrers_of(&sbom.digest).is_some_and(Loaded::is_loading));
+}
+
+#[test]
 fn start_requests_the_catalog_and_opens_what_was_named() {
     let (app, fx) = registry_app(None, None);
     assert!(matches!(fx.as_slice(), [Effect::LoadCatalog { next: None, .. }]));

@@ -375,26 +375,25 @@ impl TreeModel {
         }
     }
 
-    /// Expands the selected row. Returns the digest whose referrers must be fetched, if any.
-    pub fn expand(&mut self) -> Option<Digest> {
-        let row = self.selected_row()?;
+    /// Expands the selected row. Fetching what an open node needs is the model's job (it
+    /// asks for every open node whose referrers are unknown); a failed node opened again is
+    /// made unknown so that it is asked for once more.
+    pub fn expand(&mut self) {
+        let Some(row) = self.selected_row() else { return };
         if !row.expandable {
-            return None;
+            return;
         }
         if matches!(row.kind, RowKind::Group | RowKind::Platforms) {
             self.collapsed.remove(&row.path);
         } else {
             self.expanded.insert(row.path.clone());
         }
-        self.changed();
-        let digest = row.digest?;
-        match self.referrers.get(&digest) {
-            None | Some(Loaded::NotRequested) | Some(Loaded::Failed(_)) => {
-                self.referrers.insert(digest.clone(), Loaded::Loading);
-                Some(digest)
-            }
-            _ => None,
+        if let Some(d) = &row.digest
+            && matches!(self.referrers.get(d), Some(Loaded::Failed(_)))
+        {
+            self.referrers.remove(d);
         }
+        self.changed();
     }
 
     /// Collapses the selected row, or moves to its parent when it is collapsed already.
@@ -409,14 +408,13 @@ impl TreeModel {
         }
     }
 
-    /// Toggles the selected row. Returns a digest to fetch, as [`TreeModel::expand`] does.
-    pub fn toggle(&mut self) -> Option<Digest> {
-        let row = self.selected_row()?;
+    /// Toggles the selected row.
+    pub fn toggle(&mut self) {
+        let Some(row) = self.selected_row() else { return };
         if self.is_open(&row.path, row.kind) {
             self.close(&row);
-            None
         } else {
-            self.expand()
+            self.expand();
         }
     }
 
@@ -501,13 +499,15 @@ mod tests {
     }
 
     #[test]
-    fn expanding_a_node_asks_for_its_referrers_once() {
+    fn expanding_a_node_opens_it_and_shows_its_referrers_once_loaded() {
         let (mut t, _, sbom) = loaded();
         t.move_by(2);
         assert_eq!(t.selected_row().unwrap().digest, Some(sbom.digest.clone()));
-        assert_eq!(t.expand(), Some(sbom.digest.clone()));
+        t.expand();
+        assert!(t.is_expanded(&t.selected_row().unwrap().path));
+        assert!(t.referrers_of(&sbom.digest).is_none(), "still unknown: the model asks for it");
+        t.set_loading(sbom.digest.clone());
         assert!(t.rows().iter().any(|r| r.label == "loading referrers…"));
-        assert_eq!(t.expand(), None, "already loading");
         t.set_referrers(&sbom.digest, vec![desc("sbom-sig", "signature/example")]);
         let deepest = t.rows().iter().max_by_key(|r| r.depth).unwrap().clone();
         assert_eq!(deepest.depth, 4, "root, group, SBOM, group, signature");
