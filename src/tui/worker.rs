@@ -210,8 +210,11 @@ impl Shared {
                         && let Ok(blob) = target.fetch_manifest(&repo, &desc.digest.to_string()).await
                         && let Ok(view) = manifest_view(&blob)
                     {
-                        self.send(WorkerEvent::TagInfo { repo: repo.clone(), tag: tag.clone(), result: Ok(tag_info(&view)) });
+                        // The manifest first: the tag's answer moves the selection, which
+                        // would otherwise ask for a manifest already on its way.
+                        let info = tag_info(&view);
                         self.send(WorkerEvent::Manifest { digest: view.descriptor.digest.clone(), result: Ok(view) });
+                        self.send(WorkerEvent::TagInfo { repo: repo.clone(), tag: tag.clone(), result: Ok(info) });
                     }
                 }
                 let described: Vec<_> = crate::graph::eager(tags.into_iter().map(|tag| {
@@ -228,8 +231,9 @@ impl Shared {
                     match r {
                         Ok(view) => {
                             self.remember(&format!("ref|{repo}|{tag}"), &view.descriptor);
-                            self.send(WorkerEvent::TagInfo { repo: repo.clone(), tag, result: Ok(tag_info(&view)) });
+                            let info = tag_info(&view);
                             self.send(WorkerEvent::Manifest { digest: view.descriptor.digest.clone(), result: Ok(view) });
+                            self.send(WorkerEvent::TagInfo { repo: repo.clone(), tag, result: Ok(info) });
                         }
                         Err(e) => self.send(WorkerEvent::TagInfo { repo: repo.clone(), tag, result: Err(failure(&e)) }),
                     }

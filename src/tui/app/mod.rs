@@ -447,6 +447,7 @@ impl App {
         fx
     }
 
+    /// Reports a failure; one that needs credentials also opens the login dialog.
     fn unauthorized(&mut self, f: &Failure) {
         if let Some(registry) = &f.unauthorized
             && !matches!(self.modal, Some(Modal::Login(_)))
@@ -1155,11 +1156,7 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
                 Err(f) => {
                     app.tags.loading = false;
                     app.tags.error = Some(f.message.clone());
-                    if f.unauthorized.is_some() {
-                        app.unauthorized(&f);
-                    } else {
-                        app.error(f.message);
-                    }
+                    app.unauthorized(&f);
                     Vec::new()
                 }
             }
@@ -1193,11 +1190,7 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
                 }
                 Err(f) => {
                     app.tree.set_root(Loaded::Failed(f.message.clone()));
-                    if f.unauthorized.is_some() {
-                        app.unauthorized(&f);
-                    } else {
-                        app.error(f.message);
-                    }
+                    app.unauthorized(&f);
                     Vec::new()
                 }
             }
@@ -1236,11 +1229,7 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
                 }
                 Err(f) => {
                     app.tree.set_failed(digest, f.message.clone());
-                    if f.unauthorized.is_some() {
-                        app.unauthorized(&f);
-                    } else {
-                        app.error(f.message);
-                    }
+                    app.unauthorized(&f);
                 }
             }
             let mut fx = app.fill_tree();

@@ -25,7 +25,8 @@ pub struct ViewState {
 
 /// The tree items last built, what they were built from, and where each row sits.
 pub(crate) struct TreeCache {
-    pub(crate) key: u64,
+    /// The tree's generation, and the spinner frame while something is loading.
+    pub(crate) key: (u64, Option<u64>),
     pub(crate) items: Vec<TreeItem<'static, u32>>,
     pub(crate) ids: RowIds,
 }

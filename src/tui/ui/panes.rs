@@ -269,7 +269,7 @@ pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
     let rows = t.rows();
     // Items are rebuilt only when the rows change (or a spinner turns).
     let animating = rows.iter().any(|r| r.loading);
-    let key = t.generation().wrapping_mul(1_000_003) ^ if animating { app.tick } else { 0 } ^ (app.manifests.len() as u64) << 40;
+    let key = (t.generation(), animating.then_some(app.tick));
     if view.tree_cache.as_ref().map(|c| c.key) != Some(key) {
         let (items, ids, open) = build_items(&rows, app, theme);
         view.tree.close_all();
