@@ -141,6 +141,7 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
     let claimed: std::sync::Mutex<HashSet<Digest>> = Default::default();
     let present: std::sync::Mutex<HashMap<Digest, bool>> = Default::default();
     let (claimed, present) = (&claimed, &present);
+    let mut queued: HashSet<Digest> = HashSet::from([root.digest.clone()]);
 
     while !frontier.is_empty() {
         cancelled(&opts.cancel)?;
@@ -241,16 +242,10 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
         for (planned, next, notes) in expanded {
             warnings.extend(notes);
             let digest = planned.blob.digest.clone();
-            if found.contains_key(&digest) {
-                continue;
-            }
             order.push(digest.clone());
             found.insert(digest, planned);
-            for n in next {
-                if !found.contains_key(&n.0.digest) && !frontier.iter().any(|f| f.0.digest == n.0.digest) {
-                    frontier.push(n);
-                }
-            }
+            // Each manifest is queued once, however many paths reach it.
+            frontier.extend(next.into_iter().filter(|n| queued.insert(n.0.digest.clone())));
         }
     }
 
@@ -289,20 +284,12 @@ pub async fn plan(src: Endpoint<'_>, dst: Endpoint<'_>, reference: &str, opts: &
             unique.entry(b.digest.clone()).or_insert_with(|| b.clone());
         }
     }
-    let known = std::mem::take(&mut *present.lock().unwrap_or_else(|p| p.into_inner()));
-    let blobs: Vec<PlannedBlob> = crate::graph::eager(unique.into_values().map(|d| {
-        let known = known.get(&d.digest).copied();
-        async move {
-            let exists = match known {
-                Some(e) => e,
-                None => super::stat_before_send(dst.target, dst.repo, &d.digest).await?.is_some(),
-            };
-            Ok::<_, Error>(PlannedBlob { descriptor: d, exists })
-        }
-    }))
-    .buffered(concurrency)
-    .try_collect()
-    .await?;
+    // Every blob of a missing manifest was checked while the walk expanded that manifest.
+    let present = std::mem::take(&mut *present.lock().unwrap_or_else(|p| p.into_inner()));
+    let blobs: Vec<PlannedBlob> = unique
+        .into_values()
+        .map(|d| PlannedBlob { exists: present.get(&d.digest).copied().unwrap_or(false), descriptor: d })
+        .collect();
     Ok(CopyPlan { root, manifests, blobs, warnings })
 }
 
