@@ -6,7 +6,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::common::{outln, read_password_stdin};
-use crate::creds::{Chain, Credential, DockerConfig, Keyring, docker_config_path, helper_erase, save_login};
+use crate::creds::{Chain, Credential, DockerConfig, Keyring, docker_config_path, helper_erase, keyring_allowed, save_login};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
 use crate::target::registry::{Registry, RegistryOptions};
@@ -52,10 +52,6 @@ fn prompt_line(label: &str) -> Result<String> {
     let mut s = String::new();
     std::io::stdin().read_line(&mut s).map_err(|e| Error::io("stdin", e))?;
     Ok(s.trim().to_string())
-}
-
-pub fn keyring_allowed() -> bool {
-    std::env::var_os("REFSCOPE_NO_KEYRING").is_none()
 }
 
 pub async fn login(args: LoginArgs) -> Result<()> {

@@ -59,7 +59,7 @@ impl ProgressView {
                     }
                 }
             }
-            draw(&mut st, false);
+            draw(&mut st);
         });
         ProgressView {
             progress,
@@ -90,9 +90,9 @@ impl Drop for ProgressView {
     }
 }
 
-fn draw(st: &mut State, force: bool) {
+fn draw(st: &mut State) {
     let now = Instant::now();
-    if !force && st.last_draw.is_some_and(|t| now - t < Duration::from_millis(100)) {
+    if st.last_draw.is_some_and(|t| now - t < Duration::from_millis(100)) {
         return;
     }
     st.last_draw = Some(now);

@@ -87,7 +87,7 @@ impl Chain {
                 Err(e) => tracing::warn!("{e}"),
             }
         }
-        if !self.no_keyring && std::env::var_os("REFSCOPE_NO_KEYRING").is_none() {
+        if !self.no_keyring && keyring_allowed() {
             match Keyring::get(registry) {
                 Ok(Some(credential)) => {
                     return Some(Found {
@@ -106,6 +106,11 @@ impl Chain {
 /// Stores a verified login the way DESIGN.md §5 says: into the credential helper the Docker
 /// config names for this registry, else the OS keyring, else the config file itself (mode 0600).
 /// Returns where it went, and whether that is the unencrypted file.
+/// Whether the OS keyring may be used at all (`REFSCOPE_NO_KEYRING` turns it off).
+pub fn keyring_allowed() -> bool {
+    std::env::var_os("REFSCOPE_NO_KEYRING").is_none()
+}
+
 pub fn save_login(config_path: &std::path::Path, registry: &str, username: &str, password: &str, keyring: bool) -> crate::error::Result<(String, bool)> {
     let mut cfg = DockerConfig::load(config_path)?.unwrap_or_else(|| DockerConfig::empty(config_path));
     if let Some(helper) = cfg.helper_for(registry) {

@@ -83,26 +83,6 @@ impl Reference {
         format!("{}/{}", self.registry, self.repository)
     }
 
-    /// The same repository addressed by `digest` only.
-    pub fn with_digest(&self, digest: &Digest) -> Reference {
-        Reference {
-            registry: self.registry.clone(),
-            repository: self.repository.clone(),
-            tag: None,
-            digest: Some(digest.clone()),
-        }
-    }
-
-    /// The same repository addressed by `tag` only.
-    pub fn with_tag(&self, tag: &str) -> Reference {
-        Reference {
-            registry: self.registry.clone(),
-            repository: self.repository.clone(),
-            tag: Some(tag.to_string()),
-            digest: None,
-        }
-    }
-
     /// The host to send API requests to (Docker Hub's API lives on another host than its name).
     pub fn api_host(&self) -> &str {
         api_host(&self.registry)

@@ -94,7 +94,7 @@ pub async fn demo_layout() -> Result<PathBuf> {
 
 /// Works out the worker's context and the model's options from the command line.
 pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
-    let keyring = std::env::var_os("REFSCOPE_NO_KEYRING").is_none();
+    let keyring = crate::creds::keyring_allowed();
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let layout_input = match (&start.target, start.layout) {
         (None, _) => Some(format!("{}:{}", demo_layout().await?.display(), crate::demo::TAG)),

@@ -60,9 +60,7 @@ impl Request {
 impl Registry {
     /// Whether `url` is on this registry's origin; credentials never go anywhere else.
     pub(crate) fn same_origin(&self, url: &Url) -> bool {
-        url.scheme() == self.base.scheme()
-            && url.host_str() == self.base.host_str()
-            && url.port_or_known_default() == self.base.port_or_known_default()
+        super::link::same_origin(url, &self.base)
     }
 
     /// Sends a replayable request, handling auth challenges and retries. Any status other than

@@ -44,11 +44,13 @@ pub fn continuation_url(base: &Url, next: &str, action: &str) -> Result<Url> {
     Ok(url)
 }
 
+/// Same scheme, host and port.
+pub fn same_origin(url: &Url, base: &Url) -> bool {
+    url.scheme() == base.scheme() && url.host_str() == base.host_str() && url.port_or_known_default() == base.port_or_known_default()
+}
+
 fn check_origin(url: &Url, base: &Url, registry: &str) -> Result<()> {
-    let same = url.scheme() == base.scheme()
-        && url.host_str() == base.host_str()
-        && url.port_or_known_default() == base.port_or_known_default();
-    if !same {
+    if !same_origin(url, base) {
         return Err(bad(
             registry,
             format!("a Link header points to another origin ({}); not followed", url.origin().ascii_serialization()),

@@ -24,7 +24,7 @@ use super::{
     BlobSource, ByteProgress, ByteStream, Mount, Page, PageRequest, PushedManifest, ReferrersMode, Referrers, Target,
     verify_stream,
 };
-use crate::creds::{Chain, Found, Source};
+use crate::creds::{Chain, Found};
 use crate::error::{Error, Result};
 use crate::oci::manifest::MAX_MANIFEST_SIZE;
 use crate::oci::{Descriptor, Digest, ManifestBlob, api_host, is_loopback_host, media_types};
@@ -135,11 +135,6 @@ impl Registry {
     /// Uses this credential from now on (e.g. typed into a login dialog).
     pub fn set_credential(&self, found: Option<Found>) {
         self.auth.set_credential(found);
-    }
-
-    /// Where the credential in use came from, once one was needed.
-    pub fn credential_source(&self) -> Option<Source> {
-        self.auth.credential_source()
     }
 
     /// `GET /v2/`: checks the registry answers and that the credentials (if any) are accepted.
