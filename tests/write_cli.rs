@@ -225,3 +225,13 @@ async fn pushes_are_reproducible_and_export_their_manifest() {
     let err = refscope(["push", &format!("{}/repro:bad", reg.addr), "./missing.txt"]).current_dir(w.path()).fails();
     assert!(err.contains("missing.txt"), "{err}");
 }
+
+/// Tags are checked by the tag rules themselves, before anything is sent: a digest suffix or a
+/// leading dot is refused with the rules spelled out.
+#[test]
+fn an_invalid_tag_is_refused_with_the_rules() {
+    for bad in ["v1@sha256:aaaa", ".hidden", "a/b"] {
+        let err = refscope(["tag", "127.0.0.1:9/app:v1", bad]).fails();
+        assert!(err.contains(&format!("`{bad}` is not a valid tag (letters, digits")), "{err}");
+    }
+}

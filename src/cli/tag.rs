@@ -21,8 +21,7 @@ pub async fn run(args: TagArgs) -> Result<()> {
     let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     for t in &args.tags {
-        crate::oci::Reference::parse(&format!("localhost/x:{t}"))
-            .map_err(|_| Error::usage(format!("`{t}` is not a valid tag")))?;
+        crate::oci::validate_tag(t).map_err(Error::usage)?;
     }
     let desc = tag(loc.target.as_ref(), &loc.repo, &loc.reference()?, &args.tags).await?;
     outln(&format!("Tagging [{}] {}", loc.kind_label(), loc.digest_ref(&desc.digest)))?;

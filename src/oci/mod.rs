@@ -9,7 +9,7 @@ pub use digest::{Algorithm, Digest, Hasher};
 pub use manifest::{Annotations, Descriptor, ImageIndex, ImageManifest, Manifest, ManifestBlob, Platform};
 pub use reference::{
     DOCKER_HUB, Reference, api_host, is_loopback_host, parse_registry_and_namespace,
-    validate_repository,
+    validate_repository, validate_tag,
 };
 
 /// Input that is not a valid OCI value.

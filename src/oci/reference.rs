@@ -188,7 +188,7 @@ fn validate_registry(r: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_tag(t: &str) -> Result<(), String> {
+pub fn validate_tag(t: &str) -> Result<(), String> {
     let mut chars = t.chars();
     let first_ok = chars
         .next()
