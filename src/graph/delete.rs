@@ -3,11 +3,11 @@
 //! of its surviving subject's index, so the registry ends as clean as one with server-side
 //! cascade. The plan lists every step before any is taken.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 
-use super::discover::{DiscoverOptions, Node, discover};
+use super::discover::{DEFAULT_CONCURRENCY, DiscoverOptions, Node, discover};
 use super::fallback;
 use super::progress::{Outcome, Progress};
 use crate::error::{Error, Result};
@@ -96,39 +96,43 @@ pub async fn plan(target: &dyn Target, repo: &str, reference: &str, keep_referre
     let tags = tags_on(target, repo, &doomed).await?;
     let index_aware = target.needs_referrers_index();
 
+    // Each doomed node's own tag-schema index, read all at once rather than node by node.
+    let indexes: HashMap<Digest, Digest> = if index_aware && !keep_referrers {
+        crate::graph::eager(doomed.iter().map(|d| async move { Ok::<_, Error>(fallback::read(target, repo, d).await?.map(|(i, _)| (d.clone(), i.digest))) }))
+            .buffered(DEFAULT_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .flatten()
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let tags_of = |d: &Digest| tags.iter().filter(|(_, t)| t == d).map(|(t, _)| t.clone()).collect();
     let mut steps = Vec::new();
-    async fn node_steps(
-        target: &dyn Target,
-        repo: &str,
-        desc: &Descriptor,
-        children: &[Node],
-        tags: &[(String, Digest)],
-        index_aware: bool,
-        steps: &mut Vec<Step>,
-    ) -> Result<()> {
+    fn node_steps(desc: &Descriptor, children: &[Node], indexes: &HashMap<Digest, Digest>, tags_of: &dyn Fn(&Digest) -> Vec<String>, steps: &mut Vec<Step>) {
         for c in children {
-            Box::pin(node_steps(target, repo, &c.descriptor, &c.children, tags, index_aware, steps)).await?;
+            node_steps(&c.descriptor, &c.children, indexes, tags_of, steps);
         }
-        if index_aware && let Some((index, _)) = fallback::read(target, repo, &desc.digest).await? {
+        if let Some(index) = indexes.get(&desc.digest) {
             steps.push(Step::Index {
                 subject: desc.digest.clone(),
-                index: index.digest,
+                index: index.clone(),
                 tag: desc.digest.fallback_tag(),
             });
         }
         steps.push(Step::Manifest {
             descriptor: desc.clone(),
-            tags: tags.iter().filter(|(_, d)| *d == desc.digest).map(|(t, _)| t.clone()).collect(),
+            tags: tags_of(&desc.digest),
         });
-        Ok(())
     }
     if keep_referrers {
         steps.push(Step::Manifest {
             descriptor: root.clone(),
-            tags: tags.iter().filter(|(_, d)| *d == root.digest).map(|(t, _)| t.clone()).collect(),
+            tags: tags_of(&root.digest),
         });
     } else {
-        node_steps(target, repo, &root, &tree, &tags, index_aware, &mut steps).await?;
+        node_steps(&root, &tree, &indexes, &tags_of, &mut steps);
     }
     if let Some(s) = subject
         && index_aware
