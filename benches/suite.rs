@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use refscope::graph::copy::{CopyOptions, Endpoint};
 use refscope::graph::discover::{DEFAULT_CONCURRENCY, DiscoverOptions, discover};
 use refscope::oci::Descriptor;
-use refscope::target::registry::Registry;
+use refscope::store::registry::Registry;
 use refscope::tui::headless::Headless;
 use serde_json::json;
 

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::error::Result;
 use crate::oci::manifest::MAX_MANIFEST_SIZE;
 use crate::oci::{Descriptor, Digest, ManifestBlob};
-use crate::target::{BlobSource, ByteProgress, ByteStream, Mount, Page, PageRequest, PushedManifest, Referrers, ReferrersMode, Target};
+use crate::store::{BlobSource, ByteProgress, ByteStream, Mount, Page, PageRequest, PushedManifest, Referrers, ReferrersMode, Target};
 
 /// The cache's size unless `REFSCOPE_CACHE_MIB` says otherwise.
 pub const DEFAULT_LIMIT: u64 = 256 * 1024 * 1024;
@@ -317,12 +317,12 @@ mod tests {
 
     #[tokio::test]
     async fn small_blobs_are_served_from_the_cache_once_seen() {
-        use crate::target::{BlobSource, layout::Layout};
+        use crate::store::{BlobSource, layout::Layout};
         let dir = tempfile::tempdir().unwrap();
         let layout: std::sync::Arc<dyn Target> = std::sync::Arc::new(Layout::open_or_create(&dir.path().join("layout")).unwrap());
         let repo = "layout";
         let small = Descriptor::new("application/json", Digest::sha256_of(b"{\"sig\":1}"), 9);
-        let noop: crate::target::ByteProgress = std::sync::Arc::new(|_| {});
+        let noop: crate::store::ByteProgress = std::sync::Arc::new(|_| {});
         layout.push_blob(repo, &small, BlobSource::Bytes(Bytes::from_static(b"{\"sig\":1}")), noop).await.unwrap();
         let cache = std::sync::Arc::new(DiskCache::open(&dir.path().join("cache"), 1 << 20).unwrap());
         let cached = CachedTarget::new(layout.clone(), cache.clone());

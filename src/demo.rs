@@ -17,8 +17,8 @@ use crate::graph::progress::Progress;
 use crate::graph::push::{ArtifactSpec, attach, build};
 use crate::oci::media_types::{self, annotations};
 use crate::oci::{Annotations, Descriptor, Digest, ImageManifest, ManifestBlob, manifest};
-use crate::target::layout::Layout;
-use crate::target::{BlobSource, Target};
+use crate::store::layout::Layout;
+use crate::store::{BlobSource, Target};
 
 /// Where the demo lives in the source tree.
 pub const ASSETS_PATH: &str = "assets/net-monitor";

@@ -1,6 +1,6 @@
 //! refscope: browse and act on the artifact graph of OCI registries.
 //!
-//! Layers, from the bottom: [`oci`] (pure types), [`target`] (a registry or an OCI layout
+//! Layers, from the bottom: [`oci`] (pure types), [`store`] (a registry or an OCI layout
 //! behind one trait), [`graph`] (operations over any target), and the two fronts, the CLI
 //! ([`cli`]) and the terminal UI ([`tui`]).
 
@@ -16,7 +16,7 @@ pub mod error;
 pub mod graph;
 pub mod logging;
 pub mod oci;
-pub mod target;
+pub mod store;
 pub mod text;
 pub mod tui;
 

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use common::proxy::{Faults, Proxy};
 use common::{DistRegistry, refscope};
 use refscope::graph::pull::{PullOptions, pull};
-use refscope::target::Target;
-use refscope::target::registry::{Registry, RegistryOptions};
+use refscope::store::Target;
+use refscope::store::registry::{Registry, RegistryOptions};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

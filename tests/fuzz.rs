@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use refscope::graph::safe_path::{link_stays_inside, safe_relative};
 use refscope::oci::manifest::parse_manifest;
 use refscope::oci::{Digest, ManifestBlob, Reference, media_types};
-use refscope::target::registry::{link, parse_challenge};
+use refscope::store::registry::{link, parse_challenge};
 
 const VALID: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"sbom/example","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[{"mediaType":"text/plain","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2,"annotations":{"org.opencontainers.image.title":"a"}}],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}}"#;
 

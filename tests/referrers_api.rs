@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 
 use common::api_server::ApiRegistry;
 use common::refscope;
-use refscope::target::registry::{Registry, RegistryOptions};
-use refscope::target::{ReferrersMode, Target};
+use refscope::store::registry::{Registry, RegistryOptions};
+use refscope::store::{ReferrersMode, Target};
 use serde_json::{Value, json};
 
 fn client(addr: &str) -> Registry {

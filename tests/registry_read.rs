@@ -5,8 +5,8 @@ mod common;
 use common::seed::{MANIFEST, tar_gz};
 use common::{DistConfig, DistRegistry, refscope};
 use refscope::oci::Digest;
-use refscope::target::registry::{Registry, RegistryOptions};
-use refscope::target::{PageRequest, Pager, Target};
+use refscope::store::registry::{Registry, RegistryOptions};
+use refscope::store::{PageRequest, Pager, Target};
 use serde_json::{Value, json};
 
 fn registry(addr: &str) -> Registry {
@@ -148,8 +148,8 @@ async fn discover_walks_a_seeded_graph_through_the_tag_schema() {
     // The library reports the mode it found: no Referrers API on distribution.
     let client = registry(&reg.addr);
     let refs = client.referrers("net-monitor", &g.image.digest, None).await.unwrap();
-    assert_eq!(refs.mode, refscope::target::ReferrersMode::TagSchema);
-    assert_eq!(client.referrers_mode("net-monitor"), Some(refscope::target::ReferrersMode::TagSchema));
+    assert_eq!(refs.mode, refscope::store::ReferrersMode::TagSchema);
+    assert_eq!(client.referrers_mode("net-monitor"), Some(refscope::store::ReferrersMode::TagSchema));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use common::token_server::{TokenServer, User};
 use common::{DistRegistry, refscope};
 use refscope::creds::{Chain, Credential};
-use refscope::target::Target;
-use refscope::target::registry::{Registry, RegistryOptions};
+use refscope::store::Target;
+use refscope::store::registry::{Registry, RegistryOptions};
 use serde_json::json;
 
 fn users() -> HashMap<String, User> {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-pub use crate::target::open::{Kind, Location, Session, split_layout_ref, split_tag_list};
+pub use crate::store::open::{Kind, Location, Session, split_layout_ref, split_tag_list};
 use crate::creds::{Chain, Credential};
 use crate::error::{Error, Result};
 

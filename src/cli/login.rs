@@ -9,7 +9,7 @@ use super::common::{outln, read_password_stdin};
 use crate::creds::{Chain, Credential, DockerConfig, Keyring, docker_config_path, helper_erase, keyring_allowed, save_login};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
-use crate::target::registry::{Registry, RegistryOptions};
+use crate::store::registry::{Registry, RegistryOptions};
 
 #[derive(Args, Debug)]
 pub struct LoginArgs {

@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use super::common::{RemoteOptions, outln};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
-use crate::target::{PageRequest, Pager, Target};
+use crate::store::{PageRequest, Pager, Target};
 use crate::text::sanitize;
 
 #[derive(Subcommand, Debug)]

@@ -16,7 +16,7 @@ use super::fallback;
 use super::progress::{Outcome, Progress};
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest, Manifest, ManifestBlob};
-use crate::target::{BlobSource, Mount, ReferrersMode, Target};
+use crate::store::{BlobSource, Mount, ReferrersMode, Target};
 
 /// One side of a copy.
 #[derive(Clone, Copy)]

@@ -12,7 +12,7 @@ use super::fallback;
 use super::progress::{Outcome, Progress};
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest};
-use crate::target::{ReferrersMode, Target, is_digest_tag};
+use crate::store::{ReferrersMode, Target, is_digest_tag};
 use crate::text::sanitize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

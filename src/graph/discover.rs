@@ -8,7 +8,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use crate::error::Result;
 use crate::oci::media_types::annotations::CREATED;
 use crate::oci::{Descriptor, Digest};
-use crate::target::{ReferrersMode, Target};
+use crate::store::{ReferrersMode, Target};
 
 /// Requests in flight during a walk unless told otherwise.
 pub const DEFAULT_CONCURRENCY: usize = 16;

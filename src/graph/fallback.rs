@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest, ImageIndex, Manifest, ManifestBlob, manifest};
-use crate::target::Target;
+use crate::store::Target;
 
 const MAX_ROUNDS: usize = 6;
 

@@ -1,4 +1,4 @@
-//! Operations over any [`Target`](crate::target::Target): the graph of artifacts as users
+//! Operations over any [`Target`](crate::store::Target): the graph of artifacts as users
 //! think of it. The CLI and the TUI are thin fronts over this module.
 
 pub mod copy;
@@ -20,7 +20,7 @@ use crate::error::Result;
 pub(crate) fn eager<I: IntoIterator>(items: I) -> futures_util::stream::Iter<std::vec::IntoIter<I::Item>> {
     futures_util::stream::iter(items.into_iter().collect::<Vec<_>>())
 }
-use crate::target::{Target, is_digest_tag};
+use crate::store::{Target, is_digest_tag};
 
 /// Attempts a blob transfer gets when the connection breaks or stalls.
 pub const TRANSFER_ATTEMPTS: u32 = 3;
@@ -60,7 +60,7 @@ pub async fn push_manifest_resending<F, Fut>(
     reference: &str,
     manifest: &crate::oci::ManifestBlob,
     resend: F,
-) -> Result<crate::target::PushedManifest>
+) -> Result<crate::store::PushedManifest>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<()>>,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::target::ByteProgress;
+use crate::store::ByteProgress;
 
 /// How one unit of work (usually a blob) ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use super::safe_path::{check_no_symlink_on_the_way, link_stays_inside, safe_rela
 use crate::error::{Error, Result};
 use crate::oci::media_types::annotations::{ORAS_CONTENT_DIGEST, ORAS_UNPACK};
 use crate::oci::{Descriptor, Digest, Manifest};
-use crate::target::Target;
+use crate::store::Target;
 
 #[derive(Clone)]
 pub struct PullOptions {

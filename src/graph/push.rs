@@ -13,7 +13,7 @@ use super::progress::{Outcome, Progress};
 use crate::error::{Error, Result};
 use crate::oci::media_types::{self, annotations};
 use crate::oci::{Annotations, Descriptor, Digest, ImageManifest, ManifestBlob, manifest};
-use crate::target::{BlobSource, Target};
+use crate::store::{BlobSource, Target};
 
 /// The artifact type ORAS gives a push without `--artifact-type`.
 pub const UNKNOWN_ARTIFACT: &str = "application/vnd.unknown.artifact.v1";

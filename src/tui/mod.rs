@@ -21,8 +21,8 @@ use self::protocol::Effect;
 use crate::cache::{CachedTarget, DiskCache};
 use crate::error::{Error, Result};
 use crate::oci::{Reference, parse_registry_and_namespace};
-use crate::target::Target;
-use crate::target::open::{Location, Session, split_layout_ref};
+use crate::store::Target;
+use crate::store::open::{Location, Session, split_layout_ref};
 
 /// How often a busy screen redraws (spinners, progress bars).
 const TICK: Duration = Duration::from_millis(120);

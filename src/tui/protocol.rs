@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::graph::progress::Event;
 use crate::oci::{Annotations, Descriptor, Digest};
 
-use crate::target::ReferrersMode;
+use crate::store::ReferrersMode;
 
 use super::app::lists::TagInfo;
 

@@ -23,10 +23,10 @@ use crate::graph::progress::Progress;
 use crate::graph::push::{ArtifactSpec, Built};
 use crate::graph::pull::PullOptions;
 use crate::oci::{Digest, Manifest, ManifestBlob, Reference};
-use crate::target::layout::Layout;
-use crate::target::open::{Kind, Location, Session, split_tag_list};
-use crate::target::registry::Registry;
-use crate::target::{PageRequest, Target};
+use crate::store::layout::Layout;
+use crate::store::open::{Kind, Location, Session, split_tag_list};
+use crate::store::registry::Registry;
+use crate::store::{PageRequest, Target};
 use crate::text::{human_size, sanitize};
 
 /// Requests in flight for one batch (tag descriptions, referrer checks).

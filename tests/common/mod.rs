@@ -398,13 +398,13 @@ pub fn put_demo_image(reg: &str, repo: &str) -> String {
     digest_line(&out)
 }
 
-pub fn registry_client(addr: &str) -> refscope::target::registry::Registry {
+pub fn registry_client(addr: &str) -> refscope::store::registry::Registry {
     let chain = refscope::creds::Chain {
         no_keyring: true,
         config_path: Some("/nonexistent/config.json".into()),
         ..Default::default()
     };
-    refscope::target::registry::Registry::new(addr, Default::default(), std::sync::Arc::new(chain)).unwrap()
+    refscope::store::registry::Registry::new(addr, Default::default(), std::sync::Arc::new(chain)).unwrap()
 }
 
 /// Deterministic pseudo-random bytes (xorshift), so test layers neither compress nor dedupe.

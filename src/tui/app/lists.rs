@@ -7,7 +7,7 @@ use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use super::tree::Loaded;
 use crate::oci::Digest;
-use crate::target::is_digest_tag;
+use crate::store::is_digest_tag;
 
 /// A selection over the items that pass a fuzzy filter, in their original order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -73,7 +73,7 @@ fn opened() -> (App, Descriptor, Descriptor) {
         Msg::Worker(WorkerEvent::Referrers {
             id: refs_id,
             digest: root.digest.clone(),
-            result: Ok(ReferrersView { list: vec![sbom.clone(), desc("sig", Some("signature/example"))], warnings: vec![], mode: Some(crate::target::ReferrersMode::TagSchema) }), cached: false }),
+            result: Ok(ReferrersView { list: vec![sbom.clone(), desc("sig", Some("signature/example"))], warnings: vec![], mode: Some(crate::store::ReferrersMode::TagSchema) }), cached: false }),
     );
     (app, root, sbom)
 }

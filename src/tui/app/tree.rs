@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::graph::discover::sort_referrers;
 use crate::oci::{Descriptor, Digest};
-use crate::target::ReferrersMode;
+use crate::store::ReferrersMode;
 
 /// Something fetched in the background.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -16,7 +16,7 @@ use super::client::Request;
 use super::{Registry, header_digest};
 use crate::error::{Error, Result};
 use crate::oci::{Descriptor, Digest};
-use crate::target::{BlobSource, ByteProgress, ByteStream, Mount};
+use crate::store::{BlobSource, ByteProgress, ByteStream, Mount};
 
 const OCTET_STREAM: &str = "application/octet-stream";
 

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use crate::creds::Chain;
 use crate::error::{Error, Result};
 use crate::oci::{Digest, Reference};
-use crate::target::Target;
-use crate::target::layout::Layout;
-use crate::target::registry::{Registry, RegistryOptions};
+use crate::store::Target;
+use crate::store::layout::Layout;
+use crate::store::registry::{Registry, RegistryOptions};
 
 /// Opens targets for one command, sharing a client per registry host.
 pub struct Session {

@@ -9,7 +9,7 @@ use super::{Registry, content_type, link};
 use crate::error::{Error, Result};
 use crate::oci::manifest::MAX_MANIFEST_SIZE;
 use crate::oci::{Descriptor, Digest, ImageIndex, Manifest, media_types};
-use crate::target::{Page, PageRequest, Pager, ReferrersMode, Referrers};
+use crate::store::{Page, PageRequest, Pager, ReferrersMode, Referrers};
 
 pub async fn list(reg: &Registry, repo: &str, subject: &Digest, artifact_type: Option<&str>) -> Result<Referrers> {
     if reg.mode(repo) != Some(ReferrersMode::TagSchema) {
@@ -90,7 +90,7 @@ async fn from_tag_schema(
     subject: &Digest,
     artifact_type: Option<&str>,
 ) -> Result<Referrers> {
-    use crate::target::Target;
+    use crate::store::Target;
     let empty = Referrers {
         descriptors: Vec::new(),
         mode: ReferrersMode::TagSchema,
