@@ -40,19 +40,9 @@ mod tests {
     }
 }
 
-/// A byte count for people: `512 B`, `1.5 KiB`, `230.4 MiB`.
+/// A byte count for people, in binary (IEC) units: `512 B`, `1.5 KiB`, `230.4 MiB`.
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut v = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
+    bytesize::ByteSize::b(bytes).display().iec().to_string()
 }
 
 #[cfg(test)]
@@ -65,5 +55,6 @@ mod size_tests {
         assert_eq!(human_size(1023), "1023 B");
         assert_eq!(human_size(1536), "1.5 KiB");
         assert_eq!(human_size(256 * 1024 * 1024), "256.0 MiB");
+        assert_eq!(human_size(u64::MAX), "16.0 EiB");
     }
 }

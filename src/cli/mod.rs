@@ -2,9 +2,11 @@
 
 pub mod blob;
 pub mod common;
+pub mod completion;
 pub mod copy;
 pub mod discover;
 pub mod login;
+pub mod man;
 pub mod manifest;
 mod progress_view;
 pub mod pull;
@@ -95,6 +97,10 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Forget stored credentials for a registry
     Logout(login::LogoutArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completion(completion::CompletionArgs),
+    /// Print the manual page (roff), or write one page per verb with --dir
+    Man(man::ManArgs),
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -114,5 +120,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Tag(a) => tag::run(a).await,
         Command::Login(a) => login::login(a).await,
         Command::Logout(a) => login::logout(a).await,
+        Command::Completion(a) => completion::run(a),
+        Command::Man(a) => man::run(a),
     }
 }

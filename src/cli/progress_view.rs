@@ -1,13 +1,15 @@
-//! Progress on stderr for CLI verbs: one line, redrawn at most ten times a second, only when
-//! stderr is a terminal. Otherwise the CLI stays quiet.
+//! Progress on stderr for CLI verbs: one indicatif bar over all the blobs of the operation,
+//! only when stderr is a terminal. Otherwise the CLI stays quiet.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::graph::progress::{Event, Outcome, Progress};
-use crate::text::human_size;
+
+/// Redraws per second: enough to look alive, few enough to cost nothing over SSH.
+const REDRAWS_PER_SECOND: u8 = 10;
 
 #[derive(Default)]
 struct Task {
@@ -17,15 +19,50 @@ struct Task {
 }
 
 #[derive(Default)]
-struct State {
+struct Tally {
     tasks: BTreeMap<u64, Task>,
-    last_draw: Option<Instant>,
-    drawn: bool,
+}
+
+impl Tally {
+    fn apply(&mut self, e: Event) {
+        match e {
+            Event::Start { id, total, .. } => {
+                self.tasks.insert(id, Task { total, ..Task::default() });
+            }
+            Event::Advance { id, done } => {
+                if let Some(t) = self.tasks.get_mut(&id) {
+                    t.done = done;
+                }
+            }
+            Event::Finish { id, outcome } => {
+                if let Some(t) = self.tasks.get_mut(&id) {
+                    t.finished = true;
+                    // A skipped, mounted or failed blob sends no more bytes: count it whole.
+                    if outcome != Outcome::Done {
+                        t.done = t.total;
+                    }
+                }
+            }
+        }
+    }
+
+    fn total(&self) -> u64 {
+        self.tasks.values().fold(0u64, |acc, t| acc.saturating_add(t.total))
+    }
+
+    fn done(&self) -> u64 {
+        self.tasks.values().fold(0u64, |acc, t| acc.saturating_add(t.done.min(t.total)))
+    }
+
+    fn message(&self) -> String {
+        let finished = self.tasks.values().filter(|t| t.finished).count();
+        format!("{finished}/{} blobs", self.tasks.len())
+    }
 }
 
 pub struct ProgressView {
     progress: Progress,
-    state: Option<Arc<Mutex<State>>>,
+    bar: Option<ProgressBar>,
 }
 
 impl ProgressView {
@@ -34,52 +71,35 @@ impl ProgressView {
         if !super::common::stderr_is_terminal() {
             return ProgressView {
                 progress: Progress::default(),
-                state: None,
+                bar: None,
             };
         }
-        let state = Arc::new(Mutex::new(State::default()));
-        let s = state.clone();
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(REDRAWS_PER_SECOND));
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>12}  [{bar:30}] {binary_bytes} / {binary_total_bytes}  {percent}%  {binary_bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let b = bar.clone();
         let progress = Progress::new(move |e| {
-            let mut st = s.lock().unwrap_or_else(|p| p.into_inner());
-            match e {
-                Event::Start { id, total, .. } => {
-                    st.tasks.insert(id, Task { total, ..Task::default() });
-                }
-                Event::Advance { id, done } => {
-                    if let Some(t) = st.tasks.get_mut(&id) {
-                        t.done = done;
-                    }
-                }
-                Event::Finish { id, outcome } => {
-                    if let Some(t) = st.tasks.get_mut(&id) {
-                        t.finished = true;
-                        if outcome != Outcome::Done {
-                            t.done = t.total;
-                        }
-                    }
-                }
-            }
-            draw(&mut st);
+            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+            t.apply(e);
+            b.set_length(t.total());
+            b.set_position(t.done());
+            b.set_message(t.message());
         });
-        ProgressView {
-            progress,
-            state: Some(state),
-        }
+        ProgressView { progress, bar: Some(bar) }
     }
 
     pub fn progress(&self) -> &Progress {
         &self.progress
     }
 
-    /// Clears the progress line.
+    /// Clears the bar, so that only the verb's result stays on the terminal.
     pub fn finish(&self) {
-        if let Some(s) = &self.state {
-            let mut st = s.lock().unwrap_or_else(|p| p.into_inner());
-            if st.drawn {
-                eprint!("\r\x1b[K");
-                let _ = std::io::stderr().flush();
-                st.drawn = false;
-            }
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
@@ -90,22 +110,21 @@ impl Drop for ProgressView {
     }
 }
 
-fn draw(st: &mut State) {
-    let now = Instant::now();
-    if st.last_draw.is_some_and(|t| now - t < Duration::from_millis(100)) {
-        return;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipped_and_failed_blobs_count_whole_and_sizes_cannot_overflow() {
+        let mut t = Tally::default();
+        t.apply(Event::Start { id: 1, label: "a".into(), total: 100 });
+        t.apply(Event::Start { id: 2, label: "b".into(), total: u64::MAX });
+        t.apply(Event::Advance { id: 1, done: 40 });
+        assert_eq!((t.done(), t.total(), t.message()), (40, u64::MAX, "0/2 blobs".to_string()));
+        t.apply(Event::Finish { id: 2, outcome: Outcome::Skipped });
+        t.apply(Event::Advance { id: 1, done: 500 });
+        assert_eq!(t.done(), u64::MAX, "a blob's overshoot is capped at its size, the sum saturates");
+        t.apply(Event::Finish { id: 1, outcome: Outcome::Failed("cut".into()) });
+        assert_eq!(t.message(), "2/2 blobs");
     }
-    st.last_draw = Some(now);
-    let total: u64 = st.tasks.values().map(|t| t.total).sum();
-    let done: u64 = st.tasks.values().map(|t| t.done.min(t.total)).sum();
-    let finished = st.tasks.values().filter(|t| t.finished).count();
-    let pct = (done * 100).checked_div(total).unwrap_or(100);
-    eprint!(
-        "\r\x1b[K{finished}/{} blobs  {} / {}  {pct}%",
-        st.tasks.len(),
-        human_size(done),
-        human_size(total)
-    );
-    let _ = std::io::stderr().flush();
-    st.drawn = true;
 }
