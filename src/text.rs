@@ -22,6 +22,25 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
+/// Serialized JSON with the characters [`sanitize`] escapes written as `\uXXXX` escapes
+/// instead: the same JSON value for a script, nothing a terminal acts on. serde_json already
+/// escapes C0 controls; DEL, C1 controls and bidirectional overrides it writes raw. Outside
+/// strings JSON is plain ASCII, so every such character is inside a string.
+pub fn escape_json_for_terminal(json: &str) -> String {
+    if !json.chars().any(needs_escape) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        if needs_escape(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
@@ -37,6 +56,14 @@ mod tests {
         assert_eq!(sanitize("a\u{9b}b\nc\0"), "a\\x9bb\\x0ac\\x00");
         assert_eq!(sanitize("abc\u{202e}fed"), "abc\\u{202e}fed");
         assert_eq!(sanitize("ünïcödé ✓"), "ünïcödé ✓");
+    }
+
+    #[test]
+    fn json_keeps_its_value_and_loses_terminal_controls() {
+        let value = serde_json::json!({"a": "x\u{9b}2J\u{7f}\u{202e}y\u{1b}", "b": "ünï ✓"});
+        let text = escape_json_for_terminal(&serde_json::to_string(&value).unwrap());
+        assert!(!text.chars().any(needs_escape), "{text}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
     }
 }
 

@@ -2,10 +2,13 @@
 
 use clap::Args;
 
+use serde_json::{Value, json};
+
 use super::common::{CredentialOptions, Kind, Location, Session, outln, split_tag_list};
+use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::Result;
-use crate::graph::copy::{BlobResult, CopyOptions, Endpoint, copy};
+use crate::graph::copy::{BlobResult, CopyOptions, CopyReport, Endpoint, copy};
 use crate::text::sanitize;
 
 #[derive(Args, Debug)]
@@ -53,6 +56,8 @@ pub struct CopyArgs {
     #[arg(long)]
     pub to_password: Option<String>,
     #[command(flatten)]
+    pub format: FormatOptions,
+    #[command(flatten)]
     pub creds: CredentialOptions,
 }
 
@@ -98,6 +103,9 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     for w in &plan.warnings {
         eprintln!("Warning: {}", sanitize(w));
     }
+    if args.format.json() {
+        return print_json(&src, &dst, &tags, &report);
+    }
     for (d, r) in &report.blobs {
         let verb = match r {
             BlobResult::Copied => "Copied ",
@@ -123,4 +131,41 @@ pub async fn run(args: CopyArgs) -> Result<()> {
         sanitize(&dst_shown)
     ))?;
     outln(&format!("Digest: {}", report.root.digest))
+}
+
+fn blob_result(r: &BlobResult) -> &'static str {
+    match r {
+        BlobResult::Copied => "copied",
+        BlobResult::Skipped => "skipped",
+        BlobResult::Mounted => "mounted",
+    }
+}
+
+/// ORAS prints no JSON for copy: the root at the destination in the descriptor shape of push,
+/// with its source and what happened to each blob.
+fn print_json(src: &Location, dst: &Location, tags: &[String], report: &CopyReport) -> Result<()> {
+    let mut v = json::descriptor(dst.digest_ref(&report.root.digest), &report.root);
+    v.insert("referenceAsTags".into(), json::tag_references(dst, tags));
+    v.insert("source".into(), json!(src.digest_ref(&report.root.digest)));
+    v.insert("referrers".into(), json!(report.referrers));
+    v.insert("manifestsPushed".into(), json!(report.manifests_pushed));
+    v.insert("manifestsSkipped".into(), json!(report.manifests_skipped));
+    v.insert("bytesSent".into(), json!(report.bytes_sent));
+    let blobs: Vec<Value> = report
+        .blobs
+        .iter()
+        .map(|(d, r)| {
+            let mut b = serde_json::Map::new();
+            b.insert("mediaType".into(), json!(d.media_type));
+            b.insert("digest".into(), json!(d.digest.to_string()));
+            b.insert("size".into(), json!(d.size));
+            if let Some(t) = d.title() {
+                b.insert("title".into(), json!(t));
+            }
+            b.insert("result".into(), json!(blob_result(r)));
+            Value::Object(b)
+        })
+        .collect();
+    v.insert("blobs".into(), Value::Array(blobs));
+    json::print(&Value::Object(v))
 }

@@ -19,7 +19,8 @@ pub enum Format {
 pub struct DiscoverArgs {
     /// The artifact: REGISTRY/REPO[:TAG|@DIGEST], or PATH[:TAG|@DIGEST] with --oci-layout
     pub reference: String,
-    /// Output format
+    /// Output format. JSON is ORAS 1.2's (`.manifests`), with the root's referrers also under
+    /// `.referrers` and `.references` for scripts written for older ORAS
     #[arg(long, short = 'o', alias = "output", value_enum, default_value = "tree")]
     pub format: Format,
     /// Only referrers of this artifact type
@@ -53,9 +54,9 @@ pub async fn run(args: DiscoverArgs) -> Result<()> {
     let text = match args.format {
         Format::Tree => render_tree(&loc.given, &found),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(&loc, &found)).unwrap_or_default();
-            s.push('\n');
-            s
+            let mut v = to_json(&loc, &found);
+            add_older_oras_keys(&mut v);
+            return super::json::print(&v);
         }
         Format::Table => render_table(&loc, &found),
     };
@@ -108,6 +109,17 @@ pub fn to_json(loc: &Location, found: &Discovery) -> Value {
         "size": found.root.size,
         "manifests": found.referrers.iter().map(|n| node_json(loc, n)).collect::<Vec<_>>(),
     })
+}
+
+/// Scripts written for ORAS before 1.2 read the root's referrers as `.referrers` or
+/// `.references`; both are kept beside `manifests`, with the same entries.
+pub fn add_older_oras_keys(v: &mut Value) {
+    if let Some(map) = v.as_object_mut()
+        && let Some(manifests) = map.get("manifests").cloned()
+    {
+        map.insert("referrers".into(), manifests.clone());
+        map.insert("references".into(), manifests);
+    }
 }
 
 fn node_json(loc: &Location, node: &Node) -> Value {

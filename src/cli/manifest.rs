@@ -2,11 +2,14 @@
 
 use clap::{Args, Subcommand};
 
-use super::common::{RemoteOptions, confirm, out, outln};
+use serde_json::{Value, json};
+
+use super::common::{Location, RemoteOptions, confirm, out, outln};
+use super::json::{self, FormatOptions};
+use crate::error::{Error, Result};
 use crate::graph::delete;
 use crate::graph::progress::Progress;
 use crate::text::sanitize;
-use crate::error::{Error, Result};
 
 #[derive(Subcommand, Debug)]
 pub enum ManifestCommand {
@@ -32,6 +35,8 @@ pub struct DeleteArgs {
     #[arg(long)]
     pub keep_referrers: bool,
     #[command(flatten)]
+    pub format: FormatOptions,
+    #[command(flatten)]
     pub remote: RemoteOptions,
 }
 
@@ -49,6 +54,8 @@ pub struct FetchArgs {
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<std::path::PathBuf>,
     #[command(flatten)]
+    pub format: FormatOptions,
+    #[command(flatten)]
     pub remote: RemoteOptions,
 }
 
@@ -65,20 +72,36 @@ async fn fetch(args: FetchArgs) -> Result<()> {
     let reference = loc.reference()?;
     if args.descriptor {
         let desc = loc.target.resolve(&loc.repo, &reference).await?;
+        if args.format.json() {
+            return json::print(&Value::Object(json::descriptor(loc.digest_ref(&desc.digest), &desc)));
+        }
         let mut line = serde_json::to_vec(&desc).unwrap_or_default();
         line.push(b'\n');
         return out(&line);
     }
     let blob = loc.target.fetch_manifest(&loc.repo, &reference).await?;
+    let parse = || -> Result<Value> {
+        serde_json::from_slice(&blob.bytes).map_err(|e| Error::usage(format!("the manifest is not JSON: {e}")))
+    };
     let bytes = if args.pretty {
-        let value: serde_json::Value = serde_json::from_slice(&blob.bytes)
-            .map_err(|e| Error::usage(format!("the manifest is not JSON: {e}")))?;
-        let mut s = serde_json::to_vec_pretty(&value).unwrap_or_default();
+        let mut s = serde_json::to_vec_pretty(&parse()?).unwrap_or_default();
         s.push(b'\n');
         s
     } else {
         blob.bytes.to_vec()
     };
+    if args.format.json() {
+        // As ORAS: the file (if asked for) gets the manifest, stdout the metadata.
+        if let Some(path) = &args.output {
+            std::fs::write(path, &bytes).map_err(|e| Error::io(path, e))?;
+        }
+        let content = parse()?;
+        let mut desc = blob.descriptor();
+        desc.artifact_type = content.get("artifactType").and_then(Value::as_str).map(str::to_string);
+        let mut v = json::descriptor(loc.digest_ref(&desc.digest), &desc);
+        v.insert("content".into(), content);
+        return json::print(&Value::Object(v));
+    }
     match &args.output {
         Some(path) => std::fs::write(path, &bytes).map_err(|e| Error::io(path, e)),
         None => out(&bytes),
@@ -92,18 +115,41 @@ async fn delete(args: DeleteArgs) -> Result<()> {
     for w in &plan.warnings {
         eprintln!("Warning: {}", sanitize(w));
     }
+    let as_json = args.format.json();
     if args.dry_run {
+        if as_json {
+            return json::print(&delete_json(&loc, &plan, true, 0));
+        }
         return out(plan.describe(&loc.given).as_bytes());
     }
     if !args.force {
-        out(plan.describe(&loc.given).as_bytes())?;
+        // With JSON on stdout, the plan and the question go to the terminal on stderr.
+        let described = plan.describe(&loc.given);
+        if as_json {
+            eprint!("{described}");
+        } else {
+            out(described.as_bytes())?;
+        }
         let answer = confirm(&format!("Delete these {} step(s)?", plan.steps.len()));
         delete::require_confirmation(false, answer)?;
     }
     let report = delete::apply(loc.target.as_ref(), &loc.repo, &plan, &Progress::default()).await?;
+    if as_json {
+        return json::print(&delete_json(&loc, &plan, false, report.already_gone));
+    }
     if report.already_gone > 0 {
         outln(&format!("{} item(s) were already gone", report.already_gone))?;
     }
     outln(&format!("Deleted [{}] {}", loc.kind_label(), sanitize(&loc.given)))?;
     outln(&format!("Digest: {}", plan.root.digest))
+}
+
+/// The root's descriptor, then every manifest the plan deletes (leaf first, the root last).
+fn delete_json(loc: &Location, plan: &delete::DeletePlan, dry_run: bool, already_gone: usize) -> Value {
+    let mut v = json::descriptor(loc.digest_ref(&plan.root.digest), &plan.root);
+    let deleted: Vec<Value> = plan.manifests().map(|d| Value::Object(json::descriptor(loc.digest_ref(&d.digest), d))).collect();
+    v.insert("deleted".into(), Value::Array(deleted));
+    v.insert("dryRun".into(), json!(dry_run));
+    v.insert("alreadyGone".into(), json!(already_gone));
+    Value::Object(v)
 }

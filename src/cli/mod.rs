@@ -5,6 +5,7 @@ pub mod common;
 pub mod completion;
 pub mod copy;
 pub mod discover;
+mod json;
 pub mod login;
 pub mod man;
 pub mod manifest;

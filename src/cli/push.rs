@@ -6,12 +6,15 @@ use std::time::SystemTime;
 
 use clap::Args;
 
-use super::common::{Location, RemoteOptions, outln, parse_annotations, split_tag_list};
+use serde_json::Value;
+
+use super::common::{Kind, Location, RemoteOptions, Session, outln, parse_annotations, split_tag_list};
+use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::{Error, Result};
 use crate::graph::pack::FileInput;
-use crate::graph::push::{ArtifactSpec, Built, Uploaded, attach, build, upload};
-use crate::oci::Annotations;
+use crate::graph::push::{ArtifactSpec, Built, UNKNOWN_ARTIFACT, Uploaded, attach, build, tag, upload};
+use crate::oci::{Annotations, Descriptor};
 use crate::text::sanitize;
 
 /// Flags shared by push and attach.
@@ -36,10 +39,17 @@ pub struct ArtifactArgs {
 
 #[derive(Args, Debug)]
 pub struct PushArgs {
-    /// REGISTRY/REPO[:TAG[,TAG…]] (or PATH[:TAG] with --oci-layout)
+    /// REGISTRY/REPO[:TAG[,TAG…]] (or PATH[:TAG] with --oci-layout); without a tag the artifact
+    /// is pushed by digest
     pub reference: String,
+    /// Make the artifact a referrer of this manifest, as `attach` does: REGISTRY/REPO:TAG or
+    /// REGISTRY/REPO@DIGEST, in the repository pushed to
+    #[arg(long, value_name = "REF")]
+    pub subject: Option<String>,
     #[command(flatten)]
     pub artifact: ArtifactArgs,
+    #[command(flatten)]
+    pub output: FormatOptions,
     #[command(flatten)]
     pub remote: RemoteOptions,
 }
@@ -50,6 +60,8 @@ pub struct AttachArgs {
     pub subject: String,
     #[command(flatten)]
     pub artifact: ArtifactArgs,
+    #[command(flatten)]
+    pub output: FormatOptions,
     #[command(flatten)]
     pub remote: RemoteOptions,
 }
@@ -106,21 +118,95 @@ fn print_blobs(up: &Uploaded) -> Result<()> {
     Ok(())
 }
 
+fn print_fallback(up: &Uploaded, subject: &Descriptor) -> Result<()> {
+    if let Some(f) = &up.fallback
+        && let Some(index) = &f.index
+    {
+        outln(&format!(
+            "Listed in referrers index {} (tag {})",
+            index.short(),
+            subject.digest.fallback_tag()
+        ))?;
+    }
+    Ok(())
+}
+
+/// The pushed manifest's descriptor with its artifact type and annotations, as ORAS reports it.
+fn pushed_descriptor(built: &Built) -> Result<Descriptor> {
+    let parsed = built.manifest.parse()?;
+    Ok(built.referrer_descriptor(
+        parsed.artifact_type().unwrap_or(UNKNOWN_ARTIFACT),
+        parsed.annotations().unwrap_or(&Annotations::new()),
+    ))
+}
+
+/// True when both name the same repository of the same registry, or the same layout.
+fn same_repository(a: &Location, b: &Location) -> bool {
+    match (&a.kind, &b.kind) {
+        (Kind::Registry(x), Kind::Registry(y)) => x.registry == y.registry && x.repository == y.repository,
+        (Kind::Layout(x), Kind::Layout(y)) => x == y || std::fs::canonicalize(x).ok().is_some_and(|p| std::fs::canonicalize(y).ok() == Some(p)),
+        _ => false,
+    }
+}
+
+/// Opens `--subject` and reads its descriptor; it must live where the artifact is pushed, since
+/// referrers are listed in their subject's repository.
+async fn resolve_subject(session: &Session, given: &str, layout: bool, pushed_to: &Location) -> Result<Descriptor> {
+    let loc = session.locate(given, layout)?;
+    if !same_repository(&loc, pushed_to) {
+        return Err(Error::usage(format!(
+            "--subject {given} is in another repository than {}; a referrer is pushed to its subject's repository",
+            pushed_to.given
+        )));
+    }
+    Ok(loc.target.resolve(&loc.repo, &loc.reference()?).await?.plain())
+}
+
 pub async fn push(args: PushArgs) -> Result<()> {
     let session = args.remote.session()?;
     let (base, tags) = split_tag_list(&args.reference);
+    for t in &tags {
+        crate::oci::validate_tag(t).map_err(Error::usage)?;
+    }
     let loc: Location = session.locate_for_write(&base, args.remote.oci_layout)?;
-    let spec = args.artifact.spec()?;
-    let artifact_type = spec.artifact_type.clone().unwrap_or_else(|| crate::graph::push::UNKNOWN_ARTIFACT.into());
+    let mut spec = args.artifact.spec()?;
+    let subject = match &args.subject {
+        Some(s) => Some(resolve_subject(&session, s, args.remote.oci_layout, &loc).await?),
+        None => None,
+    };
+    spec.subject = subject.clone();
     let built = build_off_runtime(spec).await?;
     args.artifact.export(&built)?;
     let view = ProgressView::for_stderr();
-    let up = upload(loc.target.as_ref(), &loc.repo, &built, &tags, view.progress()).await?;
+    let up = match &subject {
+        // A referrer goes up by digest with its subject's referrers index kept, as attach does;
+        // tags, if any, come after.
+        Some(_) => {
+            let up = attach(loc.target.as_ref(), &loc.repo, &built, view.progress()).await?;
+            if !tags.is_empty() {
+                tag(loc.target.as_ref(), &loc.repo, &up.manifest.digest.to_string(), &tags).await?;
+            }
+            up
+        }
+        None => upload(loc.target.as_ref(), &loc.repo, &built, &tags, view.progress()).await?,
+    };
     view.finish();
+    let pushed = pushed_descriptor(&built)?;
+    if args.output.json() {
+        let mut v = json::descriptor(loc.digest_ref(&pushed.digest), &pushed);
+        v.insert("referenceAsTags".into(), json::tag_references(&loc, &tags));
+        return json::print(&Value::Object(v));
+    }
     print_blobs(&up)?;
+    if let Some(s) = &subject {
+        print_fallback(&up, s)?;
+    }
     let shown = if tags.is_empty() { loc.digest_ref(&up.manifest.digest) } else { format!("{base}:{}", tags.join(",")) };
     outln(&format!("Pushed [{}] {}", loc.kind_label(), sanitize(&shown)))?;
-    outln(&format!("ArtifactType: {}", sanitize(&artifact_type)))?;
+    outln(&format!("ArtifactType: {}", sanitize(pushed.kind())))?;
+    if let Some(s) = &subject {
+        outln(&format!("Subject: {}", loc.digest_ref(&s.digest)))?;
+    }
     outln(&format!("Digest: {}", up.manifest.digest))
 }
 
@@ -138,16 +224,12 @@ pub async fn attach_cmd(args: AttachArgs) -> Result<()> {
     let view = ProgressView::for_stderr();
     let up = attach(loc.target.as_ref(), &loc.repo, &built, view.progress()).await?;
     view.finish();
-    print_blobs(&up)?;
-    if let Some(f) = &up.fallback
-        && let Some(index) = &f.index
-    {
-        outln(&format!(
-            "Listed in referrers index {} (tag {})",
-            index.short(),
-            subject.digest.fallback_tag()
-        ))?;
+    if args.output.json() {
+        let pushed = pushed_descriptor(&built)?;
+        return json::print(&Value::Object(json::descriptor(loc.digest_ref(&pushed.digest), &pushed)));
     }
+    print_blobs(&up)?;
+    print_fallback(&up, &subject)?;
     outln(&format!("Attached to [{}] {}", loc.kind_label(), loc.digest_ref(&subject.digest)))?;
     outln(&format!("Digest: {}", up.manifest.digest))
 }

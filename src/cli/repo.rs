@@ -4,6 +4,7 @@ use clap::{Args, Subcommand};
 use futures_util::StreamExt;
 
 use super::common::{RemoteOptions, outln};
+use super::json::{self, FormatOptions};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
 use crate::store::{PageRequest, Pager, Target};
@@ -27,6 +28,8 @@ pub struct LsArgs {
     #[arg(long)]
     pub last: Option<String>,
     #[command(flatten)]
+    pub format: FormatOptions,
+    #[command(flatten)]
     pub remote: RemoteOptions,
 }
 
@@ -41,6 +44,8 @@ pub struct TagsArgs {
     #[arg(long)]
     pub exclude_digest_tags: bool,
     #[command(flatten)]
+    pub format: FormatOptions,
+    #[command(flatten)]
     pub remote: RemoteOptions,
 }
 
@@ -53,9 +58,12 @@ pub async fn run(cmd: RepoCommand) -> Result<()> {
 
 async fn ls(args: LsArgs) -> Result<()> {
     let session = args.remote.session()?;
+    // Text is printed page by page as it arrives; JSON is one document, printed at the end.
+    let mut names = Lines::new(args.format.json());
     if args.remote.oci_layout {
         let loc = session.locate(&args.registry, true)?;
-        return outln(&sanitize(&loc.repo));
+        names.push(&loc.repo)?;
+        return names.finish("repositories");
     }
     let (host, namespace) = parse_registry_and_namespace(&args.registry)?;
     let registry = session.registry(&host)?;
@@ -77,17 +85,45 @@ async fn ls(args: LsArgs) -> Result<()> {
                 continue;
             }
             match &prefix {
-                Some(p) if name.starts_with(p.as_str()) => outln(&sanitize(&name[p.len()..]))?,
+                Some(p) if name.starts_with(p.as_str()) => names.push(&name[p.len()..])?,
                 Some(p) if name.as_str() > p.as_str() => past_namespace = true,
                 Some(_) => {}
-                None => outln(&sanitize(name))?,
+                None => names.push(name)?,
             }
         }
         if past_namespace {
             break;
         }
     }
-    Ok(())
+    names.finish("repositories")
+}
+
+/// Names printed one a line as they come, or gathered for ORAS 1.3's `{"KEY": [...]}`.
+struct Lines {
+    gathered: Option<Vec<String>>,
+}
+
+impl Lines {
+    fn new(json: bool) -> Lines {
+        Lines { gathered: json.then(Vec::new) }
+    }
+
+    fn push(&mut self, name: &str) -> Result<()> {
+        match &mut self.gathered {
+            Some(all) => {
+                all.push(name.to_string());
+                Ok(())
+            }
+            None => outln(&sanitize(name)),
+        }
+    }
+
+    fn finish(self, key: &str) -> Result<()> {
+        match self.gathered {
+            Some(all) => json::print(&serde_json::json!({ key: all })),
+            None => Ok(()),
+        }
+    }
 }
 
 fn catalog_hint(e: Error, host: &str) -> Error {
@@ -122,8 +158,9 @@ async fn tags(args: TagsArgs) -> Result<()> {
         .await;
         tags = checks.into_iter().filter(|(_, on)| *on).map(|(t, _)| t).collect();
     }
-    for t in tags {
-        outln(&sanitize(&t))?;
+    let mut lines = Lines::new(args.format.json());
+    for t in &tags {
+        lines.push(t)?;
     }
-    Ok(())
+    lines.finish("tags")
 }

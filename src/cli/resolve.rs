@@ -3,6 +3,7 @@
 use clap::Args;
 
 use super::common::{RemoteOptions, outln};
+use super::json::{self, FormatOptions};
 use crate::error::Result;
 
 #[derive(Args, Debug)]
@@ -13,6 +14,8 @@ pub struct ResolveArgs {
     #[arg(long, short = 'l')]
     pub full_reference: bool,
     #[command(flatten)]
+    pub format: FormatOptions,
+    #[command(flatten)]
     pub remote: RemoteOptions,
 }
 
@@ -20,6 +23,9 @@ pub async fn run(args: ResolveArgs) -> Result<()> {
     let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let desc = loc.target.resolve(&loc.repo, &loc.reference()?).await?;
+    if args.format.json() {
+        return json::print(&serde_json::Value::Object(json::descriptor(loc.digest_ref(&desc.digest), &desc)));
+    }
     if args.full_reference {
         outln(&loc.digest_ref(&desc.digest))
     } else {

@@ -3,6 +3,7 @@
 use clap::Args;
 
 use super::common::{RemoteOptions, outln};
+use super::json::{self, FormatOptions};
 use crate::error::{Error, Result};
 use crate::graph::push::tag;
 
@@ -14,6 +15,8 @@ pub struct TagArgs {
     #[arg(required = true)]
     pub tags: Vec<String>,
     #[command(flatten)]
+    pub format: FormatOptions,
+    #[command(flatten)]
     pub remote: RemoteOptions,
 }
 
@@ -24,6 +27,11 @@ pub async fn run(args: TagArgs) -> Result<()> {
         crate::oci::validate_tag(t).map_err(Error::usage)?;
     }
     let desc = tag(loc.target.as_ref(), &loc.repo, &loc.reference()?, &args.tags).await?;
+    if args.format.json() {
+        let mut v = json::descriptor(loc.digest_ref(&desc.digest), &desc);
+        v.insert("referenceAsTags".into(), json::tag_references(&loc, &args.tags));
+        return json::print(&serde_json::Value::Object(v));
+    }
     outln(&format!("Tagging [{}] {}", loc.kind_label(), loc.digest_ref(&desc.digest)))?;
     outln(&format!("Tagged {}", args.tags.join(" ")))
 }
