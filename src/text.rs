@@ -24,15 +24,16 @@ pub fn sanitize(s: &str) -> String {
 
 /// Serialized JSON with the characters [`sanitize`] escapes written as `\uXXXX` escapes
 /// instead: the same JSON value for a script, nothing a terminal acts on. serde_json already
-/// escapes C0 controls; DEL, C1 controls and bidirectional overrides it writes raw. Outside
-/// strings JSON is plain ASCII, so every such character is inside a string.
+/// escapes C0 controls inside strings; DEL, C1 controls and bidirectional overrides it writes
+/// raw. Outside strings JSON has only ASCII and the whitespace of indentation, which stays.
 pub fn escape_json_for_terminal(json: &str) -> String {
-    if !json.chars().any(needs_escape) {
+    let escape = |c: char| needs_escape(c) && !matches!(c, '\n' | '\r' | '\t');
+    if !json.chars().any(escape) {
         return json.to_string();
     }
     let mut out = String::with_capacity(json.len() + 8);
     for c in json.chars() {
-        if needs_escape(c) {
+        if escape(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -61,8 +62,9 @@ mod tests {
     #[test]
     fn json_keeps_its_value_and_loses_terminal_controls() {
         let value = serde_json::json!({"a": "x\u{9b}2J\u{7f}\u{202e}y\u{1b}", "b": "ünï ✓"});
-        let text = escape_json_for_terminal(&serde_json::to_string(&value).unwrap());
-        assert!(!text.chars().any(needs_escape), "{text}");
+        let text = escape_json_for_terminal(&serde_json::to_string_pretty(&value).unwrap());
+        assert!(!text.chars().any(|c| needs_escape(c) && c != '\n'), "{text}");
+        assert!(text.starts_with("{\n  \"a\""), "indentation stays: {text}");
         assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), value);
     }
 }
