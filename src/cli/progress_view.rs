@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::graph::progress::{Event, Outcome, Progress};
+use crate::text::human_size;
 
 /// Redraws per second: enough to look alive, few enough to cost nothing over SSH.
 const REDRAWS_PER_SECOND: u8 = 10;
@@ -75,9 +76,16 @@ impl ProgressView {
             };
         }
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(REDRAWS_PER_SECOND));
+        // Sizes as the rest of refscope writes them (the TUI's status bar, the copy plan).
         bar.set_style(
-            ProgressStyle::with_template("{msg:>12}  [{bar:30}] {binary_bytes} / {binary_total_bytes}  {percent}%  {binary_bytes_per_sec}")
+            ProgressStyle::with_template("{msg:>12}  [{bar:30}] {done} / {total}  {percent}%  {binary_bytes_per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .with_key("done", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&human_size(s.pos()));
+                })
+                .with_key("total", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&human_size(s.len().unwrap_or(0)));
+                })
                 .progress_chars("=> "),
         );
         let tally = Arc::new(Mutex::new(Tally::default()));
@@ -85,9 +93,9 @@ impl ProgressView {
         let progress = Progress::new(move |e| {
             let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
             t.apply(e);
+            b.set_message(t.message());
             b.set_length(t.total());
             b.set_position(t.done());
-            b.set_message(t.message());
         });
         ProgressView { progress, bar: Some(bar) }
     }
