@@ -6,6 +6,7 @@ pub mod api_server;
 pub mod proxy;
 pub mod seed;
 pub mod serve;
+pub mod terminal;
 pub mod token_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -200,6 +201,18 @@ pub fn http_status(addr: &str, path: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Gives a command (refscope, or a shell that runs it) a private HOME: no Docker config, no
+/// keyring, no credentials from the environment, caches and logs under `home`.
+pub fn isolate(cmd: &mut Command, home: &Path) {
+    cmd.env("HOME", home)
+        .env("DOCKER_CONFIG", home.join("docker"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("REFSCOPE_NO_KEYRING", "1")
+        .env_remove("REFSCOPE_USERNAME")
+        .env_remove("REFSCOPE_PASSWORD")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+}
+
 /// Runs the refscope binary with an isolated environment: no Docker config, no keyring,
 /// logs in a temp file.
 pub struct Cli {
@@ -215,14 +228,8 @@ where
 {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_refscope"));
-    cmd.args(args)
-        .env("HOME", home.path())
-        .env("DOCKER_CONFIG", home.path().join("docker"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .env("REFSCOPE_NO_KEYRING", "1")
-        .env_remove("REFSCOPE_USERNAME")
-        .env_remove("REFSCOPE_PASSWORD")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    cmd.args(args);
+    isolate(&mut cmd, home.path());
     Cli {
         cmd,
         stdin: None,
