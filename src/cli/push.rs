@@ -49,7 +49,7 @@ pub struct PushArgs {
     #[command(flatten)]
     pub artifact: ArtifactArgs,
     #[command(flatten)]
-    pub output: FormatOptions,
+    pub format: FormatOptions,
     #[command(flatten)]
     pub remote: RemoteOptions,
 }
@@ -61,7 +61,7 @@ pub struct AttachArgs {
     #[command(flatten)]
     pub artifact: ArtifactArgs,
     #[command(flatten)]
-    pub output: FormatOptions,
+    pub format: FormatOptions,
     #[command(flatten)]
     pub remote: RemoteOptions,
 }
@@ -192,7 +192,7 @@ pub async fn push(args: PushArgs) -> Result<()> {
     };
     view.finish();
     let pushed = pushed_descriptor(&built)?;
-    if args.output.json() {
+    if args.format.json() {
         let mut v = json::descriptor(loc.digest_ref(&pushed.digest), &pushed);
         v.insert("referenceAsTags".into(), json::tag_references(&loc, &tags));
         return json::print(&Value::Object(v));
@@ -224,7 +224,7 @@ pub async fn attach_cmd(args: AttachArgs) -> Result<()> {
     let view = ProgressView::for_stderr();
     let up = attach(loc.target.as_ref(), &loc.repo, &built, view.progress()).await?;
     view.finish();
-    if args.output.json() {
+    if args.format.json() {
         let pushed = pushed_descriptor(&built)?;
         return json::print(&Value::Object(json::descriptor(loc.digest_ref(&pushed.digest), &pushed)));
     }
