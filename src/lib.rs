@@ -14,6 +14,7 @@ pub mod creds;
 pub mod demo;
 pub mod error;
 pub mod graph;
+pub mod inspect;
 pub mod logging;
 pub mod oci;
 pub mod store;
