@@ -80,6 +80,9 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    #[error(transparent)]
+    Content(#[from] crate::inspect::Unreadable),
+
     #[error("cancelled")]
     Cancelled,
 }

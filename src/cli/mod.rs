@@ -5,6 +5,7 @@ pub mod common;
 pub mod completion;
 pub mod copy;
 pub mod discover;
+pub mod inspect;
 mod json;
 pub mod login;
 pub mod man;
@@ -72,6 +73,8 @@ impl TuiArgs {
 pub enum Command {
     /// Show the referrers graph of an artifact (tree, JSON or table)
     Discover(discover::DiscoverArgs),
+    /// Summarise what an artifact says: image config, SBOM, attestation, signature, chart, files
+    Inspect(inspect::InspectArgs),
     /// Download an artifact's files into a directory
     Pull(pull::PullArgs),
     /// Manifest operations
@@ -110,6 +113,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     };
     match command {
         Command::Discover(a) => discover::run(a).await,
+        Command::Inspect(a) => inspect::run(a).await,
         Command::Pull(a) => pull::run(a).await,
         Command::Manifest(c) => manifest::run(c).await,
         Command::Blob(c) => blob::run(c).await,

@@ -5,6 +5,7 @@ pub mod copy;
 pub mod delete;
 pub mod discover;
 pub mod fallback;
+pub mod inspect;
 pub mod pack;
 pub mod progress;
 pub mod pull;
