@@ -312,3 +312,153 @@ async fn indexes_charts_and_files() {
     let text = refscope(["inspect", "--layer", "1", &format!("{addr}/{REPO}@{}", img.digest)]).ok();
     assert!(text.contains("-rw-r--r-- 0/0 18 ") && text.contains(" usr/local/bin/net-monitor"), "{text}");
 }
+
+/// A manifest with one layer, pushed untagged; its reference by digest.
+async fn one_layer(s: &Seeder, addr: &str, artifact_type: &str, media_type: &str, bytes: Vec<u8>, title: &str) -> String {
+    let d = push(s, Some(artifact_type), (EMPTY_CONFIG, b"{}"), &[layer(media_type, bytes, title)], None, None).await;
+    format!("{addr}/{REPO}@{}", d.digest)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreadable_documents_get_one_clear_line_above_their_bytes() {
+    let reg = DistRegistry::start();
+    let s = reg.seeder();
+    let addr = &reg.addr;
+    let bad_cdx = br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"name":7}]}"#.to_vec();
+    let r = one_layer(&s, addr, "application/vnd.cyclonedx+json", "application/vnd.cyclonedx+json", bad_cdx.clone(), "bom.json").await;
+    let text = refscope(["inspect", &r]).ok();
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines.iter().position(|l| l.trim_start().starts_with("not a valid CycloneDX document: ")).unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(lines[at + 1].trim_start(), String::from_utf8(bad_cdx).unwrap(), "the raw bytes follow the line");
+    let v = inspect_json(&r);
+    assert_eq!(v["summary"]["kind"], "artifact");
+    let content = &v["summary"]["files"][0]["content"];
+    assert_eq!(content["type"], "unreadable");
+    assert!(content["problem"].as_str().unwrap().starts_with("not a valid CycloneDX document: invalid type: integer `7`"), "{content}");
+
+    let not_b64 = br#"{"payloadType":"application/vnd.in-toto+json","payload":"this is not base64!","signatures":[]}"#.to_vec();
+    let r = one_layer(&s, addr, "application/vnd.dsse.envelope.v1+json", "application/vnd.dsse.envelope.v1+json", not_b64, "att.json").await;
+    let content = inspect_json(&r)["summary"]["files"][0]["content"].clone();
+    assert_eq!(content["problem"], "not a valid DSSE envelope document: the payload is not base64");
+
+    // Components nested 100,000 levels deep: refused at serde_json's depth bound, shown raw (cut).
+    let deep = format!(
+        r#"{{"bomFormat":"CycloneDX","specVersion":"1.5","components":{}[]{}}}"#,
+        r#"[{"components":"#.repeat(50_000),
+        "}]".repeat(50_000)
+    )
+    .into_bytes();
+    let r = one_layer(&s, addr, "application/vnd.cyclonedx+json", "application/vnd.cyclonedx+json", deep.clone(), "deep.json").await;
+    let content = inspect_json(&r)["summary"]["files"][0]["content"].clone();
+    let problem = content["problem"].as_str().unwrap();
+    assert!(problem.starts_with("not a valid CycloneDX document: recursion limit exceeded"), "{problem}");
+    assert_eq!(content["truncated"], json!(true));
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
+    let r = one_layer(&s, addr, "data/example", "application/json", deep, "deep.json").await;
+    let content = inspect_json(&r)["summary"]["files"][0]["content"].clone();
+    assert_eq!((content["type"].clone(), content["truncated"].clone()), (json!("text"), json!(true)), "not JSON it can indent: shown as text");
+    assert_eq!(content["text"].as_str().unwrap().len(), 64 * 1024);
+
+    // A malformed notation envelope and a COSE blob that is not CBOR.
+    let r = one_layer(&s, addr, "application/vnd.cncf.notary.signature", "application/jose+json", br#"{"payload":"e30","protected":"%%","signature":"AA"}"#.to_vec(), "sig.jws").await;
+    let content = inspect_json(&r)["summary"]["files"][0]["content"].clone();
+    assert_eq!(content["problem"], "not a valid notation JWS envelope document: the protected header is not base64url");
+    let r = one_layer(&s, addr, "application/vnd.cncf.notary.signature", "application/cose", vec![0xff, 0x00, 0x13], "sig.cose").await;
+    let content = inspect_json(&r)["summary"]["files"][0]["content"].clone();
+    assert!(content["problem"].as_str().unwrap().starts_with("not a valid notation COSE envelope document: "), "{content}");
+    assert_eq!(content["raw"], "ff0013", "binary raw bytes show as hex");
+}
+
+/// A CycloneDX document of `n` components, each with a license, as big as its names make it.
+fn big_cyclonedx(n: usize, pad: usize) -> Vec<u8> {
+    let mut s = String::from(r#"{"bomFormat":"CycloneDX","specVersion":"1.5","serialNumber":"urn:uuid:1","components":["#);
+    let filler = "x".repeat(pad);
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            r#"{{"type":"library","name":"pkg-{i}","version":"1.{i}","purl":"pkg:pypi/pkg-{i}@1.{i}","description":"{filler}","licenses":[{{"license":{{"id":"MIT"}}}}],"hashes":[{{"alg":"SHA-256","content":"{:064x}"}}]}}"#,
+            i
+        ));
+    }
+    s.push_str("]}");
+    s.into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_30_mib_document_and_the_size_bound() {
+    let reg = DistRegistry::start();
+    let s = reg.seeder();
+    let doc = big_cyclonedx(60_000, 300);
+    assert!(doc.len() > 30 << 20, "{} bytes", doc.len());
+    let r = one_layer(&s, &reg.addr, "application/vnd.cyclonedx+json", "application/vnd.cyclonedx+json", doc, "bom.json").await;
+    let sm = inspect_json(&r)["summary"].clone();
+    assert_eq!((sm["kind"].clone(), sm["packages"].clone()), (json!("sbom"), json!(60_000)));
+    assert_eq!(sm["packageList"][59_999], json!({"name": "pkg-59999", "version": "1.59999"}));
+    assert_eq!(sm["licenses"], json!({"MIT": 60_000}));
+    let out = refscope(["inspect", "--format", "json", "--max-blob-size", "16", &r]).ok();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let content = &v["summary"]["files"][0]["content"];
+    assert_eq!(content["type"], "not-fetched");
+    assert!(content["reason"].as_str().unwrap().ends_with("is over the 16.0 MiB limit for inspection"), "{content}");
+}
+
+/// A tar.gz of `n` empty files, headers written directly so that a million stay quick to make.
+fn many_entries(n: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut h = tar::Header::new_ustar();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(0);
+    h.set_mode(0o644);
+    h.set_mtime(1_740_819_600);
+    for i in 0..n {
+        common::seed::set_raw_path(&mut h, &format!("files/{i:07}"));
+        gz.write_all(h.as_bytes()).unwrap();
+    }
+    gz.write_all(&[0u8; 1024]).unwrap();
+    gz.finish().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_layer_of_a_million_entries_lists_its_first_screen_and_counts_the_rest() {
+    let reg = DistRegistry::start();
+    let s = reg.seeder();
+    let layer_bytes = many_entries(1_000_000);
+    let d = push(&s, None, ("application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#),
+        &[Layer { media_type: "application/vnd.oci.image.layer.v1.tar+gzip", bytes: layer_bytes, annotations: json!({}) }], None, Some("many")).await;
+    let r = format!("{}/{REPO}@{}", reg.addr, d.digest);
+    let v: Value = serde_json::from_str(&refscope(["inspect", "--format", "json", "--layer", "1", "--max-entries", "40", &r]).ok()).unwrap();
+    let l = &v["listing"];
+    assert_eq!((l["total"].clone(), l["more"].clone(), l["complete"].clone()), (json!(1_000_000), json!(999_960), json!(true)));
+    let entries = l["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 40);
+    assert_eq!(entries[39]["name"], "files/0000039");
+    let text = refscope(["inspect", "--layer", "1", "--max-entries", "3", &r]).ok();
+    assert!(text.ends_with("… and 999997 more entries\n"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn control_characters_are_escaped_everywhere() {
+    let reg = DistRegistry::start();
+    let s = reg.seeder();
+    let evil = "\u{1b}]52;c;AAAA\u{7}\u{1b}[2J\u{9b}31m\r";
+    let sbom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5",
+        "metadata": {"tools": [{"name": evil}], "component": {"name": evil}},
+        "components": [{"name": evil, "version": evil, "licenses": [{"license": {"id": evil}}]}]});
+    let mut l = layer("application/vnd.cyclonedx+json", serde_json::to_vec(&sbom).unwrap(), evil);
+    l.annotations[format!("k{evil}")] = json!(evil);
+    let d = push(&s, Some(&format!("sbom/{evil}")), (EMPTY_CONFIG, b"{}"), &[l], None, None).await;
+    let text_layer = layer("text/plain", format!("line one {evil}\nline two\u{0}").into_bytes(), evil);
+    let d2 = push(&s, Some("notes/example"), (EMPTY_CONFIG, b"{}"), &[text_layer], None, None).await;
+    for d in [&d, &d2] {
+        let r = format!("{}/{REPO}@{}", reg.addr, d.digest);
+        let text = refscope(["inspect", &r]).ok();
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.contains("\\x1b]52;c;AAAA\\x07"), "{text}");
+        inspect_json(&r);
+    }
+    let v = inspect_json(&format!("{}/{REPO}@{}", reg.addr, d.digest));
+    assert_eq!(v["summary"]["packageList"][0]["name"], json!(evil), "JSON keeps the text, escaped by JSON itself");
+}
