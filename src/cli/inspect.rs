@@ -26,7 +26,7 @@ pub struct InspectArgs {
     /// Output format
     #[arg(long, short = 'o', alias = "output", value_enum, default_value = "text")]
     pub format: Format,
-    /// Largest blob read for a summary, in MiB
+    /// Largest blob read for a summary, in MiB (four times this is read at most in all)
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_BLOB / (1024 * 1024))]
     pub max_blob_size: u64,
     /// List the files of one layer instead: its digest, or its position (1 is the first)
@@ -44,9 +44,11 @@ pub async fn run(args: InspectArgs) -> Result<()> {
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
     let reference = loc.reference()?;
     let view = ProgressView::for_stderr();
+    let max_blob = args.max_blob_size.saturating_mul(1024 * 1024);
     let opts = InspectOptions {
         limits: Limits {
-            max_blob: args.max_blob_size.saturating_mul(1024 * 1024),
+            max_blob,
+            max_total: max_blob.saturating_mul(4),
             max_entries: args.max_entries,
             ..Limits::default()
         },

@@ -78,6 +78,8 @@ pub fn summarize_as(format: Format, bytes: &[u8], layer: &Descriptor, ctx: &Cont
 
 pub fn summarize(m: &ImageManifest, contents: &Contents, limits: &Limits) -> ArtifactSummary {
     let ctx = Context::default();
+    let wanted = super::needed(&crate::oci::Manifest::Image(m.clone()), limits);
+    let human = crate::text::human_size;
     let files = m
         .layers
         .iter()
@@ -88,15 +90,13 @@ pub fn summarize(m: &ImageManifest, contents: &Contents, limits: &Limits) -> Art
                 Some(bytes) => content(layer, bytes, &ctx, limits),
                 None => Content::NotFetched {
                     reason: if layer.size > limits.max_blob {
-                        format!(
-                            "{} is over the {} limit for inspection",
-                            crate::text::human_size(layer.size),
-                            crate::text::human_size(limits.max_blob)
-                        )
+                        format!("{} is over the {} limit for inspection", human(layer.size), human(limits.max_blob))
                     } else if i >= MAX_LAYERS {
                         format!("only the first {MAX_LAYERS} layers are read")
+                    } else if wanted.iter().any(|w| w.digest == layer.digest) {
+                        "it could not be fetched (see the warnings)".into()
                     } else {
-                        "not fetched".into()
+                        format!("the files before it fill the {} read for one artifact", human(limits.max_total))
                     },
                 },
             },

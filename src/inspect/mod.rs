@@ -37,6 +37,8 @@ pub use render::{Line, Tone};
 pub struct Limits {
     /// Blobs larger than this are not fetched for a summary.
     pub max_blob: u64,
+    /// The most bytes fetched for one summary, all blobs together.
+    pub max_total: u64,
     /// Packages, subjects, log entries and the like kept in a summary (the count goes on).
     pub max_items: usize,
     /// Tar entries kept in a listing.
@@ -58,10 +60,11 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_blob: DEFAULT_MAX_BLOB,
+            max_total: 4 * DEFAULT_MAX_BLOB,
             max_items: 100_000,
             max_entries: 1000,
             max_scan_entries: 10_000_000,
-            max_unpacked: 64 * 1024 * 1024 * 1024,
+            max_unpacked: 16 * 1024 * 1024 * 1024,
             preview_bytes: 64 * 1024,
             hex_bytes: 64,
         }
@@ -272,25 +275,27 @@ impl SignatureSummary {
 }
 
 /// The blobs [`summarize`] reads for this manifest: an image's or chart's config, an
-/// artifact's layers (those within `limits.max_blob`). An index needs its children's
-/// manifests instead ([`index::children`]).
+/// artifact's layers (each within `limits.max_blob`, all within `limits.max_total`). An index
+/// needs its children's manifests instead ([`index::children`]).
 pub fn needed(manifest: &Manifest, limits: &Limits) -> Vec<Descriptor> {
     let Manifest::Image(m) = manifest else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let config_type = m.config.media_type.as_str();
-    if (image::is_config(config_type) || config_type == helm::CONFIG_MEDIA_TYPE) && m.config.size <= limits.max_blob {
+    let chart = config_type == helm::CONFIG_MEDIA_TYPE;
+    if (image::is_config(config_type) || chart) && m.config.size <= limits.max_blob {
         out.push(m.config.clone());
     }
-    if !artifact::looks_like_image(m) {
-        out.extend(
-            m.layers
-                .iter()
-                .take(artifact::MAX_LAYERS)
-                .filter(|l| l.size <= limits.max_blob)
-                .cloned(),
-        );
+    if chart || artifact::looks_like_image(m) {
+        return out;
+    }
+    let mut total = 0u64;
+    for layer in m.layers.iter().take(artifact::MAX_LAYERS) {
+        if layer.size <= limits.max_blob && total.saturating_add(layer.size) <= limits.max_total {
+            total = total.saturating_add(layer.size);
+            out.push(layer.clone());
+        }
     }
     out
 }
@@ -328,4 +333,40 @@ pub fn subject_of(manifest: &Manifest, tag: Option<&str>) -> Option<Digest> {
     }
     let (alg, hex) = base.split_once('-')?;
     format!("{alg}:{hex}").parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oci::ImageManifest;
+
+    #[test]
+    fn what_is_fetched_stays_within_the_budget() {
+        let layer = |n: u8, size: u64| Descriptor::new("application/json", Digest::sha256_of(&[n]), size);
+        let m = Manifest::Image(ImageManifest {
+            schema_version: 2,
+            media_type: None,
+            artifact_type: Some("x/y".into()),
+            config: Descriptor::new(crate::oci::media_types::OCI_EMPTY, Digest::sha256_of(b"{}"), 2),
+            layers: vec![layer(1, 8), layer(2, 8), layer(3, 4), layer(4, 11)],
+            subject: None,
+            annotations: None,
+        });
+        let limits = Limits { max_blob: 10, max_total: 15, ..Limits::default() };
+        let sizes: Vec<u64> = needed(&m, &limits).iter().map(|d| d.size).collect();
+        assert_eq!(sizes, [8, 4]);
+        let Summary::Artifact(a) = summarize(&m, &Contents::new(), &Context::default(), &limits) else { panic!("an artifact") };
+        let reasons: Vec<String> = a.files.iter().map(|f| match &f.content {
+            artifact::Content::NotFetched { reason } => reason.clone(),
+            other => format!("{other:?}"),
+        }).collect();
+        assert_eq!(reasons, [
+            "it could not be fetched (see the warnings)",
+            "the files before it fill the 15 B read for one artifact",
+            "it could not be fetched (see the warnings)",
+            "11 B is over the 10 B limit for inspection",
+        ]);
+        assert_eq!(subject_of(&m, Some(&format!("{}.sig", Digest::sha256_of(b"x").fallback_tag()))), Some(Digest::sha256_of(b"x")));
+        assert_eq!(subject_of(&m, Some("v1")), None);
+    }
 }
