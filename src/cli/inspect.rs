@@ -1,10 +1,11 @@
 //! `refscope inspect`: what an artifact says (an image's config, an SBOM's packages, what a
 //! signature signs…), or with `--layer` the files of one layer, like `tar tzv`.
 
-use clap::{Args, ValueEnum};
-use serde_json::{Value, json};
+use clap::Args;
+use serde_json::json;
 
 use super::common::{Location, RemoteOptions, out};
+use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::{Error, Result};
 use crate::graph::inspect::{InspectOptions, inspect, list_layer};
@@ -13,19 +14,12 @@ use crate::inspect::{DEFAULT_MAX_BLOB, Limits};
 use crate::oci::{Descriptor, Manifest};
 use crate::text::{human_size, sanitize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
-
 #[derive(Args, Debug)]
 pub struct InspectArgs {
     /// The artifact: REGISTRY/REPO[:TAG|@DIGEST], or PATH[:TAG|@DIGEST] with --oci-layout
     pub reference: String,
-    /// Output format
-    #[arg(long, short = 'o', alias = "output", value_enum, default_value = "text")]
-    pub format: Format,
+    #[command(flatten)]
+    pub format: FormatOptions,
     /// Largest blob read for a summary, in MiB (four times this is read at most in all)
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_BLOB / (1024 * 1024))]
     pub max_blob_size: u64,
@@ -55,7 +49,7 @@ pub async fn run(args: InspectArgs) -> Result<()> {
         progress: view.progress().clone(),
     };
     if let Some(which) = &args.layer {
-        return layer(&loc, &reference, which, args.format, &opts, &view).await;
+        return layer(&loc, &reference, which, args.format.json(), &opts, &view).await;
     }
     let found = inspect(loc.target.as_ref(), &loc.repo, &reference, loc.tag.as_deref(), &opts).await?;
     view.finish();
@@ -64,50 +58,38 @@ pub async fn run(args: InspectArgs) -> Result<()> {
     }
     let m = &found.manifest;
     let artifact_type = m.parse().ok().and_then(|p| p.artifact_type().map(str::to_string));
-    let text = match args.format {
-        Format::Json => {
-            let v = json!({
-                "reference": loc.digest_ref(&m.digest),
-                "digest": m.digest.to_string(),
-                "mediaType": m.media_type,
-                "artifactType": artifact_type,
-                "size": m.bytes.len(),
-                "summary": found.summary,
-            });
-            pretty(&v)
-        }
-        Format::Text => {
-            let mut s = format!(
-                "Reference: {}\nDigest: {}\nMedia type: {}\n",
-                sanitize(&loc.digest_ref(&m.digest)),
-                m.digest,
-                sanitize(&m.media_type)
-            );
-            if let Some(t) = &artifact_type {
-                s.push_str(&format!("Artifact type: {}\n", sanitize(t)));
-            }
-            if let Some(subject) = &found.subject {
-                s.push_str(&format!("Subject: {subject}\n"));
-            }
-            s.push('\n');
-            for line in found.summary.lines() {
-                s.push_str(&line.to_string());
-                s.push('\n');
-            }
-            s
-        }
-    };
-    out(text.as_bytes())
-}
-
-fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    if args.format.json() {
+        return json::print(&json!({
+            "reference": loc.digest_ref(&m.digest),
+            "digest": m.digest.to_string(),
+            "mediaType": m.media_type,
+            "artifactType": artifact_type,
+            "size": m.bytes.len(),
+            "summary": found.summary,
+        }));
+    }
+    let mut s = format!(
+        "Reference: {}\nDigest: {}\nMedia type: {}\n",
+        sanitize(&loc.digest_ref(&m.digest)),
+        m.digest,
+        sanitize(&m.media_type)
+    );
+    if let Some(t) = &artifact_type {
+        s.push_str(&format!("Artifact type: {}\n", sanitize(t)));
+    }
+    if let Some(subject) = &found.subject {
+        s.push_str(&format!("Subject: {subject}\n"));
+    }
     s.push('\n');
-    s
+    for line in found.summary.lines() {
+        s.push_str(&line.to_string());
+        s.push('\n');
+    }
+    out(s.as_bytes())
 }
 
 /// `--layer`: the layer named by digest or position, listed as it downloads.
-async fn layer(loc: &Location, reference: &str, which: &str, format: Format, opts: &InspectOptions, view: &ProgressView) -> Result<()> {
+async fn layer(loc: &Location, reference: &str, which: &str, as_json: bool, opts: &InspectOptions, view: &ProgressView) -> Result<()> {
     let manifest = loc.target.fetch_manifest(&loc.repo, reference).await?;
     let Manifest::Image(m) = manifest.parse()? else {
         return Err(Error::usage(format!(
@@ -129,25 +111,17 @@ async fn layer(loc: &Location, reference: &str, which: &str, format: Format, opt
     })?;
     let listing = list_layer(loc.target.as_ref(), &loc.repo, &desc, opts, |_| {}).await?;
     view.finish();
-    let text = match format {
-        Format::Json => pretty(&json!({
+    if as_json {
+        return json::print(&json!({
             "reference": loc.digest_ref(&manifest.digest),
             "layer": {"mediaType": desc.media_type, "digest": desc.digest.to_string(), "size": desc.size},
             "listing": {"entries": listing.entries, "total": listing.total, "more": listing.more(), "complete": listing.complete, "stopped": listing.stopped},
-        })),
-        Format::Text => {
-            let mut s = format!(
-                "Layer {} ({}, {})\n",
-                desc.digest,
-                sanitize(&desc.media_type),
-                human_size(desc.size)
-            );
-            for line in listing_lines(&listing) {
-                s.push_str(&line.to_string());
-                s.push('\n');
-            }
-            s
-        }
-    };
-    out(text.as_bytes())
+        }));
+    }
+    let mut s = format!("Layer {} ({}, {})\n", desc.digest, sanitize(&desc.media_type), human_size(desc.size));
+    for line in listing_lines(&listing) {
+        s.push_str(&line.to_string());
+        s.push('\n');
+    }
+    out(s.as_bytes())
 }
