@@ -1,5 +1,13 @@
 //! An axum app served on 127.0.0.1 from a thread with its own runtime, so any test (whatever
-//! its runtime) can use it; stopped when dropped.
+//! its runtime) can use it; stopped when dropped. Plain HTTP, or HTTPS with a self-signed
+//! certificate made by `openssl`.
+
+use std::sync::Arc;
+
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 pub struct Served {
     pub addr: String,
@@ -10,6 +18,16 @@ pub struct Served {
 impl Served {
     /// `make` builds the app on the server's own runtime.
     pub fn start(make: impl FnOnce() -> axum::Router + Send + 'static) -> Served {
+        Served::run(make, None)
+    }
+
+    /// The same over HTTPS (certificate for 127.0.0.1, trusted by nobody: clients need
+    /// `--insecure`).
+    pub fn start_tls(make: impl FnOnce() -> axum::Router + Send + 'static) -> Served {
+        Served::run(make, Some(self_signed()))
+    }
+
+    fn run(make: impl FnOnce() -> axum::Router + Send + 'static, tls: Option<TlsAcceptor>) -> Served {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -18,12 +36,16 @@ impl Served {
                 let app = make();
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                    .unwrap();
+                let stop = async {
+                    let _ = stop_rx.await;
+                };
+                match tls {
+                    None => axum::serve(listener, app).with_graceful_shutdown(stop).await.unwrap(),
+                    Some(acceptor) => axum::serve(TlsListener { inner: listener, acceptor }, app)
+                        .with_graceful_shutdown(stop)
+                        .await
+                        .unwrap(),
+                }
             });
         });
         Served {
@@ -42,5 +64,51 @@ impl Drop for Served {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// A key and a self-signed certificate for 127.0.0.1, made with `openssl`.
+fn self_signed() -> TlsAcceptor {
+    super::require("openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let ok = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem", "-days", "2"])
+        .args(["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "openssl could not make a certificate");
+    let certs: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(dir.path().join("cert.pem")).unwrap().map(|c| c.unwrap()).collect();
+    let key = PrivateKeyDer::from_pem_file(dir.path().join("key.pem")).unwrap();
+    let config = ServerConfig::builder().with_no_client_auth().with_single_cert(certs, key).unwrap();
+    TlsAcceptor::from(Arc::new(config))
+}
+
+/// Accepts TCP connections and completes the TLS handshake before handing them to axum;
+/// a failed handshake is dropped and the next connection accepted.
+struct TlsListener {
+    inner: tokio::net::TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.inner.accept().await else { continue };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
     }
 }

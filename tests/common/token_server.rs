@@ -12,7 +12,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Form, Router};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::json;
@@ -34,8 +34,15 @@ struct Inner {
     refresh_tokens: HashMap<String, String>,
     issued: AtomicUsize,
     scopes_seen: Mutex<Vec<String>>,
-    expires_in: u64,
+    /// The scopes of each token request, sorted, in arrival order.
+    requests: Mutex<Vec<Vec<String>>>,
+    /// The raw JSON the server puts after `"expires_in":` (anything, to try clients'
+    /// arithmetic, `1e400` included); empty leaves the field out.
+    expires_in: Mutex<String>,
 }
+
+/// How long issued JWTs are valid, whatever `expires_in` claims.
+const JWT_LIFETIME: u64 = 300;
 
 pub struct TokenServer {
     pub realm: String,
@@ -61,7 +68,8 @@ impl TokenServer {
             refresh_tokens,
             issued: AtomicUsize::new(0),
             scopes_seen: Mutex::new(Vec::new()),
-            expires_in: 300,
+            requests: Mutex::new(Vec::new()),
+            expires_in: Mutex::new(JWT_LIFETIME.to_string()),
         });
         let state = inner.clone();
         let server = super::serve::Served::start(move || Router::new().route("/token", get(get_token).post(post_token)).with_state(state));
@@ -95,6 +103,16 @@ impl TokenServer {
         self.inner.scopes_seen.lock().unwrap().clone()
     }
 
+    /// The scope set of every token request so far (each sorted), in arrival order.
+    pub fn requests(&self) -> Vec<Vec<String>> {
+        self.inner.requests.lock().unwrap().clone()
+    }
+
+    /// The raw JSON value later token answers give as `expires_in`; empty leaves it out.
+    pub fn set_expires_in(&self, raw_json: &str) {
+        *self.inner.expires_in.lock().unwrap() = raw_json.to_string();
+    }
+
     /// The distribution config for this server.
     pub fn dist_config(&self) -> super::DistConfig {
         super::DistConfig {
@@ -123,7 +141,7 @@ fn jwt(inner: &Inner, subject: &str, access: serde_json::Value) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let claims = json!({
         "iss": ISSUER, "sub": subject, "aud": SERVICE,
-        "exp": now + inner.expires_in, "nbf": now - 10, "iat": now,
+        "exp": now + JWT_LIFETIME, "nbf": now - 10, "iat": now,
         "jti": format!("{}-{}", now, inner.issued.load(Ordering::Relaxed)),
         "access": access,
     });
@@ -160,8 +178,14 @@ fn grant(user: Option<&User>, scopes: &[String]) -> serde_json::Value {
 fn issue(inner: &Inner, subject: &str, user: Option<&User>, scopes: Vec<String>) -> Response {
     inner.issued.fetch_add(1, Ordering::Relaxed);
     inner.scopes_seen.lock().unwrap().extend(scopes.iter().cloned());
+    let mut sorted: Vec<String> = scopes.iter().flat_map(|s| s.split(' ')).map(str::to_string).collect();
+    sorted.sort();
+    inner.requests.lock().unwrap().push(sorted);
     let token = jwt(inner, subject, grant(user, &scopes));
-    Json(json!({"token": token, "access_token": token, "expires_in": inner.expires_in})).into_response()
+    let expires_in = inner.expires_in.lock().unwrap().clone();
+    let extra = if expires_in.is_empty() { String::new() } else { format!(r#","expires_in":{expires_in}"#) };
+    let body = format!(r#"{{"token":"{token}","access_token":"{token}"{extra}}}"#);
+    ([("content-type", "application/json")], body).into_response()
 }
 
 async fn get_token(State(inner): State<Arc<Inner>>, headers: HeaderMap, Query(q): Query<Vec<(String, String)>>) -> Response {
