@@ -98,10 +98,20 @@ pub fn api_host(registry: &str) -> &str {
     }
 }
 
-/// Whether plain HTTP is the default for this registry host, as ORAS does for loopback.
+/// Whether plain HTTP is the default for this registry host, as ORAS does for loopback:
+/// `localhost` by name, and addresses that parse as loopback IPs (127.0.0.0/8, `[::1]`, and
+/// IPv4 loopback written as an IPv4-mapped IPv6 address). A DNS name is never loopback by its
+/// spelling: `127.example.com` gets HTTPS.
 pub fn is_loopback_host(registry: &str) -> bool {
     let host = host_without_port(registry);
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        Err(_) => false,
+    }
 }
 
 fn host_without_port(registry: &str) -> &str {
@@ -276,6 +286,16 @@ mod tests {
         let r = Reference::parse("[::1]:5000/x:y").unwrap();
         assert_eq!(r.registry, "[::1]:5000");
         assert!(is_loopback_host(&r.registry));
+    }
+
+    #[test]
+    fn loopback_is_an_address_or_localhost_not_a_spelling() {
+        for yes in ["localhost", "localhost:5000", "LocalHost:1", "127.0.0.1", "127.0.0.1:5000", "127.255.1.2:80", "[::1]", "[::1]:5000", "[::ffff:127.0.0.1]:5000"] {
+            assert!(is_loopback_host(yes), "{yes}");
+        }
+        for no in ["127.example.com", "127.example.com:5000", "127.0.0.1.nip.io", "localhost.example.com", "127", "128.0.0.1", "[::2]:5000", "[fe80::1]", "0.0.0.0:5000", "ghcr.io"] {
+            assert!(!is_loopback_host(no), "{no}");
+        }
     }
 
     #[test]
