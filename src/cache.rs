@@ -6,6 +6,8 @@
 //!   registry and repository: shown at once when something is opened again, then refreshed.
 //!
 //! Entries are small files; the least recently used go first when the cache outgrows its limit.
+//! The cache (and the log beside it) say which registries and repositories the user looked at:
+//! directories refscope creates are 0700 and its files 0600.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,21 +42,30 @@ impl DiskCache {
     /// The cache at `REFSCOPE_CACHE_DIR`, else `<user cache dir>/refscope/store`; `None` when
     /// there is no usable place (the app then works without one).
     pub fn open_default() -> Option<DiskCache> {
-        let root = match std::env::var_os("REFSCOPE_CACHE_DIR") {
-            Some(d) => PathBuf::from(d),
-            None => directories::ProjectDirs::from("", "", "refscope")?.cache_dir().join("store"),
-        };
         let limit = std::env::var("REFSCOPE_CACHE_MIB")
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
-            .map(|m| m * 1024 * 1024)
+            .map(|m| m.saturating_mul(1024 * 1024))
             .unwrap_or(DEFAULT_LIMIT);
-        DiskCache::open(&root, limit)
+        if let Some(d) = std::env::var_os("REFSCOPE_CACHE_DIR") {
+            return DiskCache::open(Path::new(&d), limit);
+        }
+        let own = directories::ProjectDirs::from("", "", "refscope")?.cache_dir().to_path_buf();
+        let cache = DiskCache::open(&own.join("store"), limit)?;
+        // The default places are refscope's own: narrowed if something left them wider.
+        make_private(&own);
+        make_private(&own.join("store"));
+        Some(cache)
     }
 
+    /// Opens (creating) the cache at `root`. Directories it creates are 0700; its own
+    /// subdirectories are narrowed to 0700 if they exist wider; `root` itself, when it already
+    /// exists, keeps its mode (the user chose it).
     pub fn open(root: &Path, limit: u64) -> Option<DiskCache> {
-        std::fs::create_dir_all(root.join("content")).ok()?;
-        std::fs::create_dir_all(root.join("state")).ok()?;
+        for sub in ["content", "state"] {
+            create_private_dir_all(&root.join(sub)).ok()?;
+            make_private(&root.join(sub));
+        }
         Some(DiskCache {
             root: root.to_path_buf(),
             limit,
@@ -173,6 +184,31 @@ impl DiskCache {
             .map(|m| m.len())
             .sum()
     }
+}
+
+/// Creates `dir` and its missing parents with mode 0700; existing ones keep their mode.
+pub fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Takes group and other permissions off a directory or regular file of refscope's own
+/// (symbolic links and anything else, `/dev/null` as a log file say, are left alone).
+pub fn make_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(meta) = std::fs::symlink_metadata(path) else { return };
+        let mode = meta.permissions().mode();
+        if (meta.is_dir() || meta.is_file()) && mode & 0o077 != 0 {
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & !0o077));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Marks an entry as just used, for eviction order.
@@ -300,6 +336,30 @@ impl Target for CachedTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_cache_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("a/store");
+        let cache = DiskCache::open(&root, 1 << 20).unwrap();
+        for d in [dir.path().join("a"), root.clone(), root.join("content"), root.join("state")] {
+            assert_eq!(mode(&d), 0o700, "{}", d.display());
+        }
+        // Subdirectories left wider (by an older version) are narrowed; the directory the
+        // user chose keeps its mode.
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o750)).unwrap();
+        std::fs::set_permissions(root.join("content"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        drop(cache);
+        DiskCache::open(&root, 1 << 20).unwrap();
+        assert_eq!(mode(&root.join("content")), 0o700);
+        assert_eq!(mode(&root), 0o750);
+        let d = Digest::sha256_of(b"m");
+        DiskCache::open(&root, 1 << 20).unwrap().put_content(&d, b"m");
+        assert_eq!(mode(&root.join("content").join(format!("sha256-{}", d.hex()))), 0o600);
+    }
 
     #[test]
     fn content_is_verified_on_read() {

@@ -57,3 +57,33 @@ async fn passwords_and_tokens_never_reach_output_or_logs() {
     // Issued tokens are JWTs: their header starts with eyJ; none may be logged.
     assert!(!logged.contains("Bearer eyJ") && !logged.contains("\"token\":\"eyJ"), "a token was logged");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_cache_and_log_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    // Created fresh: the directories 0700, the log 0600, whatever the umask lets through.
+    let cache = tempfile::tempdir().unwrap();
+    refscope(["resolve", "127.0.0.1:9/app:v1"]).env("XDG_CACHE_HOME", cache.path()).env("REFSCOPE_LOG", "info").output();
+    let dir = cache.path().join("refscope");
+    assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+    assert_eq!(mode(&dir.join("refscope.log")), 0o600);
+
+    // Left wider by something else: the directory and the log that are refscope's own are
+    // narrowed; a directory the user named for the log is left as it is.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.join("refscope.log"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    refscope(["resolve", "127.0.0.1:9/app:v1"]).env("XDG_CACHE_HOME", cache.path()).output();
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("refscope.log")), 0o600);
+
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = shared.path().join("logs/r.log");
+    refscope(["resolve", "127.0.0.1:9/app:v1"]).env("REFSCOPE_LOG_FILE", &log).output();
+    assert_eq!(mode(shared.path()), 0o755, "a directory refscope did not create keeps its mode");
+    assert_eq!(mode(log.parent().unwrap()), 0o700, "one it created is private");
+    assert_eq!(mode(&log), 0o600);
+}
