@@ -1,15 +1,23 @@
 //! Listing referrers: the Referrers API when the registry has it, else the Referrers Tag
 //! Schema (`sha256-<hex>` index). The answer is remembered per repository.
+//!
+//! A first answer that is not an OCI index means "no Referrers API", whatever it is: 404 (also
+//! as an HTML page, as GitLab's proxies send), 400/405/406/501, a redirect (GHCR has been seen
+//! sending a 303 to an HTML page; a redirect to another origin is never followed, so nothing
+//! goes there), an HTML or other non-JSON 200, an empty 200, or JSON that is not an index.
+//! Once an index arrived, the API exists, and a bad later page is an error.
 
 use reqwest::header::ACCEPT;
 use reqwest::{Method, StatusCode};
+use serde::Deserialize;
 
 use super::client::{Request, read_limited};
 use super::{Registry, content_type, link};
 use crate::error::{Error, Result};
 use crate::oci::manifest::MAX_MANIFEST_SIZE;
-use crate::oci::{Descriptor, Digest, ImageIndex, Manifest, media_types};
+use crate::oci::{Descriptor, Digest, Manifest, media_types};
 use crate::store::{Page, PageRequest, Pager, ReferrersMode, Referrers};
+use crate::text::sanitize;
 
 pub async fn list(reg: &Registry, repo: &str, subject: &Digest, artifact_type: Option<&str>) -> Result<Referrers> {
     if reg.mode(repo) != Some(ReferrersMode::TagSchema) {
@@ -21,10 +29,56 @@ pub async fn list(reg: &Registry, repo: &str, subject: &Digest, artifact_type: O
                 fallback_index: None,
             });
         }
-        tracing::info!("{}/{repo}: no Referrers API, using the tag schema", reg.host);
         reg.set_mode(repo, ReferrersMode::TagSchema);
     }
     from_tag_schema(reg, repo, subject, artifact_type).await
+}
+
+/// The shape a referrers answer must have. Unlike a general index, `manifests` must be there:
+/// an image manifest (a registry answering with the subject) or an error object is not one.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReferrersAnswer {
+    #[serde(rename = "schemaVersion")]
+    _schema_version: u32,
+    media_type: Option<String>,
+    manifests: Vec<Descriptor>,
+}
+
+/// The descriptors of a referrers answer, or why it is not an OCI index.
+fn parse_answer(body: &[u8]) -> std::result::Result<Vec<Descriptor>, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err("it answered with an empty body".into());
+    }
+    match serde_json::from_slice::<ReferrersAnswer>(body) {
+        Ok(a) if a.media_type.as_deref().is_none_or(|m| m == media_types::OCI_INDEX) => Ok(a.manifests),
+        Ok(_) => Err("it answered with a manifest that is not an index".into()),
+        Err(e) => Err(format!("its answer is not an OCI index ({})", sanitize(&e.to_string()))),
+    }
+}
+
+/// Why a first answer's status or content type means the registry has no Referrers API.
+fn no_api(status: StatusCode, content_type: Option<&str>) -> Option<String> {
+    if status.is_redirection() {
+        return Some(format!("it answered {status} (a redirect, not followed)"));
+    }
+    if matches!(
+        status,
+        StatusCode::BAD_REQUEST
+            | StatusCode::NOT_FOUND
+            | StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::NOT_ACCEPTABLE
+            | StatusCode::NOT_IMPLEMENTED
+    ) {
+        return Some(format!("it answered {status}"));
+    }
+    if let Some(ct) = content_type
+        && ct != media_types::OCI_INDEX
+        && ct != "application/json"
+    {
+        return Some(format!("it answered with content type {}", sanitize(ct)));
+    }
+    None
 }
 
 /// `Ok(None)` when the registry has no Referrers API.
@@ -48,17 +102,16 @@ async fn from_api(
             .header(ACCEPT, media_types::OCI_INDEX);
         let resp = reg.send(req).await?;
         let status = resp.status();
-        if first_page
-            && matches!(status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_IMPLEMENTED)
-        {
+        let ct = content_type(resp.headers());
+        if first_page && let Some(why) = no_api(status, ct.as_deref()) {
+            tracing::info!("{}/{repo}: no Referrers API ({why}); using the tag schema", reg.host);
             return Ok(None);
         }
         if !status.is_success() {
             return Err(reg.status_error(resp, &action, &format!("referrers of {subject}")).await);
         }
-        let ct = content_type(resp.headers());
-        if ct.as_deref().is_some_and(|c| c != media_types::OCI_INDEX && c != "application/json") {
-            return Err(protocol(reg, &action, format!("the referrers answer has content type {}", ct.unwrap_or_default())));
+        if let Some(c) = ct.as_deref().filter(|c| *c != media_types::OCI_INDEX && *c != "application/json") {
+            return Err(protocol(reg, &action, format!("the referrers answer has content type {}", sanitize(c))));
         }
         let filtered = resp
             .headers()
@@ -66,12 +119,18 @@ async fn from_api(
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.split(',').any(|f| f.trim() == "artifactType"));
-        first_page = false;
         let next = link::next_link(resp.headers(), &url, &reg.base, &reg.host)?;
         let body = read_limited(resp, MAX_MANIFEST_SIZE, &reg.host, &action).await?;
-        let index: ImageIndex = serde_json::from_slice(&body)
-            .map_err(|e| protocol(reg, &action, format!("malformed referrers index ({e})")))?;
-        out.extend(keep_referrers(index.manifests, subject, if filtered { None } else { artifact_type }));
+        let manifests = match parse_answer(&body) {
+            Ok(m) => m,
+            Err(why) if first_page => {
+                tracing::info!("{}/{repo}: no Referrers API ({why}); using the tag schema", reg.host);
+                return Ok(None);
+            }
+            Err(why) => return Err(protocol(reg, &action, format!("a later page of referrers is not an OCI index: {why}"))),
+        };
+        first_page = false;
+        out.extend(keep_referrers(manifests, subject, if filtered { None } else { artifact_type }));
         let page = Page {
             items: Vec::new(),
             next: next.clone(),
@@ -135,5 +194,45 @@ fn protocol(reg: &Registry, action: &str, reason: String) -> Error {
         registry: reg.host.clone(),
         action: action.to_string(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+    #[test]
+    fn only_an_oci_index_proves_the_api() {
+        let index = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+        assert_eq!(parse_answer(index), Ok(vec![]));
+        assert_eq!(parse_answer(br#"{"schemaVersion":2,"manifests":[]}"#), Ok(vec![]));
+        for body in [
+            &b""[..],
+            b"  \n",
+            b"<html></html>",
+            b"\0",
+            br#"{"message":"not here"}"#,
+            br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","manifests":[]}"#,
+            br#"{"schemaVersion":2,"config":{"mediaType":"a","digest":"sha256:x","size":1}}"#,
+        ] {
+            assert!(parse_answer(body).is_err(), "{body:?}");
+        }
+        assert_eq!(no_api(StatusCode::OK, Some(INDEX)), None);
+        assert_eq!(no_api(StatusCode::OK, Some("application/json")), None);
+        assert_eq!(no_api(StatusCode::OK, None), None);
+        for (status, ct) in [
+            (StatusCode::NOT_FOUND, Some("text/plain")),
+            (StatusCode::NOT_FOUND, Some("text/html")),
+            (StatusCode::SEE_OTHER, None),
+            (StatusCode::TEMPORARY_REDIRECT, None),
+            (StatusCode::BAD_REQUEST, None),
+            (StatusCode::OK, Some("text/html")),
+            (StatusCode::OK, Some("application/octet-stream")),
+        ] {
+            assert!(no_api(status, ct).is_some(), "{status} {ct:?}");
+        }
+        assert_eq!(no_api(StatusCode::INTERNAL_SERVER_ERROR, None), None, "a server error is an error, not an answer");
     }
 }
