@@ -44,12 +44,20 @@ pub fn continuation_url(base: &Url, next: &str, action: &str) -> Result<Url> {
     Ok(url)
 }
 
-/// Same scheme, host and port.
+/// Same scheme, host and port. A URL with a user name or password in it is never the
+/// registry's origin: HTTP clients turn those into an `Authorization` header of their own.
 pub fn same_origin(url: &Url, base: &Url) -> bool {
-    url.scheme() == base.scheme() && url.host_str() == base.host_str() && url.port_or_known_default() == base.port_or_known_default()
+    url.username().is_empty()
+        && url.password().is_none()
+        && url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
 }
 
 fn check_origin(url: &Url, base: &Url, registry: &str) -> Result<()> {
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad(registry, "a Link header carries a user name or password; not followed".into()));
+    }
     if !same_origin(url, base) {
         return Err(bad(
             registry,
@@ -100,6 +108,7 @@ mod tests {
             r#"<http://127.0.0.1:5001/v2/_catalog?last=a>; rel="next""#,
             r#"</v2/_catalog?n=2>; rel="next""#,
             r#"</admin?x=1>; rel="next""#,
+            r#"<http://u:p@127.0.0.1:5000/v2/_catalog?last=a>; rel="next""#,
         ] {
             assert!(next_link(&headers(bad), &req, &base, "r").is_err(), "{bad}");
         }
