@@ -94,3 +94,15 @@ async fn a_token_that_stops_working_is_replaced_by_a_new_challenge() {
     assert_eq!(d.digest, g.image.digest);
     assert_eq!(tokens.issued() - issued, 1, "one new token after the re-challenge");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_expires_in_is_survived() {
+    let (reg, tokens, g) = setup().await;
+    let r = format!("{}/net-monitor:v1", reg.addr);
+    // Token lifetimes are the token server's numbers: none of them may panic or wrap.
+    for raw in ["18446744073709551615", "0", "-5", "", "null", "1e300", "1e400", "3.5", "-1e300", "\"60\"", "{}"] {
+        tokens.set_expires_in(raw);
+        let tree = refscope(["discover", &r, "-u", "alice", "-p", "s3cret"]).ok();
+        assert!(tree.contains(&g.sbom_sig.digest.to_string()), "expires_in {raw}: {tree}");
+    }
+}

@@ -1,17 +1,20 @@
-//! Sending requests to a registry: authentication with one re-challenge, bounded retries
-//! (429/503 for anything, also 5xx and dropped connections for GET/HEAD), bounded bodies,
-//! and errors that name the registry and say what to do.
+//! Sending requests to a registry: authentication with one re-challenge, redirects (followed
+//! by hand, so that credentials stay on the registry's origin), bounded retries (429/503 for
+//! anything, also 5xx and dropped connections for GET/HEAD), bounded bodies, and errors that
+//! name the registry and say what to do.
 
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{AUTHORIZATION, HeaderMap, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
 use serde::Deserialize;
 use url::Url;
 
 use super::Registry;
+use super::auth::Sent;
+use super::destination;
 use crate::error::{Error, Result};
 use crate::text::sanitize;
 
@@ -19,6 +22,8 @@ use crate::text::sanitize;
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 /// Error bodies larger than this are cut; they only feed messages.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
+/// Redirects followed for one request.
+const MAX_REDIRECTS: u32 = 5;
 
 pub(crate) struct Request {
     pub method: Method,
@@ -29,6 +34,10 @@ pub(crate) struct Request {
     /// What this request does, for messages ("GET manifest net-monitor:v1").
     pub action: String,
     pub timeout: Option<Duration>,
+    /// Follow redirects to other origins (without credentials): downloads of blobs and
+    /// manifests, which registries hand to CDNs and pre-signed storage URLs. Other requests
+    /// follow redirects on the registry's origin only and get any other one back as it is.
+    pub follow_elsewhere: bool,
 }
 
 impl Request {
@@ -41,7 +50,13 @@ impl Request {
             scopes,
             action: action.into(),
             timeout: None,
+            follow_elsewhere: false,
         }
+    }
+
+    pub fn follow_elsewhere(mut self) -> Request {
+        self.follow_elsewhere = true;
+        self
     }
 
     pub fn header(mut self, name: reqwest::header::HeaderName, value: &str) -> Request {
@@ -63,19 +78,29 @@ impl Registry {
         super::link::same_origin(url, &self.base)
     }
 
-    /// Sends a replayable request, handling auth challenges and retries. Any status other than
-    /// 401 (after one re-challenge) comes back to the caller.
+    /// The client for `url`: the registry's own, or the one for other origins, which never
+    /// carries the registry's credentials or client identity.
+    fn client_for(&self, url: &Url) -> &reqwest::Client {
+        if self.same_origin(url) { &self.http } else { &self.elsewhere }
+    }
+
+    /// Sends a replayable request, handling auth challenges, redirects and retries. Any status
+    /// other than 401 (after one re-challenge) comes back to the caller, including a redirect
+    /// this request may not follow.
     pub(crate) async fn send(&self, req: Request) -> Result<Response> {
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
-        let with_auth = self.same_origin(&req.url);
+        let mut url = req.url.clone();
+        let mut redirects: u32 = 0;
         let mut challenged = false;
         let mut attempt: u32 = 0;
         loop {
+            let home = self.same_origin(&url);
+            let (authorization, sent) = if home { self.auth.authorize(&req.scopes).await? } else { (None, Sent::Nothing) };
             let mut rb = self
-                .http
-                .request(req.method.clone(), req.url.clone())
+                .client_for(&url)
+                .request(req.method.clone(), url.clone())
                 .headers(req.headers.clone());
-            if with_auth && let Some(h) = self.auth.header(&self.http, &req.scopes).await? {
+            if let Some(h) = authorization {
                 rb = rb.header(AUTHORIZATION, h);
             }
             if let Some(b) = &req.body {
@@ -86,10 +111,10 @@ impl Registry {
             }
             let slot = self.start_request();
             let started = std::time::Instant::now();
-            let sent = rb.send().await;
+            let sent_request = rb.send().await;
             drop(slot);
-            log_exchange(&req, &sent, started);
-            let resp = match sent {
+            log_exchange(&req.method, &url, &sent_request, started);
+            let resp = match sent_request {
                 Ok(r) => r,
                 Err(e) if idempotent && attempt < self.opts.max_retries && is_transient(&e) => {
                     tracing::info!("{} {}: {}, retrying", self.host, req.action, e.without_url());
@@ -97,24 +122,40 @@ impl Registry {
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(self.transport_error(e, &req.action)),
+                Err(e) => return Err(self.transport_error(e, &self.action_at(&req.action, &url))),
             };
             let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED && with_auth {
-                self.auth.forget(&req.scopes);
-                if challenged {
-                    return Err(self.auth.unauthorized());
+            if status.is_redirection() && idempotent {
+                let Some(next) = self.redirect_target(&req, &url, &resp)? else {
+                    return Ok(resp);
+                };
+                redirects += 1;
+                if redirects > MAX_REDIRECTS {
+                    return Err(Error::Protocol {
+                        registry: self.host.clone(),
+                        action: req.action.clone(),
+                        reason: format!("more than {MAX_REDIRECTS} redirects; not followed further"),
+                    });
                 }
-                challenged = true;
+                url = next;
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED {
+                if !home {
+                    return Err(self.unauthorized_elsewhere(&req.action, &url));
+                }
                 let challenge = resp
                     .headers()
                     .get(WWW_AUTHENTICATE)
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
-                if self.auth.on_challenge(&self.http, challenge.as_deref(), &req.scopes).await? {
-                    continue;
+                if !challenged {
+                    challenged = true;
+                    if self.auth.on_challenge(challenge.as_deref(), &req.scopes, &sent).await? {
+                        continue;
+                    }
                 }
-                return Err(self.auth.unauthorized());
+                return Err(self.auth.unauthorized(challenge.as_deref()));
             }
             if retryable(status, idempotent) && attempt < self.opts.max_retries {
                 let wait = retry_after(resp.headers()).unwrap_or_else(|| backoff(attempt));
@@ -127,28 +168,77 @@ impl Registry {
         }
     }
 
+    /// Where a redirect answer sends this request, when it may follow it: on the registry's
+    /// origin always, elsewhere only for downloads; never from https down to http, never to
+    /// a URL with credentials in it or to a special address (see `destination`).
+    fn redirect_target(&self, req: &Request, from: &Url, resp: &Response) -> Result<Option<Url>> {
+        let Some(location) = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
+            return Ok(None);
+        };
+        let refuse = |reason: String| Error::Protocol {
+            registry: self.host.clone(),
+            action: req.action.clone(),
+            reason,
+        };
+        let next = from
+            .join(location)
+            .map_err(|e| refuse(format!("the redirect Location is not a URL ({e})")))?;
+        if !self.same_origin(&next) && !req.follow_elsewhere {
+            return Ok(None);
+        }
+        destination::check_hop(from, &next, &self.base).map_err(|why| {
+            refuse(format!("refusing the redirect to {}: {why}", destination::origin(&next)))
+        })?;
+        Ok(Some(next))
+    }
+
+    /// `action`, saying where it went when that is not the registry.
+    fn action_at(&self, action: &str, url: &Url) -> String {
+        if self.same_origin(url) {
+            action.to_string()
+        } else {
+            format!("{action} (redirected to {})", destination::origin(url))
+        }
+    }
+
+    /// A 401 from an origin the registry redirected to: not the registry's challenge. Its
+    /// realm is not asked and no credentials are sent there.
+    fn unauthorized_elsewhere(&self, action: &str, url: &Url) -> Error {
+        Error::Status {
+            registry: self.host.clone(),
+            status: 401,
+            action: action.to_string(),
+            message: format!(
+                "the registry redirected this download to {}, which asked for credentials; the registry's credentials never go to another origin, so the registry's redirect is unusable (ask its operator)",
+                destination::origin(url)
+            ),
+        }
+    }
+
     /// Sends a request with a one-shot streaming body. Auth comes from what earlier requests of
-    /// the same scopes learned; there is no replay.
+    /// the same scopes learned; there is no replay, and redirects are not followed.
     pub(crate) async fn send_stream(&self, req: Request, body: reqwest::Body) -> Result<Response> {
+        let home = self.same_origin(&req.url);
         let mut rb = self
-            .http
+            .client_for(&req.url)
             .request(req.method.clone(), req.url.clone())
             .headers(req.headers.clone())
             .body(body);
-        if self.same_origin(&req.url)
-            && let Some(h) = self.auth.header(&self.http, &req.scopes).await?
-        {
+        if home && let (Some(h), _) = self.auth.authorize(&req.scopes).await? {
             rb = rb.header(AUTHORIZATION, h);
         }
         let slot = self.start_request();
         let started = std::time::Instant::now();
         let sent = rb.send().await;
         drop(slot);
-        log_exchange(&req, &sent, started);
-        let resp = sent.map_err(|e| self.transport_error(e, &req.action))?;
+        log_exchange(&req.method, &req.url, &sent, started);
+        let resp = sent.map_err(|e| self.transport_error(e, &self.action_at(&req.action, &req.url)))?;
         if resp.status() == StatusCode::UNAUTHORIZED {
-            self.auth.forget(&req.scopes);
-            return Err(self.auth.unauthorized());
+            if !home {
+                return Err(self.unauthorized_elsewhere(&req.action, &req.url));
+            }
+            let challenge = resp.headers().get(WWW_AUTHENTICATE).and_then(|v| v.to_str().ok());
+            return Err(self.auth.unauthorized(challenge));
         }
         Ok(resp)
     }
@@ -196,10 +286,35 @@ impl Registry {
     /// The error for a non-success answer, with the registry's own error message when it sent one.
     pub(crate) async fn status_error(&self, resp: Response, action: &str, what: &str) -> Error {
         let status = resp.status();
+        let at = resp.url().clone();
+        let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).and_then(|l| at.join(l).ok());
         let body = read_limited(resp, MAX_ERROR_BODY, &self.host, action)
             .await
             .unwrap_or_default();
-        let (codes, message) = parse_error_body(&body);
+        // Registry text may echo the request; whatever secret it repeats is blanked first.
+        let (codes, message) = parse_error_body(&body, &|text| self.auth.redact(text));
+        if status.is_redirection() {
+            let to = location.as_ref().map(destination::origin).unwrap_or_else(|| "nowhere (no Location)".into());
+            return Error::Status {
+                registry: self.host.clone(),
+                status: status.as_u16(),
+                action: action.to_string(),
+                message: format!("redirected to {to}, which refscope follows only for downloads of blobs and manifests"),
+            };
+        }
+        if !self.same_origin(&at) && status != StatusCode::NOT_FOUND {
+            // An answer from where the registry redirected to: say so, whatever it was.
+            return Error::Status {
+                registry: self.host.clone(),
+                status: status.as_u16(),
+                action: self.action_at(action, &at),
+                message: if message.is_empty() {
+                    status.canonical_reason().unwrap_or("unexpected status").to_string()
+                } else {
+                    message
+                },
+            };
+        }
         match status {
             StatusCode::NOT_FOUND => Error::NotFound {
                 what: what.to_string(),
@@ -209,7 +324,7 @@ impl Registry {
                 registry: self.host.clone(),
                 what: what.to_string(),
             },
-            StatusCode::UNAUTHORIZED => self.auth.unauthorized(),
+            StatusCode::UNAUTHORIZED => self.auth.unauthorized(None),
             StatusCode::METHOD_NOT_ALLOWED if codes.iter().any(|c| c == "UNSUPPORTED") && action.starts_with("DELETE") => {
                 Error::DeleteDisabled {
                     registry: self.host.clone(),
@@ -230,8 +345,8 @@ impl Registry {
 }
 
 /// One debug line per exchange: method, path and status, never the query (upload state,
-/// tokens) or any header.
-fn log_exchange(req: &Request, sent: &std::result::Result<Response, reqwest::Error>, started: std::time::Instant) {
+/// tokens, signatures of pre-signed URLs) or any header.
+fn log_exchange(method: &Method, url: &Url, sent: &std::result::Result<Response, reqwest::Error>, started: std::time::Instant) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }
@@ -242,9 +357,9 @@ fn log_exchange(req: &Request, sent: &std::result::Result<Response, reqwest::Err
     };
     tracing::debug!(
         "{} {}{} -> {outcome} in {:.1} ms (headers)",
-        req.method,
-        req.url.host_str().unwrap_or(""),
-        sanitize(req.url.path()),
+        method,
+        url.host_str().unwrap_or(""),
+        sanitize(url.path()),
         started.elapsed().as_secs_f64() * 1000.0
     );
 }
@@ -260,8 +375,9 @@ struct ErrorEntry {
     message: Option<String>,
 }
 
-/// The codes and a one-line message from an OCI error envelope, or from a plain-text body.
-fn parse_error_body(body: &[u8]) -> (Vec<String>, String) {
+/// The codes and a one-line message from an OCI error envelope, or from a plain-text body,
+/// passed through `redact` before it is cut to length (so no cut leaves half a secret).
+fn parse_error_body(body: &[u8], redact: &dyn Fn(&str) -> String) -> (Vec<String>, String) {
     if let Ok(parsed) = serde_json::from_slice::<ErrorBody>(body) {
         let codes: Vec<String> = parsed.errors.iter().filter_map(|e| e.code.clone()).collect();
         let msg = parsed
@@ -275,11 +391,11 @@ fn parse_error_body(body: &[u8]) -> (Vec<String>, String) {
             })
             .collect::<Vec<_>>()
             .join("; ");
-        return (codes, truncate(&sanitize(&msg), 300));
+        return (codes, truncate(&sanitize(&redact(&msg)), 300));
     }
     // Error messages are one line: the body's line breaks and runs of spaces become one space.
     let text = String::from_utf8_lossy(body).split_whitespace().collect::<Vec<_>>().join(" ");
-    (Vec::new(), truncate(&sanitize(&text), 300))
+    (Vec::new(), truncate(&sanitize(&redact(&text)), 300))
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -378,13 +494,18 @@ mod tests {
 
     #[test]
     fn error_bodies() {
+        let keep = |s: &str| s.to_string();
         let (codes, msg) = parse_error_body(
             br#"{"errors":[{"code":"UNSUPPORTED","message":"The operation is unsupported.","detail":{}}]}"#,
+            &keep,
         );
         assert_eq!(codes, vec!["UNSUPPORTED"]);
         assert_eq!(msg, "UNSUPPORTED: The operation is unsupported.");
-        let (codes, msg) = parse_error_body(b"404 page not found\n\x1b[31m");
+        let (codes, msg) = parse_error_body(b"404 page not found\n\x1b[31m", &keep);
         assert!(codes.is_empty());
         assert_eq!(msg, "404 page not found \\x1b[31m");
+        let long = format!("{}hunter22secret", "x".repeat(295));
+        let (_, msg) = parse_error_body(long.as_bytes(), &|s: &str| s.replace("hunter22secret", "***"));
+        assert!(!msg.contains("hunter"), "redacted before it is cut: {msg}");
     }
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 pub(crate) mod client;
+pub mod destination;
 pub mod link;
 mod referrers;
 mod upload;
@@ -70,7 +71,11 @@ impl Default for RegistryOptions {
 pub struct Registry {
     host: String,
     base: Url,
+    /// For the registry's own origin. Redirects are followed by hand (see `client`).
     http: reqwest::Client,
+    /// For every other origin (redirect targets, upload Locations elsewhere, token realms on
+    /// other hosts): never the registry's credentials or client identity.
+    elsewhere: reqwest::Client,
     auth: auth::Auth,
     opts: RegistryOptions,
     modes: Mutex<HashMap<String, ReferrersMode>>,
@@ -87,20 +92,24 @@ impl Registry {
         let base = Url::parse(&format!("{scheme}://{}/", api_host(host))).map_err(|e| Error::Usage(format!(
             "`{host}` is not a usable registry address: {e}"
         )))?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("refscope/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(opts.connect_timeout)
-            .read_timeout(opts.read_timeout)
-            .pool_max_idle_per_host(32)
-            .tls_danger_accept_invalid_certs(opts.insecure)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot set up HTTP for {host}: {e}")))?;
+        let client = || {
+            reqwest::Client::builder()
+                .user_agent(concat!("refscope/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(opts.connect_timeout)
+                .read_timeout(opts.read_timeout)
+                .pool_max_idle_per_host(32)
+                .tls_danger_accept_invalid_certs(opts.insecure)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| Error::Usage(format!("cannot set up HTTP for {host}: {e}")))
+        };
+        let (http, elsewhere) = (client()?, client()?);
         Ok(Registry {
             host: host.to_string(),
+            auth: auth::Auth::new(host.to_string(), base.clone(), chain, http.clone(), elsewhere.clone()),
             base,
             http,
-            auth: auth::Auth::new(host.to_string(), chain),
+            elsewhere,
             opts,
             modes: Mutex::new(HashMap::new()),
             open_sessions: Mutex::new(HashMap::new()),
@@ -184,7 +193,9 @@ impl Registry {
     fn manifest_request(&self, method: Method, repo: &str, reference: &str) -> Result<Request> {
         let url = self.repo_url(repo, &format!("manifests/{reference}"))?;
         let action = format!("{method} manifest {repo}:{reference}");
-        Ok(Request::new(method, url, Self::pull_scope(repo), action).header(ACCEPT, media_types::MANIFEST_ACCEPT))
+        Ok(Request::new(method, url, Self::pull_scope(repo), action)
+            .header(ACCEPT, media_types::MANIFEST_ACCEPT)
+            .follow_elsewhere())
     }
 
     fn what_manifest(&self, repo: &str, reference: &str) -> String {
@@ -342,7 +353,7 @@ impl Target for Registry {
     async fn fetch_blob(&self, repo: &str, desc: &Descriptor) -> Result<ByteStream> {
         let url = self.repo_url(repo, &format!("blobs/{}", desc.digest))?;
         let action = format!("GET blob {repo}@{}", desc.digest);
-        let mut req = Request::new(Method::GET, url, Self::pull_scope(repo), action.clone());
+        let mut req = Request::new(Method::GET, url, Self::pull_scope(repo), action.clone()).follow_elsewhere();
         // Blobs may be large: only the read timeout applies, not a total one.
         req.timeout = Some(Duration::from_secs(365 * 24 * 3600));
         let resp = self.send(req).await?;
@@ -372,7 +383,9 @@ impl Target for Registry {
     async fn stat_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>> {
         let url = self.repo_url(repo, &format!("blobs/{digest}"))?;
         let action = format!("HEAD blob {repo}@{digest}");
-        let resp = self.send(Request::new(Method::HEAD, url, Self::pull_scope(repo), action.clone())).await?;
+        let resp = self
+            .send(Request::new(Method::HEAD, url, Self::pull_scope(repo), action.clone()).follow_elsewhere())
+            .await?;
         match resp.status() {
             s if s.is_success() => Ok(Some(content_length(resp.headers()).unwrap_or(0))),
             StatusCode::NOT_FOUND => Ok(None),

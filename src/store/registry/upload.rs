@@ -123,7 +123,13 @@ fn location(reg: &Registry, resp: &Response, request_url: &Url, action: &str) ->
         reason: format!("unusable Location `{value}` ({e})"),
     })?;
     if !reg.same_origin(&url) {
-        // Allowed (uploads may go to storage elsewhere) but never with our credentials.
+        // Allowed (uploads may go to storage elsewhere), but only to a place bytes may go, and
+        // never with the registry's credentials (`send_stream` sends none off its origin).
+        super::destination::check_hop(request_url, &url, &reg.base).map_err(|why| Error::Protocol {
+            registry: reg.host.clone(),
+            action: action.to_string(),
+            reason: format!("refusing the upload Location at {}: {why}", super::destination::origin(&url)),
+        })?;
         tracing::info!("{}: upload continues at another origin; sending no credentials there", reg.host);
     }
     Ok(url)
