@@ -213,3 +213,27 @@ async fn error_bodies_that_echo_credentials_do_not_show_them() {
         assert!(!err.contains(&secret), "the error shows a secret: {err}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_location_on_a_special_address_gets_nothing() {
+    let reg = DistRegistry::start();
+    // Linux routes 0.0.0.0 to the local host: an upload there would reach this listener.
+    let trap = Front::trap();
+    let port = trap.addr.rsplit_once(':').unwrap().1.to_string();
+    let front = Front::builder()
+        .upstream(&reg.addr)
+        .rule(move |s: &Seen| {
+            (s.method == "POST" && s.path().ends_with("/blobs/uploads/")).then(|| {
+                axum::response::Response::builder()
+                    .status(202)
+                    .header("location", format!("http://0.0.0.0:{port}/upload/1?state=x"))
+                    .body(axum::body::Body::empty())
+                    .unwrap()
+            })
+        })
+        .start();
+    let w = common::walkthrough_files();
+    let err = refscope(["push", &format!("{}/app:v1", front.addr), "./readme.md"]).current_dir(w.path()).fails();
+    assert!(err.contains("upload Location") && err.contains("http://0.0.0.0"), "{err}");
+    assert!(trap.seen().is_empty(), "the bytes went to the special address: {:?}", trap.seen());
+}
