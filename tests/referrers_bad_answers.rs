@@ -9,6 +9,9 @@ mod common;
 use common::front::{Front, Seen, answer};
 use common::{DistConfig, DistRegistry, refscope};
 
+/// Makes the bad answer, once per request.
+type Answer = Box<dyn Fn() -> axum::response::Response + Send + Sync>;
+
 const USER: &str = "alice";
 const PASS: &str = "pw-referrers-2k9";
 
@@ -21,7 +24,7 @@ async fn answers_that_are_not_an_index_mean_no_referrers_api() {
     let page = format!("http://{}/login.html", elsewhere.addr);
 
     let html = "<!DOCTYPE html><html><body>Sign in</body></html>";
-    let cases: Vec<(&str, Box<dyn Fn() -> axum::response::Response + Send + Sync>)> = vec![
+    let cases: Vec<(&str, Answer)> = vec![
         ("a 303 to another origin", Box::new(move || {
             axum::response::Response::builder().status(303).header("location", page.clone()).body(axum::body::Body::empty()).unwrap()
         })),
@@ -34,7 +37,7 @@ async fn answers_that_are_not_an_index_mean_no_referrers_api() {
     for (what, bad) in cases {
         let front = Front::builder()
             .upstream(&reg.addr)
-            .rule(move |s: &Seen| s.path().contains("/referrers/").then(|| bad()))
+            .rule(move |s: &Seen| s.path().contains("/referrers/").then(&bad))
             .start();
         let image = format!("{}/net-monitor:v1", front.addr);
         let tree = refscope(["discover", &image, "-u", USER, "-p", PASS]).ok();
