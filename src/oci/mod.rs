@@ -1,6 +1,7 @@
 //! Pure OCI types: references, digests, media types and manifest views. No I/O.
 
 mod digest;
+pub mod friendly;
 pub mod manifest;
 pub mod media_types;
 mod reference;
