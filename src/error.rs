@@ -61,6 +61,14 @@ pub enum Error {
     #[error("{what} is {size} bytes, over the {limit}-byte limit; refusing it")]
     TooLarge { what: String, size: u64, limit: u64 },
 
+    #[error("the graph of {root} has more than {limit} {what}; stopped (a registry can serve a graph without end). If it is really that big, raise the limit with {flag}")]
+    GraphLimit {
+        root: Digest,
+        what: &'static str,
+        limit: usize,
+        flag: &'static str,
+    },
+
     #[error("refusing to write `{path}`: {reason}; nothing was written")]
     UnsafePath { path: String, reason: String },
 

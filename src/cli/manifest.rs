@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use super::common::{Location, RemoteOptions, confirm, out, outln};
 use super::json::{self, FormatOptions};
 use crate::error::{Error, Result};
-use crate::graph::delete;
+use crate::graph::delete::{self, DeleteOptions};
+use crate::graph::model::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Limits};
 use crate::graph::progress::Progress;
 use crate::text::sanitize;
 
@@ -16,7 +17,7 @@ pub enum ManifestCommand {
     /// Print a manifest: the exact bytes, or pretty-printed
     #[command(visible_alias = "get")]
     Fetch(FetchArgs),
-    /// Delete a manifest and, unless --keep-referrers, its whole referrers graph
+    /// Delete a manifest and, unless --keep-referrers, its whole graph
     #[command(visible_alias = "rm")]
     Delete(DeleteArgs),
 }
@@ -31,9 +32,15 @@ pub struct DeleteArgs {
     /// Print what would be deleted, and stop
     #[arg(long)]
     pub dry_run: bool,
-    /// Delete only this manifest; its referrers stay
+    /// Delete only this manifest; its referrers, attachments and index children stay
     #[arg(long)]
     pub keep_referrers: bool,
+    /// Stop with an error past this many nodes in the graph (a registry can serve an endless one)
+    #[arg(long, default_value_t = DEFAULT_MAX_NODES)]
+    pub max_nodes: usize,
+    /// Stop with an error past this many levels in the graph
+    #[arg(long, default_value_t = DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
     #[command(flatten)]
     pub format: FormatOptions,
     #[command(flatten)]
@@ -111,7 +118,15 @@ async fn fetch(args: FetchArgs) -> Result<()> {
 async fn delete(args: DeleteArgs) -> Result<()> {
     let session = args.remote.session()?;
     let loc = session.locate(&args.reference, args.remote.oci_layout)?;
-    let plan = delete::plan(loc.target.as_ref(), &loc.repo, &loc.reference()?, args.keep_referrers).await?;
+    let opts = DeleteOptions {
+        keep_referrers: args.keep_referrers,
+        limits: Limits {
+            nodes: args.max_nodes,
+            depth: args.max_depth,
+        },
+        ..DeleteOptions::default()
+    };
+    let plan = delete::plan(loc.target.as_ref(), &loc.repo, &loc.reference()?, &opts).await?;
     for w in &plan.warnings {
         eprintln!("Warning: {}", sanitize(w));
     }
@@ -144,11 +159,29 @@ async fn delete(args: DeleteArgs) -> Result<()> {
     outln(&format!("Digest: {}", plan.root.digest))
 }
 
-/// The root's descriptor, then every manifest the plan deletes (leaf first, the root last).
+/// The root's descriptor, then every manifest the plan deletes, in the order it does (leaf
+/// first: referrers before their subject, an index before its children); then what stays and
+/// why, and what could not be checked.
 fn delete_json(loc: &Location, plan: &delete::DeletePlan, dry_run: bool, already_gone: usize) -> Value {
     let mut v = json::descriptor(loc.digest_ref(&plan.root.digest), &plan.root);
     let deleted: Vec<Value> = plan.manifests().map(|d| Value::Object(json::descriptor(loc.digest_ref(&d.digest), d))).collect();
     v.insert("deleted".into(), Value::Array(deleted));
+    let kept: Vec<Value> = plan
+        .kept
+        .iter()
+        .map(|k| {
+            let mut m = json::descriptor(loc.digest_ref(&k.descriptor.digest), &k.descriptor);
+            let reason = match &k.reason {
+                delete::Reason::Tag(t) => json!({"tag": t}),
+                delete::Reason::Index { index, tag } => json!({"index": index.to_string(), "tag": tag}),
+            };
+            m.insert("keptFor".into(), reason);
+            Value::Object(m)
+        })
+        .collect();
+    v.insert("kept".into(), Value::Array(kept));
+    let unchecked: Vec<Value> = plan.unchecked.iter().map(|(what, why)| json!({"what": what, "why": why})).collect();
+    v.insert("unchecked".into(), Value::Array(unchecked));
     v.insert("dryRun".into(), json!(dry_run));
     v.insert("alreadyGone".into(), json!(already_gone));
     Value::Object(v)

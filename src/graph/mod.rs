@@ -6,11 +6,13 @@ pub mod delete;
 pub mod discover;
 pub mod fallback;
 pub mod inspect;
+pub mod model;
 pub mod pack;
 pub mod progress;
 pub mod pull;
 pub mod push;
 pub mod safe_path;
+pub mod walk;
 
 use crate::error::Result;
 

@@ -355,7 +355,7 @@ impl Shared {
                 self.send(WorkerEvent::JobFinished { job, result });
             }
             Effect::PlanDelete { id, repo, reference } => {
-                let result = crate::graph::delete::plan(self.target(), &repo, &reference, false).await;
+                let result = crate::graph::delete::plan(self.target(), &repo, &reference, &Default::default()).await;
                 let result = result.map(|plan| {
                     let shown = format!("{repo}{}{reference}", if reference.contains(':') { "@" } else { ":" });
                     let lines = plan.describe(&shown).lines().map(str::to_string).collect();
