@@ -1,4 +1,4 @@
-//! `refscope copy` (alias `cp`): an artifact and, with -r, its referrers graph, elsewhere.
+//! `refscope copy` (alias `cp`): an artifact and, with -r, its whole graph, elsewhere.
 
 use clap::Args;
 
@@ -9,6 +9,7 @@ use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::Result;
 use crate::graph::copy::{BlobResult, CopyOptions, CopyReport, Endpoint, copy};
+use crate::graph::model::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Limits};
 use crate::text::sanitize;
 
 #[derive(Args, Debug)]
@@ -18,9 +19,16 @@ pub struct CopyArgs {
     /// Destination: REGISTRY/REPO[:TAG[,TAG…]] (or PATH[:TAG] with --to-oci-layout); without a
     /// tag, the source's tag is used
     pub destination: String,
-    /// Copy the referrers graph too, to any depth
+    /// Copy the whole graph: referrers to any depth and cosign attachments (index children are
+    /// always copied)
     #[arg(short = 'r', long)]
     pub recursive: bool,
+    /// Stop with an error past this many nodes in the source graph
+    #[arg(long, default_value_t = DEFAULT_MAX_NODES)]
+    pub max_nodes: usize,
+    /// Stop with an error past this many levels in the source graph
+    #[arg(long, default_value_t = DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
     /// Blobs transferred at once (images commonly have a handful of big layers; 4 keeps the
     /// link busy without starving a 2-core box)
     #[arg(long, default_value_t = 4)]
@@ -89,6 +97,10 @@ pub async fn run(args: CopyArgs) -> Result<()> {
         concurrency: args.concurrency,
         mount: same_registry && src.repo != dst.repo,
         progress: view.progress().clone(),
+        limits: Limits {
+            nodes: args.max_nodes,
+            depth: args.max_depth,
+        },
         ..CopyOptions::default()
     };
     let (plan, report) = copy(
@@ -117,6 +129,9 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     }
     if args.recursive {
         outln(&format!("Referrers: {} (manifests pushed {}, already there {})", report.referrers, report.manifests_pushed, report.manifests_skipped))?;
+        if report.attachments > 0 {
+            outln(&format!("Attachment tags: {}", report.attachments))?;
+        }
     }
     let dst_shown = match (&dst.kind, tags.is_empty()) {
         (_, true) => dst.digest_ref(&report.root.digest),
@@ -148,6 +163,7 @@ fn print_json(src: &Location, dst: &Location, tags: &[String], report: &CopyRepo
     v.insert("referenceAsTags".into(), json::tag_references(dst, tags));
     v.insert("source".into(), json!(src.digest_ref(&report.root.digest)));
     v.insert("referrers".into(), json!(report.referrers));
+    v.insert("attachmentTags".into(), json!(report.attachments));
     v.insert("manifestsPushed".into(), json!(report.manifests_pushed));
     v.insert("manifestsSkipped".into(), json!(report.manifests_skipped));
     v.insert("bytesSent".into(), json!(report.bytes_sent));

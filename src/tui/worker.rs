@@ -329,6 +329,7 @@ impl Shared {
                     mount: cj.mount,
                     progress: self.job_progress(job),
                     cancel: token,
+                    ..CopyOptions::default()
                 };
                 let src = Endpoint { target: self.target(), repo: &cj.src_repo };
                 let dst = Endpoint { target: dst.target.as_ref(), repo: &dst.repo };
