@@ -4,6 +4,7 @@
 mod common;
 
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{DistConfig, DistRegistry, refscope};
@@ -234,4 +235,110 @@ fn an_invalid_tag_is_refused_with_the_rules() {
         let err = refscope(["tag", "127.0.0.1:9/app:v1", bad]).fails();
         assert!(err.contains(&format!("`{bad}` is not a valid tag (letters, digits")), "{err}");
     }
+}
+
+/// An image of eight 12 MiB layers at `repo:v1` with two referrers listed in its tag-schema
+/// index. Returns the image and the digests of its layers.
+async fn big_image_with_referrers(s: &common::Seeder, repo: &str) -> (refscope::oci::Descriptor, Vec<refscope::oci::Digest>) {
+    let config = s.blob(repo, "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
+    let mut layers = Vec::new();
+    for i in 0..8 {
+        layers.push(s.blob(repo, "application/vnd.oci.image.layer.v1.tar+gzip", &common::noise(i + 100, 12 << 20)).await);
+    }
+    let m = serde_json::json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST,
+        "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size},
+        "layers": layers.iter().map(|d| serde_json::json!({"mediaType": d.media_type, "digest": d.digest.to_string(), "size": d.size})).collect::<Vec<_>>()});
+    let root = s.manifest(repo, "v1", common::seed::MANIFEST, &serde_json::to_vec(&m).unwrap()).await;
+    let mut entries = Vec::new();
+    for kind in ["signature/example", "sbom/example"] {
+        let files = [("f.json", "application/json", kind.as_bytes())];
+        entries.push((s.artifact(repo, None, kind, &files, Some(&root), serde_json::json!({})).await, kind));
+    }
+    s.fallback_index(repo, &root, &entries).await;
+    (root, layers.into_iter().map(|d| d.digest).collect())
+}
+
+fn blob_landed(reg: &DistRegistry, d: &refscope::oci::Digest) -> bool {
+    reg.dir.path().join(format!("data/docker/registry/v2/blobs/sha256/{}/{}/data", &d.hex()[..2], d.hex())).exists()
+}
+
+/// Every `sha256-<hex>` referrers index tag at the destination names a subject it has.
+async fn no_index_without_its_subject(s: &common::Seeder, repo: &str) -> Vec<String> {
+    let tags = s.tags(repo).await;
+    for t in tags.iter().filter(|t| t.starts_with("sha256-") && !t.contains('.')) {
+        let subject = t.replacen('-', ":", 1);
+        assert_eq!(s.head_manifest(repo, &subject).await, 200, "{repo} has the referrers index {t} but not its subject");
+    }
+    tags
+}
+
+/// A copy -r into a tag-schema registry that stops after the referrers went but before the
+/// image's layers did leaves no referrers index for the image, and no tag.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_copy_leaves_no_referrers_index_whose_subject_never_came() {
+    let src = DistRegistry::start();
+    let mut dst = DistRegistry::start();
+    let (root, layers) = big_image_with_referrers(&src.seeder(), "big").await;
+    let args = ["copy", "-r", "--concurrency", "1", &format!("{}/big:v1", src.addr), &format!("{}/big:v1", dst.addr)];
+    let child = Command::new(env!("CARGO_BIN_EXE_refscope"))
+        .args(args)
+        .env("REFSCOPE_NO_KEYRING", "1")
+        .env("DOCKER_CONFIG", "/nonexistent")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The referrers are small and go beside the layers: by the third layer they are there.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while layers.iter().filter(|l| blob_landed(&dst, l)).count() < 3 {
+        assert!(Instant::now() < deadline, "the copy never got going");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    dst.stop();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "the copy cannot succeed with its destination gone");
+    dst.restart();
+    let tags = no_index_without_its_subject(&dst.seeder(), "big").await;
+    assert!(tags.is_empty(), "nothing tagged: {tags:?}");
+    assert_eq!(dst.seeder().head_manifest("big", &root.digest.to_string()).await, 404);
+    // A rerun finishes the job, referrers index and all.
+    refscope(args).ok();
+    let tags = no_index_without_its_subject(&dst.seeder(), "big").await;
+    assert_eq!(tags.len(), 2, "v1 and the image's referrers index: {tags:?}");
+}
+
+/// The same with a real cancel (what `x` does in the TUI) once the referrers are there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_copy_leaves_no_referrers_index_whose_subject_never_came() {
+    use refscope::graph::copy::{CopyOptions, Endpoint, execute, plan};
+    use refscope::graph::progress::{Event, Outcome, Progress};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let src = DistRegistry::start();
+    let dst = DistRegistry::start();
+    big_image_with_referrers(&src.seeder(), "big").await;
+    let (from, to) = (common::registry_client(&src.addr), common::registry_client(&dst.addr));
+    let (from, to) = (Endpoint { target: &from, repo: "big" }, Endpoint { target: &to, repo: "big" });
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let large = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let landed = Arc::new(AtomicUsize::new(0));
+    let progress = {
+        let (cancel, large, landed) = (cancel.clone(), large.clone(), landed.clone());
+        Progress::new(move |e| {
+            let mut large = large.lock().unwrap();
+            match e {
+                Event::Start { id, total, .. } if total > 1 << 20 => {
+                    large.insert(id);
+                }
+                Event::Finish { id, outcome: Outcome::Done } if large.contains(&id) && landed.fetch_add(1, Ordering::SeqCst) == 2 => cancel.cancel(),
+                _ => {}
+            }
+        })
+    };
+    let opts = CopyOptions { recursive: true, concurrency: 1, progress, cancel: cancel.clone(), ..CopyOptions::default() };
+    let planned = plan(from, to, "v1", &opts).await.unwrap();
+    let result = execute(from, to, &planned, &["v1".to_string()], &opts).await;
+    assert!(matches!(result, Err(refscope::Error::Cancelled)), "{:?}", result.map(|_| ()));
+    assert!(landed.load(Ordering::SeqCst) >= 3, "cancelled after three layers");
+    let tags = no_index_without_its_subject(&dst.seeder(), "big").await;
+    assert!(tags.is_empty(), "nothing tagged: {tags:?}");
 }

@@ -5,6 +5,7 @@
 pub mod api_server;
 pub mod front;
 pub mod proxy;
+pub mod release;
 pub mod seed;
 pub mod serve;
 pub mod terminal;
