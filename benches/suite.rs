@@ -166,7 +166,7 @@ async fn bench_discover(width: usize, rows: &mut Vec<Row>) {
             baseline: format!("{} (one at a time)", secs(timings[1])),
             ratio: format!("{ratio:.1}× faster"),
             notes: format!(
-                "{} requests per walk ({} nodes: 1 referrers list per node + 1 manifest check per referrer); peak in flight {} vs {}; {ceiling}",
+                "{} requests per walk ({} nodes: each node's manifest, its referrers list (on the tag schema only where the tag list shows an index), and the tag list); peak in flight {} vs {}; {ceiling}",
                 requests[0],
                 total + 1,
                 peaks[0],

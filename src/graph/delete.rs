@@ -4,8 +4,8 @@
 //! of its surviving subject's index, so the registry ends as clean as one with server-side
 //! cascade. The plan lists every step before any is taken.
 //!
-//! What a tag that stays still reaches stays: a child of the deleted index that has its own
-//! tag, or that another index (one that stays) lists, is kept with its graph, and the plan
+//! What a tag that stays still reaches stays: a manifest of the graph with a tag of its own,
+//! or a child that another index (one that stays) lists, is kept with its graph, and the plan
 //! says why. A tag whose target could not be read is reported, never passed over.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -69,7 +69,7 @@ pub struct Kept {
 pub struct DeletePlan {
     pub root: Descriptor,
     pub steps: Vec<Step>,
-    /// Children of deleted indexes that stay, and why.
+    /// Manifests of the graph that stay because a tag that stays reaches them, and why.
     pub kept: Vec<Kept>,
     /// What could not be read, and why: a tag whose target is unknown may point into the
     /// graph, and then it goes with the manifest it points at.

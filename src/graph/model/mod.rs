@@ -15,83 +15,18 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
+mod scope;
 mod tags;
 #[cfg(test)]
 mod tests;
 
+pub use scope::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Limits, Root, Scope};
 pub use tags::{Attachment, TagRole, Tags, classify_tag};
 
 use crate::error::{Error, Result};
 use crate::oci::media_types::{self, annotations::CREATED};
 use crate::oci::{Descriptor, Digest, Manifest, ManifestBlob};
 use crate::store::{ReferrersMode, Referrers};
-
-/// Nodes a walk may hold unless told otherwise: far beyond any real graph, small enough that a
-/// registry serving an endless one cannot exhaust memory.
-pub const DEFAULT_MAX_NODES: usize = 10_000;
-/// Levels below the root a walk may reach unless told otherwise.
-pub const DEFAULT_MAX_DEPTH: usize = 64;
-
-/// Bounds on a walk; going past one is an error, never a silently cut graph.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub nodes: usize,
-    pub depth: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            nodes: DEFAULT_MAX_NODES,
-            depth: DEFAULT_MAX_DEPTH,
-        }
-    }
-}
-
-/// What a graph takes in beyond the root and its index children.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Scope {
-    /// Follow OCI referrers.
-    pub referrers: bool,
-    /// Follow cosign tag attachments.
-    pub attachments: bool,
-    /// Levels below the root to take in, as a view asks (`discover --depth`); nodes at the last
-    /// level are checked but not expanded. `None`: all of them, up to [`Limits::depth`].
-    pub depth: Option<usize>,
-}
-
-impl Scope {
-    /// Everything: what discover shows, `copy -r` copies and delete deletes.
-    pub const WHOLE: Scope = Scope {
-        referrers: true,
-        attachments: true,
-        depth: None,
-    };
-    /// The artifact itself: the root and its index children, as a plain copy takes it.
-    pub const OWN: Scope = Scope {
-        referrers: false,
-        attachments: false,
-        depth: None,
-    };
-}
-
-/// Where a graph starts: a descriptor (its manifest still to fetch) or a fetched manifest.
-pub enum Root {
-    Descriptor(Descriptor),
-    Manifest(ManifestBlob),
-}
-
-impl From<Descriptor> for Root {
-    fn from(d: Descriptor) -> Root {
-        Root::Descriptor(d)
-    }
-}
-
-impl From<ManifestBlob> for Root {
-    fn from(b: ManifestBlob) -> Root {
-        Root::Manifest(b)
-    }
-}
 
 /// Something asked of a registry, as far as the model knows.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -202,6 +137,8 @@ pub struct Node {
     /// Fewest edges from the root.
     pub depth: usize,
     edges: Vec<Edge>,
+    /// (kind, target) of each edge, so a repeated listing is found without a scan.
+    edge_keys: HashSet<(u8, Digest)>,
     /// From the manifest: its `subject`, and for an index the manifests it lists.
     subject: Option<Digest>,
     listed_children: Vec<Descriptor>,
@@ -220,6 +157,7 @@ impl Node {
             referrers: State::Unknown,
             depth,
             edges: Vec::new(),
+            edge_keys: HashSet::new(),
             subject: None,
             listed_children: Vec::new(),
             listed_as_referrer: false,
@@ -477,15 +415,27 @@ impl Graph {
             self.notes.insert(format!("{from} lists itself as {what}; ignored"));
             return Ok(false);
         }
-        let Some(parent) = self.nodes.get_mut(from) else { return Ok(false) };
-        if parent.edges.iter().any(|e| e.to() == &listed.digest && e.link.rank() == link.rank()) {
+        let Some(parent) = self.nodes.get(from) else { return Ok(false) };
+        let key = (link.rank(), listed.digest.clone());
+        if parent.edge_keys.contains(&key) {
             self.notes.insert(format!("{} is listed twice as {what} of {from}; shown once", listed.digest));
             return Ok(false);
         }
         let depth = parent.depth + 1;
         let target = listed.digest.clone();
+        let is_new = !self.nodes.contains_key(&target);
+        // Limits are checked before anything changes, so a refused graph stays as it was.
+        if is_new && self.nodes.len() >= self.limits.nodes {
+            return Err(self.limit("nodes", self.limits.nodes, "--max-nodes"));
+        }
+        if is_new && self.scope.depth.is_none() && depth > self.limits.depth {
+            return Err(self.limit("levels", self.limits.depth, "--max-depth"));
+        }
         let is_referrer = link == Link::Referrer;
-        parent.edges.push(Edge { link, listed: listed.clone() });
+        if let Some(parent) = self.nodes.get_mut(from) {
+            parent.edge_keys.insert(key);
+            parent.edges.push(Edge { link, listed: listed.clone() });
+        }
         match self.nodes.get_mut(&target) {
             Some(n) => {
                 n.listed_as_referrer |= is_referrer;
@@ -494,12 +444,6 @@ impl Graph {
                 }
             }
             None => {
-                if self.nodes.len() >= self.limits.nodes {
-                    return Err(self.limit("nodes", self.limits.nodes, "--max-nodes"));
-                }
-                if self.scope.depth.is_none() && depth > self.limits.depth {
-                    return Err(self.limit("levels", self.limits.depth, "--max-depth"));
-                }
                 let mut node = Node::new(listed, depth);
                 node.listed_as_referrer = is_referrer;
                 self.nodes.insert(target.clone(), node);
