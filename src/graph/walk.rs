@@ -68,7 +68,7 @@ pub async fn walk(target: &dyn Target, repo: &str, graph: &mut Graph, opts: &Wal
             Answer::Missing(d) => graph.insert_missing(&d),
             Answer::Referrers(d, r) => graph.insert_referrers(&d, r)?,
             Answer::Tags(tags) => graph.insert_tags(tags)?,
-            Answer::TagsFailed(m) => graph.insert_tags_failure(m),
+            Answer::TagsFailed(m) => graph.insert_failure(&Want::Tags, m),
             Answer::Attachment(tag, blob) => {
                 on_manifest(&blob);
                 graph.insert_attachment(&tag, blob)?;

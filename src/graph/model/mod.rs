@@ -174,10 +174,6 @@ impl Node {
     pub fn is_index(&self) -> bool {
         self.is_index
     }
-
-    pub fn digest(&self) -> &Digest {
-        &self.descriptor.digest
-    }
 }
 
 /// A request the model needs answered.
@@ -239,15 +235,6 @@ impl Graph {
 
     pub fn node(&self, d: &Digest) -> Option<&Node> {
         self.nodes.get(d)
-    }
-
-    /// Nodes in the store, whether or not their edges hold.
-    pub fn len(&self) -> usize {
-        self.nodes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
     }
 
     pub fn tags(&self) -> Option<&Tags> {
@@ -328,10 +315,28 @@ impl Graph {
         Ok(())
     }
 
-    /// The tag list could not be read: cosign attachments go unlooked-for, and the notes say so.
-    pub fn insert_tags_failure(&mut self, message: String) {
-        self.notes.insert(format!("cosign attachments were not looked for: the tag list could not be read ({message})"));
-        self.tags = State::Failed(message);
+    /// A request failed: the state records why, for a view to show. Without the tag list,
+    /// cosign attachments go unlooked-for, and the notes say so.
+    pub fn insert_failure(&mut self, want: &Want, message: String) {
+        match want {
+            Want::Manifest(d) => {
+                if let Some(n) = self.nodes.get_mut(d) {
+                    n.manifest = State::Failed(message);
+                }
+            }
+            Want::Referrers(d) => {
+                if let Some(n) = self.nodes.get_mut(d) {
+                    n.referrers = State::Failed(message);
+                }
+            }
+            Want::Tags => {
+                self.notes.insert(format!("cosign attachments were not looked for: the tag list could not be read ({message})"));
+                self.tags = State::Failed(message);
+            }
+            Want::Attachment(tag) => {
+                self.notes.insert(format!("the cosign tag {tag} could not be read ({message})"));
+            }
+        }
     }
 
     /// The manifest under a cosign attachment tag arrived.
