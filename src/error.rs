@@ -69,6 +69,14 @@ pub enum Error {
         flag: &'static str,
     },
 
+    #[error("{what} runs past {limit} {unit} over its pages, so it was stopped; if it really is that long, raise the limit with {flag}")]
+    ListingTooLong {
+        what: String,
+        limit: u64,
+        unit: &'static str,
+        flag: &'static str,
+    },
+
     #[error("refusing to write `{path}`: {reason}; nothing was written")]
     UnsafePath { path: String, reason: String },
 

@@ -9,6 +9,7 @@ use clap::Args;
 pub use crate::store::open::{Kind, Location, Session, split_layout_ref, split_tag_list};
 use crate::creds::{Chain, Credential};
 use crate::error::{Error, Result};
+use crate::store::ListingLimits;
 
 /// Connection and credential flags, the same on every verb (ORAS names).
 #[derive(Args, Debug, Clone, Default)]
@@ -23,7 +24,33 @@ pub struct RemoteOptions {
     #[arg(long)]
     pub insecure: bool,
     #[command(flatten)]
+    pub listing: ListingOptions,
+    #[command(flatten)]
     pub creds: CredentialOptions,
+}
+
+/// Bounds on listings (tags, repositories, referrers), which a registry could otherwise page
+/// through forever.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ListingOptions {
+    /// Stop a listing (tags, repositories, referrers) that runs past N entries over all its
+    /// pages [default: 1000000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_list_items: Option<u64>,
+    /// Stop a listing whose pages add up to more than MIB mebibytes [default: 256]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_list_mib: Option<u64>,
+}
+
+impl ListingOptions {
+    /// Makes these the limits of every listing in this process.
+    pub fn apply(&self) {
+        let d = ListingLimits::DEFAULT;
+        crate::store::set_listing_limits(ListingLimits {
+            max_items: self.max_list_items.unwrap_or(d.max_items),
+            max_bytes: self.max_list_mib.map_or(d.max_bytes, |mib| mib.saturating_mul(1 << 20)),
+        });
+    }
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -43,8 +70,10 @@ pub struct CredentialOptions {
 }
 
 impl RemoteOptions {
-    /// A session with these flags; reads stdin for `--password-stdin`.
+    /// A session with these flags; reads stdin for `--password-stdin`. Also sets the
+    /// listing limits, which hold for the whole process.
     pub fn session(&self) -> Result<Session> {
+        self.listing.apply();
         Ok(Session::with_chain(self.creds.chain()?, self.plain_http, self.insecure))
     }
 }

@@ -359,13 +359,13 @@ impl Target for Layout {
             .collect();
         tags.sort();
         tags.dedup();
-        Ok(Page { items: tags, next: None })
+        Ok(Page { items: tags, ..Page::default() })
     }
 
     async fn catalog_page(&self, _page: &PageRequest) -> Result<Page> {
         Ok(Page {
             items: vec![self.repo_name()],
-            next: None,
+            ..Page::default()
         })
     }
 

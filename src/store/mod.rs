@@ -8,6 +8,7 @@ pub mod registry;
 mod verify;
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -69,10 +70,51 @@ pub struct Page {
     pub items: Vec<String>,
     /// Continuation for the following page; `None` on the last one.
     pub next: Option<String>,
+    /// Size of the answer this page came in, counted against [`ListingLimits::max_bytes`].
+    pub bytes: u64,
 }
 
 /// Pages after this many are refused, so a looping `Link` chain cannot run forever.
 pub const MAX_PAGES: usize = 100_000;
+
+/// Bounds on one listing (tags, repositories, referrers) summed over all its pages: each page
+/// is bounded on its own, but a registry can hand out fresh cursors forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListingLimits {
+    pub max_items: u64,
+    pub max_bytes: u64,
+}
+
+impl ListingLimits {
+    /// Far above any real repository, far below what exhausts memory.
+    pub const DEFAULT: ListingLimits = ListingLimits {
+        max_items: 1_000_000,
+        max_bytes: 256 << 20,
+    };
+}
+
+impl Default for ListingLimits {
+    fn default() -> Self {
+        ListingLimits::DEFAULT
+    }
+}
+
+static MAX_LIST_ITEMS: AtomicU64 = AtomicU64::new(ListingLimits::DEFAULT.max_items);
+static MAX_LIST_BYTES: AtomicU64 = AtomicU64::new(ListingLimits::DEFAULT.max_bytes);
+
+/// Sets the limits every [`Pager::new`] gets from now on. They are process-wide because they
+/// come from the command line, and every listing of any target must obey them.
+pub fn set_listing_limits(limits: ListingLimits) {
+    MAX_LIST_ITEMS.store(limits.max_items, Ordering::Relaxed);
+    MAX_LIST_BYTES.store(limits.max_bytes, Ordering::Relaxed);
+}
+
+pub fn listing_limits() -> ListingLimits {
+    ListingLimits {
+        max_items: MAX_LIST_ITEMS.load(Ordering::Relaxed),
+        max_bytes: MAX_LIST_BYTES.load(Ordering::Relaxed),
+    }
+}
 
 /// The result of pushing a manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +223,7 @@ pub trait Target: Send + Sync {
 
     /// Every tag of a repository, following pagination, sorted.
     async fn list_tags(&self, repo: &str) -> Result<Vec<String>> {
-        let mut pager = Pager::new(PageRequest::default());
+        let mut pager = Pager::new(PageRequest::default()).describing(format!("the tag list of {repo}"));
         while let Some(req) = pager.request() {
             let page = self.tags_page(repo, &req).await?;
             pager.advance(&page)?;
@@ -194,23 +236,43 @@ pub trait Target: Send + Sync {
     }
 }
 
-/// Walks `Link` continuations, refusing a chain that revisits a page or never ends.
+/// Walks `Link` continuations, refusing a chain that revisits a page, never ends, or adds up
+/// to more than its [`ListingLimits`].
 pub struct Pager {
     next: Option<PageRequest>,
     seen: std::collections::HashSet<String>,
     pages: usize,
+    limits: ListingLimits,
+    received_items: u64,
+    received_bytes: u64,
+    what: String,
     pub items: Vec<String>,
 }
 
 impl Pager {
+    /// A pager with the process's [`listing_limits`].
     pub fn new(first: PageRequest) -> Pager {
+        Pager::with_limits(first, listing_limits())
+    }
+
+    pub fn with_limits(first: PageRequest, limits: ListingLimits) -> Pager {
         let n = if first.n == 0 { 1000 } else { first.n };
         Pager {
             next: Some(PageRequest { n, ..first }),
             seen: Default::default(),
             pages: 0,
+            limits,
+            received_items: 0,
+            received_bytes: 0,
+            what: "the listing".into(),
             items: Vec::new(),
         }
+    }
+
+    /// Names the listing in errors ("the tag list of net-monitor").
+    pub fn describing(mut self, what: impl Into<String>) -> Pager {
+        self.what = what.into();
+        self
     }
 
     /// The next page to ask for, or `None` when done.
@@ -219,12 +281,36 @@ impl Pager {
     }
 
     pub fn advance(&mut self, page: &Page) -> Result<()> {
-        self.pages += 1;
-        let Some(cont) = &page.next else {
+        let items = u64::try_from(page.items.len()).unwrap_or(u64::MAX);
+        self.advance_by(page.next.as_deref(), items, page.bytes)
+    }
+
+    /// Counts a page of `items` entries that came in `bytes`, and moves to `next`.
+    pub fn advance_by(&mut self, next: Option<&str>, items: u64, bytes: u64) -> Result<()> {
+        self.pages = self.pages.saturating_add(1);
+        self.received_items = self.received_items.saturating_add(items);
+        self.received_bytes = self.received_bytes.saturating_add(bytes);
+        if self.received_items > self.limits.max_items {
+            return Err(crate::error::Error::ListingTooLong {
+                what: self.what.clone(),
+                limit: self.limits.max_items,
+                unit: "entries",
+                flag: "--max-list-items",
+            });
+        }
+        if self.received_bytes > self.limits.max_bytes {
+            return Err(crate::error::Error::ListingTooLong {
+                what: self.what.clone(),
+                limit: self.limits.max_bytes >> 20,
+                unit: "MiB",
+                flag: "--max-list-mib",
+            });
+        }
+        let Some(cont) = next else {
             self.next = None;
             return Ok(());
         };
-        if !self.seen.insert(cont.clone()) || self.pages >= MAX_PAGES {
+        if !self.seen.insert(cont.to_string()) || self.pages >= MAX_PAGES {
             return Err(crate::error::Error::Protocol {
                 registry: "registry".into(),
                 action: "pagination".into(),
@@ -232,7 +318,7 @@ impl Pager {
             });
         }
         if let Some(req) = self.next.as_mut() {
-            req.next = Some(cont.clone());
+            req.next = Some(cont.to_string());
         }
         Ok(())
     }
@@ -256,6 +342,34 @@ pub fn is_digest_tag(tag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+
+    #[test]
+    fn pager_caps_items_and_bytes_over_all_pages() {
+        let limits = ListingLimits { max_items: 10, max_bytes: 1 << 20 };
+        let mut p = Pager::with_limits(PageRequest::default(), limits);
+        p.advance_by(Some("a"), 6, 100).unwrap();
+        p.advance_by(Some("b"), 4, 100).unwrap();
+        let e = p.advance_by(Some("c"), 1, 100).unwrap_err();
+        assert!(matches!(e, Error::ListingTooLong { limit: 10, unit: "entries", .. }), "{e}");
+        let mut p = Pager::with_limits(PageRequest::default(), limits).describing("the tag list of app");
+        p.advance_by(Some("a"), 0, 1 << 20).unwrap();
+        let e = p.advance_by(None, 0, 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the tag list of app runs past 1 MiB over its pages, so it was stopped; if it really is that long, raise the limit with --max-list-mib"
+        );
+    }
+
+    #[test]
+    fn pager_counts_saturate_instead_of_overflowing() {
+        let unlimited = ListingLimits { max_items: u64::MAX, max_bytes: u64::MAX };
+        let mut p = Pager::with_limits(PageRequest::default(), unlimited);
+        p.advance_by(Some("a"), u64::MAX, u64::MAX).unwrap();
+        p.advance_by(Some("b"), u64::MAX, u64::MAX).unwrap();
+        let mut p = Pager::with_limits(PageRequest::default(), ListingLimits::DEFAULT);
+        assert!(matches!(p.advance_by(Some("a"), u64::MAX, u64::MAX), Err(Error::ListingTooLong { .. })));
+    }
 
     #[test]
     fn digest_tags() {

@@ -418,6 +418,7 @@ impl Target for Registry {
         Ok(Page {
             items: parsed.tags.unwrap_or_default(),
             next,
+            bytes: body.len() as u64,
         })
     }
 
@@ -435,6 +436,7 @@ impl Target for Registry {
         Ok(Page {
             items: parsed.repositories.unwrap_or_default(),
             next,
+            bytes: body.len() as u64,
         })
     }
 

@@ -16,7 +16,7 @@ use super::{Registry, content_type, link};
 use crate::error::{Error, Result};
 use crate::oci::manifest::MAX_MANIFEST_SIZE;
 use crate::oci::{Descriptor, Digest, Manifest, media_types};
-use crate::store::{Page, PageRequest, Pager, ReferrersMode, Referrers};
+use crate::store::{PageRequest, Pager, ReferrersMode, Referrers};
 use crate::text::sanitize;
 
 pub async fn list(reg: &Registry, repo: &str, subject: &Digest, artifact_type: Option<&str>) -> Result<Referrers> {
@@ -94,7 +94,7 @@ async fn from_api(
     }
     let action = format!("GET referrers of {repo}@{subject}");
     let mut out = Vec::new();
-    let mut pager = Pager::new(PageRequest::default());
+    let mut pager = Pager::new(PageRequest::default()).describing(format!("the referrers of {subject}"));
     let mut url = first;
     let mut first_page = true;
     loop {
@@ -130,12 +130,9 @@ async fn from_api(
             Err(why) => return Err(protocol(reg, &action, format!("a later page of referrers is not an OCI index: {why}"))),
         };
         first_page = false;
+        let received = manifests.len() as u64;
         out.extend(keep_referrers(manifests, subject, if filtered { None } else { artifact_type }));
-        let page = Page {
-            items: Vec::new(),
-            next: next.clone(),
-        };
-        pager.advance(&page)?;
+        pager.advance_by(next.as_deref(), received, body.len() as u64)?;
         match next {
             Some(n) => url = link::continuation_url(&reg.base, &n, &action)?,
             None => return Ok(Some(out)),
