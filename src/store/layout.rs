@@ -27,6 +27,8 @@ use crate::oci::{Descriptor, Digest, ImageIndex, Manifest, ManifestBlob, media_t
 const MAX_INDEX_SIZE: u64 = 64 * 1024 * 1024;
 /// How deep nested indexes are followed when scanning for referrers.
 const MAX_SCAN_DEPTH: usize = 8;
+/// How long a write waits for another process's update of `index.json` to finish.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -39,7 +41,8 @@ type ReferrerMap = HashMap<Digest, Vec<Descriptor>>;
 
 pub struct Layout {
     root: PathBuf,
-    /// Serializes read-modify-write of `index.json`.
+    /// Serializes read-modify-write of `index.json` within this process; [`IndexLock`] does
+    /// it between processes.
     write_lock: tokio::sync::Mutex<()>,
     /// Rebuilt after any write.
     scan: Mutex<Option<Arc<ReferrerMap>>>,
@@ -76,14 +79,20 @@ impl Layout {
             return Layout::open(root);
         }
         std::fs::create_dir_all(root.join("blobs")).map_err(|e| Error::io(root, e))?;
+        // Another process may be creating it, or already writing to it, at this moment.
+        let _lock = IndexLock::acquire(root)?;
+        if root.join("oci-layout").exists() {
+            return Layout::open(root);
+        }
         let marker = serde_json::to_vec(&LayoutMarker {
             image_layout_version: "1.0.0".into(),
         })
         .expect("marker serializes");
-        write_atomic(&root.join("oci-layout"), &marker)?;
         if !root.join("index.json").exists() {
             write_atomic(&root.join("index.json"), &manifest::to_bytes(&ImageIndex::new(Vec::new())))?;
         }
+        // The marker last: a reader that finds it finds a whole layout.
+        write_atomic(&root.join("oci-layout"), &marker)?;
         Ok(Layout::at(root))
     }
 
@@ -127,6 +136,13 @@ impl Layout {
         }
         let raw = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         serde_json::from_slice(&raw).map_err(|e| self.layout_error(format!("malformed index.json ({e})")))
+    }
+
+    /// Holds both locks for a read-modify-write of `index.json`.
+    async fn lock_index(&self) -> Result<(tokio::sync::MutexGuard<'_, ()>, IndexLock)> {
+        let guard = self.write_lock.lock().await;
+        let lock = IndexLock::acquire(&self.root)?;
+        Ok((guard, lock))
     }
 
     fn write_index(&self, index: &ImageIndex) -> Result<()> {
@@ -281,6 +297,55 @@ impl Layout {
     }
 }
 
+/// An advisory lock (`flock`) on the layout directory, held while `index.json` is read,
+/// changed and replaced, so that processes writing to one layout do not lose each other's
+/// tags. The directory is locked rather than a lock file so that a layout holds nothing but
+/// what the OCI spec names, and `index.json` itself cannot be: it is replaced by a rename on
+/// every write. The kernel drops the lock with the process, so a crash leaves none behind.
+/// std's `File::try_lock` is that `flock` on Unix, so no crate is needed for it. Tools that do
+/// not take the lock (skopeo, oras) are not kept out.
+struct IndexLock {
+    _dir: Option<std::fs::File>,
+}
+
+impl IndexLock {
+    fn acquire(root: &Path) -> Result<IndexLock> {
+        let dir = match std::fs::File::open(root) {
+            Ok(d) => d,
+            Err(e) => return Ok(IndexLock::unavailable(root, &e)),
+        };
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let mut pause = std::time::Duration::from_millis(1);
+        loop {
+            match dir.try_lock() {
+                Ok(()) => return Ok(IndexLock { _dir: Some(dir) }),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    // Holders keep it for one small file write; a short sleep is enough.
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Layout {
+                        path: root.to_path_buf(),
+                        reason: format!(
+                            "another process has kept index.json locked for {} s; let it finish (or stop it) and run the command again",
+                            LOCK_WAIT.as_secs()
+                        ),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Ok(IndexLock::unavailable(root, &e)),
+            }
+        }
+    }
+
+    /// Some systems cannot open a directory as a file (Windows) or refuse an exclusive lock
+    /// on one (NFS): writes go on as a single writer's would, and the log says so.
+    fn unavailable(root: &Path, e: &std::io::Error) -> IndexLock {
+        tracing::warn!("cannot lock {} ({e}); a process writing to it at the same time could lose tags", root.display());
+        IndexLock { _dir: None }
+    }
+}
+
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
@@ -416,7 +481,7 @@ impl Target for Layout {
     }
 
     async fn push_manifest(&self, _repo: &str, reference: &str, manifest: &ManifestBlob) -> Result<PushedManifest> {
-        let _guard = self.write_lock.lock().await;
+        let _locks = self.lock_index().await?;
         let desc = manifest.descriptor();
         let path = self.blob_path(&desc.digest);
         if !path.exists() {
@@ -445,7 +510,7 @@ impl Target for Layout {
     }
 
     async fn delete_manifest(&self, _repo: &str, digest: &Digest) -> Result<()> {
-        let _guard = self.write_lock.lock().await;
+        let _locks = self.lock_index().await?;
         let path = self.blob_path(digest);
         if !path.exists() {
             return Err(Error::NotFound {
@@ -461,7 +526,7 @@ impl Target for Layout {
     }
 
     async fn delete_tag(&self, _repo: &str, tag: &str) -> Result<()> {
-        let _guard = self.write_lock.lock().await;
+        let _locks = self.lock_index().await?;
         let mut index = self.read_index()?;
         let before = index.manifests.len();
         index.manifests.retain(|d| d.annotation(REF_NAME) != Some(tag));
