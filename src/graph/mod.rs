@@ -105,7 +105,7 @@ pub async fn exists_before_push(target: &dyn Target, repo: &str, digest: &crate:
     }
 }
 
-fn blob_unknown(e: &crate::error::Error) -> bool {
+pub(crate) fn blob_unknown(e: &crate::error::Error) -> bool {
     matches!(e, crate::error::Error::Status { status: 400 | 404, message, .. } if message.contains("BLOB_UNKNOWN"))
 }
 

@@ -21,6 +21,8 @@ pub struct Faults {
     pub reset: bool,
     /// Cut every connection after this many bytes sent towards the registry (uploads never land).
     pub cut_upload_after: Option<u64>,
+    /// Delay before forwarding each request that starts with `PUT ` (slow writes, fast reads).
+    pub put_latency: Duration,
 }
 
 pub struct Proxy {
@@ -94,6 +96,7 @@ async fn relay(client: TcpStream, upstream: &str, faults: Faults, cut_done: Arc<
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
     let latency = faults.latency;
+    let put_latency = faults.put_latency;
     let upload_limit = faults.cut_upload_after;
     let to_server = async move {
         let mut buf = vec![0u8; 64 * 1024];
@@ -105,6 +108,9 @@ async fn relay(client: TcpStream, upstream: &str, faults: Faults, cut_done: Arc<
             }
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
+            }
+            if !put_latency.is_zero() && buf[..n].starts_with(b"PUT ") {
+                tokio::time::sleep(put_latency).await;
             }
             if let Some(limit) = upload_limit
                 && sent + n as u64 > limit
