@@ -264,7 +264,7 @@ impl Layout {
         let mut written = 0u64;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk?;
-            written += chunk.len() as u64;
+            written = written.saturating_add(chunk.len() as u64);
             if written > desc.size {
                 return Err(Error::SizeMismatch {
                     what: format!("blob {}", desc.digest),
@@ -537,5 +537,47 @@ impl Target for Layout {
             });
         }
         self.write_index(&index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout_with_index(index: &str) -> (tempfile::TempDir, Layout) {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::open_or_create(dir.path()).unwrap();
+        std::fs::write(dir.path().join("index.json"), index).unwrap();
+        (dir, layout)
+    }
+
+    #[tokio::test]
+    async fn extreme_sizes_in_index_json_are_refused_not_trusted() {
+        let digest = Digest::sha256_of(b"{}");
+        let entry = |size: &str| {
+            format!(
+                r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"{}","digest":"{digest}","size":{size},"annotations":{{"{REF_NAME}":"v1"}}}}]}}"#,
+                media_types::OCI_MANIFEST
+            )
+        };
+        let (_d, layout) = layout_with_index(&entry(&u64::MAX.to_string()));
+        let e = layout.fetch_manifest("x", "v1").await.unwrap_err();
+        assert!(matches!(e, Error::TooLarge { size: u64::MAX, .. }), "{e}");
+        let (_d, layout) = layout_with_index(&entry("18446744073709551616"));
+        let e = layout.fetch_manifest("x", "v1").await.unwrap_err();
+        assert!(e.to_string().contains("malformed index.json"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_blob_declared_u64_max_bytes_long_is_refused_when_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::open_or_create(dir.path()).unwrap();
+        let desc = Descriptor::new("application/octet-stream", Digest::sha256_of(b"abc"), u64::MAX);
+        let e = layout
+            .push_blob("x", &desc, BlobSource::Bytes(Bytes::from_static(b"abc")), Arc::new(|_| {}))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::SizeMismatch { expected: u64::MAX, actual: 3, .. }), "{e}");
+        assert!(!layout.blob_path(&desc.digest).exists());
     }
 }

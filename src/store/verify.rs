@@ -42,7 +42,7 @@ impl Stream for VerifiedStream {
         match self.inner.as_mut().poll_next(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(chunk))) => {
-                self.seen += chunk.len() as u64;
+                self.seen = self.seen.saturating_add(chunk.len() as u64);
                 if self.seen > self.desc.size {
                     self.done = true;
                     return Poll::Ready(Some(Err(Error::SizeMismatch {
