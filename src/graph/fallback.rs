@@ -191,11 +191,9 @@ pub async fn update(target: &dyn Target, repo: &str, subject: &Digest, change: &
             tokio::time::sleep(POLL.min((since + SETTLE).saturating_duration_since(Instant::now()))).await;
             continue;
         }
-        if writes > 0 {
-            tracing::info!("{repo}: referrers index {tag} changed under us; applying the change again");
-        }
         // Writers that see their change undone at the same moment would collide again.
         if pause_before_write {
+            tracing::info!("{repo}: referrers index {tag} changed under us; applying the change again");
             pause_before_write = false;
             tokio::time::sleep(jitter(POLL / 2)).await;
             continue;
