@@ -102,3 +102,32 @@ async fn an_artifact_oras_py_pushed_with_a_subject_is_discovered_once_listed() {
     let json: serde_json::Value = serde_json::from_str(&refscope(["discover", "-o", "json", &image]).ok()).unwrap();
     assert_eq!(json["manifests"][0]["digest"], json!(pushed));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_directory_packed_by_gnu_tar_is_pulled_and_unpacked() {
+    // GNU tar's PAX format: long names and link targets travel in PAX records.
+    let reg = DistRegistry::start();
+    let w = common::walkthrough_files();
+    let long = "n".repeat(150);
+    std::fs::write(w.path().join("details/sub").join(&long), "long\n").unwrap();
+    std::os::unix::fs::symlink(format!("sub/{long}"), w.path().join("details/link")).unwrap();
+    let tgz = w.path().join("details.tar.gz");
+    let out = Command::new("tar")
+        .args(["--format=pax", "--sort=name", "-czf"])
+        .arg(&tgz)
+        .arg("details")
+        .current_dir(w.path())
+        .output()
+        .expect("tar runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = reg.seeder();
+    let layer = common::artifact::Layer::Dir("details".into(), std::fs::read(&tgz).unwrap());
+    common::artifact::push_artifact(&s, "interop", "tar", &[layer]).await;
+    let pulled = tempfile::tempdir().unwrap();
+    let stdout = refscope(["pull", "-o", pulled.path().to_str().unwrap(), &format!("{}/interop:tar", reg.addr)]).ok();
+    assert!(stdout.contains("details (directory, unpacked)"), "{stdout}");
+    for f in ["details/a.txt".to_string(), "details/sub/b.txt".into(), format!("details/sub/{long}")] {
+        assert_eq!(common::read(pulled.path().join(&f)), common::read(w.path().join(&f)), "{f}");
+    }
+    assert_eq!(std::fs::read_link(pulled.path().join("details/link")).unwrap(), std::path::PathBuf::from(format!("sub/{long}")));
+}

@@ -10,7 +10,7 @@ use super::common::{Location, RemoteOptions, outln};
 use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::{Error, Result};
-use crate::graph::pull::{PullOptions, PullReport, pull};
+use crate::graph::pull::{PullOptions, PullReport, UnpackLimits, pull_with_limits};
 use crate::text::sanitize;
 
 #[derive(Args, Debug)]
@@ -29,8 +29,38 @@ pub struct PullArgs {
     pub allow_all: bool,
     #[command(flatten)]
     pub format: FormatOptions,
+    /// Most bytes the directory layers may unpack to, all together (e.g. 20GiB, 500MiB)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = DEFAULT_MAX_UNPACKED)]
+    pub max_unpacked_bytes: u64,
+    /// Most tar entries the directory layers may hold, all together
+    #[arg(long, value_name = "N", default_value_t = UnpackLimits::default().max_entries)]
+    pub max_unpacked_entries: u64,
     #[command(flatten)]
     pub remote: RemoteOptions,
+}
+
+/// `UnpackLimits::default().max_bytes`, as the help shows it.
+const DEFAULT_MAX_UNPACKED: &str = "8GiB";
+
+/// Bytes from `N`, `NKiB`, `NMiB`, `NGiB` or `NTiB` (also `K`, `M`, `G`, `T`).
+fn size_in_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(digits);
+    let n: u64 = n.parse().ok()?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "t" | "tib" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1u64 << shift)
+}
+
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    size_in_bytes(s).ok_or_else(|| format!("`{s}` is not a size; write bytes, or a number with KiB, MiB, GiB or TiB"))
 }
 
 pub async fn run(args: PullArgs) -> Result<()> {
@@ -42,7 +72,11 @@ pub async fn run(args: PullArgs) -> Result<()> {
         concurrency: args.concurrency,
         progress: view.progress().clone(),
     };
-    let report = pull(loc.target.as_ref(), &loc.repo, &loc.reference()?, &opts).await?;
+    let limits = UnpackLimits {
+        max_bytes: args.max_unpacked_bytes,
+        max_entries: args.max_unpacked_entries,
+    };
+    let report = pull_with_limits(loc.target.as_ref(), &loc.repo, &loc.reference()?, &opts, limits).await?;
     view.finish();
     if args.format.json() {
         return print_json(&loc, &args.output, &report);
@@ -80,4 +114,21 @@ fn print_json(loc: &Location, output: &std::path::Path, report: &PullReport) -> 
         "reference": loc.digest_ref(&report.manifest.digest),
         "files": files,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size_in_bytes("8GiB"), Some(8 << 30));
+        assert_eq!(size_in_bytes("500 MiB"), Some(500 << 20));
+        assert_eq!(size_in_bytes("1k"), Some(1024));
+        assert_eq!(size_in_bytes("4096"), Some(4096));
+        assert_eq!(size_in_bytes("lots"), None);
+        assert_eq!(size_in_bytes("99999999999T"), None, "overflow is refused, not wrapped");
+        assert_eq!(size_in_bytes("-1"), None);
+        assert_eq!(size_in_bytes(DEFAULT_MAX_UNPACKED), Some(UnpackLimits::default().max_bytes));
+    }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod api_server;
+pub mod artifact;
 pub mod front;
 pub mod proxy;
 pub mod release;

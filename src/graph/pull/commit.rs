@@ -1,0 +1,127 @@
+//! Moving a finished staging tree into the output directory: first checked against what the
+//! directory holds (nothing of this pull may go through a link there, replace a directory, or
+//! need a directory where a file is), then moved with a journal, so that a move failing half
+//! way, or a link found leading outside once in place, puts back what was there.
+
+use std::path::{Path, PathBuf};
+
+use super::confined::Confined;
+use super::plan::{Kind, Plan, Seen};
+use crate::error::{Error, Result};
+use crate::text::sanitize;
+
+fn refuse(path: &Path, reason: impl Into<String>) -> Error {
+    Error::UnsafePath {
+        path: sanitize(&path.display().to_string()),
+        reason: reason.into(),
+    }
+}
+
+/// Refuses a plan that the output directory's current content is in the way of.
+pub fn check_destination(plan: &Plan, out: &Confined) -> Result<()> {
+    // Below a directory the output does not have yet there is nothing to look at.
+    let mut absent: Option<PathBuf> = None;
+    for (path, kind) in plan.walk() {
+        if absent.as_ref().is_some_and(|a| path.starts_with(a)) {
+            continue;
+        }
+        absent = None;
+        match (kind, out.seen(&path)?) {
+            (Kind::Dir, Seen::Absent) => absent = Some(path),
+            (_, Seen::Absent) | (Kind::Dir, Seen::Dir) => {}
+            (Kind::Dir, Seen::Link(_)) => {
+                return Err(refuse(&path, "the output directory has a link of that name, and a pull never writes through links"));
+            }
+            (Kind::Dir, Seen::File) => return Err(refuse(&path, "the output directory has a file of that name, where this needs a directory")),
+            (_, Seen::Dir) => return Err(refuse(&path, "a directory of that name is in the way in the output directory")),
+            // A file or link of the output directory is replaced, as ORAS does.
+            (_, Seen::File | Seen::Link(_)) => {}
+        }
+    }
+    Ok(())
+}
+
+enum Step {
+    MadeDir(PathBuf),
+    MovedAside(PathBuf, PathBuf),
+    Placed(PathBuf),
+}
+
+/// What [`commit`] did, to undo it.
+pub struct Journal {
+    steps: Vec<Step>,
+}
+
+impl Journal {
+    /// Puts the output directory back as it was, as far as it can.
+    pub fn undo(self, out: &Confined, aside: &Confined) {
+        for step in self.steps.into_iter().rev() {
+            let done = match &step {
+                Step::Placed(p) => out.clear(p),
+                Step::MovedAside(p, kept) => aside.rename(kept, out, p),
+                Step::MadeDir(p) => out.remove_dir(p),
+            };
+            if let Err(e) = done {
+                tracing::warn!("undoing a failed pull: {e}");
+            }
+        }
+    }
+}
+
+/// Moves every node of `plan` from `tree` into `out`: directories are made (or kept), files
+/// and links renamed into place, what they replace moved into `aside` first.
+pub fn commit(plan: &Plan, tree: &Confined, out: &Confined, aside: &Confined) -> Result<Journal> {
+    let mut journal = Journal { steps: Vec::new() };
+    let mut aside_count = 0usize;
+    let mut run = |journal: &mut Journal| -> Result<()> {
+        for (path, kind) in plan.walk() {
+            match kind {
+                Kind::Dir => {
+                    if out.create_new_dir(&path)? {
+                        journal.steps.push(Step::MadeDir(path));
+                    } else if out.seen(&path)? != Seen::Dir {
+                        return Err(refuse(&path, "something else appeared in the output directory under that name during the pull"));
+                    }
+                }
+                Kind::File | Kind::Symlink(_) => {
+                    match out.seen(&path)? {
+                        Seen::Absent => {}
+                        Seen::Dir => return Err(refuse(&path, "a directory of that name is in the way in the output directory")),
+                        Seen::File | Seen::Link(_) => {
+                            aside_count += 1;
+                            let kept = PathBuf::from(aside_count.to_string());
+                            out.rename(&path, aside, &kept)?;
+                            journal.steps.push(Step::MovedAside(path.clone(), kept));
+                        }
+                    }
+                    tree.rename(&path, out, &path)?;
+                    journal.steps.push(Step::Placed(path));
+                }
+            }
+        }
+        Ok(())
+    };
+    match run(&mut journal) {
+        Ok(()) => Ok(journal),
+        Err(e) => {
+            journal.undo(out, aside);
+            Err(e)
+        }
+    }
+}
+
+/// Follows every link this pull placed, with cap-std refusing any step out of the output
+/// directory: a second opinion on the plan's own resolution, from the filesystem itself.
+pub fn check_placed_links(plan: &Plan, out: &Confined) -> Result<()> {
+    for (path, kind) in plan.walk() {
+        if let Kind::Symlink(target) = kind
+            && !out.resolves_inside(&path)?
+        {
+            return Err(refuse(
+                &path,
+                format!("it links to `{}`, which resolves outside the output directory", sanitize(target)),
+            ));
+        }
+    }
+    Ok(())
+}
