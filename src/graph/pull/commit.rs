@@ -125,3 +125,66 @@ pub fn check_placed_links(plan: &Plan, out: &Confined) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::pull::plan::Op;
+
+    fn dirs() -> (tempfile::TempDir, Confined, Confined, Confined) {
+        let t = tempfile::tempdir().unwrap();
+        for d in ["tree", "out", "aside"] {
+            std::fs::create_dir(t.path().join(d)).unwrap();
+        }
+        let open = |d: &str| Confined::open_ambient(&t.path().join(d)).unwrap();
+        let (tree, out, aside) = (open("tree"), open("out"), open("aside"));
+        (t, tree, out, aside)
+    }
+
+    fn read(p: &Path) -> String {
+        std::fs::read_to_string(p).unwrap()
+    }
+
+    #[test]
+    fn a_move_failing_half_way_puts_everything_back() {
+        let (t, tree, out, aside) = dirs();
+        let mut plan = Plan::new(false);
+        for (name, op) in [("a.txt", Op::File), ("new/b.txt", Op::File), ("keep", Op::File)] {
+            plan.add(Path::new(name), &op, 0).unwrap();
+        }
+        std::fs::create_dir(t.path().join("tree/new")).unwrap();
+        for f in ["a.txt", "new/b.txt", "keep"] {
+            std::fs::write(t.path().join("tree").join(f), "new").unwrap();
+        }
+        std::fs::write(t.path().join("out/a.txt"), "old").unwrap();
+        std::fs::create_dir(t.path().join("out/keep")).unwrap();
+        std::fs::write(t.path().join("out/keep/x"), "x").unwrap();
+        // `keep` is a directory in the output: the last move fails, after the others.
+        let err = match commit(&plan, &tree, &out, &aside) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("the move should fail"),
+        };
+        assert!(err.contains("a directory of that name is in the way"), "{err}");
+        assert_eq!(read(&t.path().join("out/a.txt")), "old");
+        assert!(!t.path().join("out/new").exists());
+        assert_eq!(read(&t.path().join("out/keep/x")), "x");
+        assert_eq!(std::fs::read_dir(t.path().join("aside")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_finished_move_can_be_undone() {
+        let (t, tree, out, aside) = dirs();
+        let mut plan = Plan::new(false);
+        plan.add(Path::new("a.txt"), &Op::File, 0).unwrap();
+        plan.add(Path::new("l"), &Op::Symlink("a.txt".into()), 0).unwrap();
+        std::fs::write(t.path().join("tree/a.txt"), "new").unwrap();
+        std::os::unix::fs::symlink("a.txt", t.path().join("tree/l")).unwrap();
+        std::fs::write(t.path().join("out/a.txt"), "old").unwrap();
+        let journal = commit(&plan, &tree, &out, &aside).unwrap();
+        assert_eq!(read(&t.path().join("out/a.txt")), "new");
+        assert_eq!(read(&t.path().join("out/l")), "new");
+        journal.undo(&out, &aside);
+        assert_eq!(read(&t.path().join("out/a.txt")), "old");
+        assert!(std::fs::symlink_metadata(t.path().join("out/l")).is_err());
+    }
+}
