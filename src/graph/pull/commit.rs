@@ -110,16 +110,20 @@ pub fn commit(plan: &Plan, tree: &Confined, out: &Confined, aside: &Confined) ->
     }
 }
 
-/// Follows every link this pull placed, with cap-std refusing any step out of the output
-/// directory: a second opinion on the plan's own resolution, from the filesystem itself.
+/// Follows every link this pull placed (whatever the plan took it for), with cap-std refusing
+/// any step out of the output directory: a second opinion on the plan's own resolution, from
+/// the filesystem itself.
 pub fn check_placed_links(plan: &Plan, out: &Confined) -> Result<()> {
     for (path, kind) in plan.walk() {
-        if let Kind::Symlink(target) = kind
+        if *kind == Kind::Dir {
+            continue;
+        }
+        if let Seen::Link(target) = out.seen(&path)?
             && !out.resolves_inside(&path)?
         {
             return Err(refuse(
                 &path,
-                format!("it links to `{}`, which resolves outside the output directory", sanitize(target)),
+                format!("it links to `{}`, which resolves outside the output directory", sanitize(&target.display().to_string())),
             ));
         }
     }
