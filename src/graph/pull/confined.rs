@@ -170,10 +170,12 @@ mod tests {
         let root = parent.path().join("root");
         std::fs::create_dir_all(root.join("sub")).unwrap();
         std::os::unix::fs::symlink("sub/target", root.join("l")).unwrap();
+        std::os::unix::fs::symlink("sub", root.join("ld")).unwrap();
         let c = Confined::open_ambient(&root).unwrap();
         assert!(c.create_file(Path::new("l"), 0o644).is_err(), "an existing link is not opened");
         assert!(!root.join("sub/target").exists());
-        assert!(c.open_dir(Path::new("l")).is_err());
+        assert!(c.open_dir(Path::new("ld")).is_err(), "a link to a directory is not opened as one");
+        assert!(c.open_dir(Path::new("sub")).is_ok());
         assert_eq!(c.seen(Path::new("l")).unwrap(), Seen::Link("sub/target".into()));
         assert_eq!(c.seen(Path::new("nothing/here")).unwrap(), Seen::Absent);
     }
