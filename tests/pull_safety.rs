@@ -219,6 +219,16 @@ async fn ordinary_archives_unpack_as_before() {
     assert_eq!(find("d/up"), "link -> ../top.txt");
     assert_eq!(std::fs::read(out.path().join("d/up")).unwrap(), b"top");
     assert!(got.iter().all(|(n, _)| !n.starts_with(".refscope")), "no staging left: {got:?}");
+
+    // A gzip stream of several members (as `cat a.gz b.gz` or pigz make) is read whole, as Go's
+    // gzip reader (and so ORAS) reads it.
+    let raw = tar(&[dir("m/"), file("m/one.txt", b"1"), file("m/two.txt", b"2")]);
+    let mut two = common::seed::gzip(&raw[..1024]);
+    two.extend(common::seed::gzip(&raw[1024..]));
+    push_artifact(&s, "evil", "members", &[Layer::Dir("m".into(), two)]).await;
+    let out = tempfile::tempdir().unwrap();
+    pull(&reg, "members", out.path().to_str().unwrap()).ok();
+    assert_eq!(std::fs::read(out.path().join("m/two.txt")).unwrap(), b"2");
 }
 
 #[tokio::test(flavor = "multi_thread")]

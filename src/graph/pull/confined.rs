@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use cap_fs_ext::DirExt;
 use cap_std::ambient_authority;
-use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt};
+use cap_std::fs::{Dir, OpenOptions};
+#[cfg(unix)]
+use cap_std::fs::OpenOptionsExt;
 
 use super::plan::Seen;
 use crate::error::{Error, Result};
@@ -86,7 +88,11 @@ impl Confined {
     /// Creates a new file (never opening an existing one), with `mode` under the umask.
     pub fn create_file(&self, rel: &Path, mode: u32) -> Result<std::fs::File> {
         let mut o = OpenOptions::new();
-        o.write(true).create_new(true).mode(mode);
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        o.mode(mode);
+        #[cfg(not(unix))]
+        let _ = mode;
         let f = self.dir.open_with(rel, &o).map_err(|e| self.fail(rel, e))?;
         Ok(f.into_std())
     }
@@ -96,7 +102,7 @@ impl Confined {
     }
 
     pub fn symlink(&self, target: &str, rel: &Path) -> Result<()> {
-        self.dir.symlink(target, rel).map_err(|e| self.fail(rel, e))
+        DirExt::symlink(&self.dir, target, rel).map_err(|e| self.fail(rel, e))
     }
 
     pub fn hard_link(&self, source: &Path, rel: &Path) -> Result<()> {
@@ -132,7 +138,7 @@ impl Confined {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
