@@ -182,3 +182,30 @@ fn concurrent_pushes_and_tags_into_one_layout_lose_no_tag() {
     assert!(missing.is_empty(), "{} of {} tags lost: {missing:?}", missing.len(), 2 * STREAMS * ATTACHES);
     assert_eq!(tags.len(), 2 * STREAMS * ATTACHES, "{tags:?}");
 }
+
+/// An index write that takes longer than other writers wait for it to settle may have undone
+/// a concurrent change: attach, copy and delete say so on stderr, in JSON mode too.
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_index_writes_are_warned_about_on_stderr() {
+    let reg = DistRegistry::start();
+    let slow = Proxy::start(&reg.addr, Faults { put_latency: Duration::from_millis(1200), ..Default::default() });
+    reg.seeder().image("app", "v1", b"subject").await;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("sig.json");
+    std::fs::write(&file, "{}").unwrap();
+    let warned = |what: &str, out: std::process::Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{what} failed: {stderr}");
+        assert!(stderr.contains("Warning: updating the referrers index"), "{what} gave no warning: {stderr}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let attached = warned(
+        "attach",
+        refscope(["attach", &format!("{}/app:v1", slow.addr), "--artifact-type", "signature/example", "--format", "json", file.to_str().unwrap()])
+            .output(),
+    );
+    let referrer: serde_json::Value = serde_json::from_str(&attached).expect("stdout stays JSON");
+    warned("copy", refscope(["copy", "-r", &format!("{}/app:v1", slow.addr), &format!("{}/copied:v1", slow.addr)]).output());
+    let digest = referrer["digest"].as_str().unwrap();
+    warned("delete", refscope(["manifest", "delete", "-f", &format!("{}/app@{digest}", slow.addr)]).output());
+}

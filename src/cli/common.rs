@@ -149,6 +149,13 @@ pub fn outln(line: &str) -> Result<()> {
     out(format!("{line}\n").as_bytes())
 }
 
+/// Warnings go to stderr whatever the output format, so JSON on stdout stays parseable.
+pub fn warn_all(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("Warning: {}", crate::text::sanitize(w));
+    }
+}
+
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }

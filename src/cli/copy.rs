@@ -4,7 +4,7 @@ use clap::Args;
 
 use serde_json::{Value, json};
 
-use super::common::{CredentialOptions, Kind, Location, Session, outln, split_tag_list};
+use super::common::{CredentialOptions, Kind, Location, Session, outln, split_tag_list, warn_all};
 use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::Result;
@@ -112,9 +112,8 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     )
     .await?;
     view.finish();
-    for w in &plan.warnings {
-        eprintln!("Warning: {}", sanitize(w));
-    }
+    warn_all(&plan.warnings);
+    warn_all(&report.warnings);
     if args.format.json() {
         return print_json(&src, &dst, &tags, &report);
     }

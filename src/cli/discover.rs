@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use super::common::{Location, RemoteOptions};
+use super::common::{Location, RemoteOptions, warn_all};
 use crate::error::Result;
 use crate::graph::discover::{DEFAULT_CONCURRENCY, DiscoverOptions, Discovery, discover};
 use crate::graph::model::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Edge, Graph, Limits, Link, Verdict};
@@ -63,9 +63,7 @@ pub async fn run(args: DiscoverArgs) -> Result<()> {
         },
     };
     let found = discover(loc.target.as_ref(), &loc.repo, root, &opts).await?;
-    for w in &found.warnings {
-        eprintln!("Warning: {}", sanitize(w));
-    }
+    warn_all(&found.warnings);
     let text = match args.format {
         Format::Tree => render_tree(&loc.given, &found),
         Format::Json => {

@@ -4,7 +4,7 @@
 use clap::Args;
 use serde_json::json;
 
-use super::common::{Location, RemoteOptions, out};
+use super::common::{Location, RemoteOptions, out, warn_all};
 use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::{Error, Result};
@@ -53,9 +53,7 @@ pub async fn run(args: InspectArgs) -> Result<()> {
     }
     let found = inspect(loc.target.as_ref(), &loc.repo, &reference, loc.tag.as_deref(), &opts).await?;
     view.finish();
-    for w in &found.warnings {
-        eprintln!("Warning: {}", sanitize(w));
-    }
+    warn_all(&found.warnings);
     let m = &found.manifest;
     let artifact_type = m.parse().ok().and_then(|p| p.artifact_type().map(str::to_string));
     if args.format.json() {

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use serde_json::{Value, json};
 
-use super::common::{Location, RemoteOptions, confirm, out, outln};
+use super::common::{Location, RemoteOptions, confirm, out, outln, warn_all};
 use super::json::{self, FormatOptions};
 use crate::error::{Error, Result};
 use crate::graph::delete::{self, DeleteOptions};
@@ -127,9 +127,7 @@ async fn delete(args: DeleteArgs) -> Result<()> {
         ..DeleteOptions::default()
     };
     let plan = delete::plan(loc.target.as_ref(), &loc.repo, &loc.reference()?, &opts).await?;
-    for w in &plan.warnings {
-        eprintln!("Warning: {}", sanitize(w));
-    }
+    warn_all(&plan.warnings);
     let as_json = args.format.json();
     if args.dry_run {
         if as_json {
@@ -149,6 +147,7 @@ async fn delete(args: DeleteArgs) -> Result<()> {
         delete::require_confirmation(false, answer)?;
     }
     let report = delete::apply(loc.target.as_ref(), &loc.repo, &plan, &Progress::default()).await?;
+    warn_all(&report.warnings);
     if as_json {
         return json::print(&delete_json(&loc, &plan, false, report.already_gone));
     }

@@ -8,7 +8,7 @@ use clap::Args;
 
 use serde_json::Value;
 
-use super::common::{Kind, Location, RemoteOptions, Session, outln, parse_annotations, split_tag_list};
+use super::common::{Kind, Location, RemoteOptions, Session, outln, parse_annotations, split_tag_list, warn_all};
 use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::{Error, Result};
@@ -118,6 +118,10 @@ fn print_blobs(up: &Uploaded) -> Result<()> {
     Ok(())
 }
 
+fn fallback_warnings(up: &Uploaded) -> &[String] {
+    up.fallback.as_ref().map_or(&[], |f| &f.warnings)
+}
+
 fn print_fallback(up: &Uploaded, subject: &Descriptor) -> Result<()> {
     if let Some(f) = &up.fallback
         && let Some(index) = &f.index
@@ -191,6 +195,7 @@ pub async fn push(args: PushArgs) -> Result<()> {
         None => upload(loc.target.as_ref(), &loc.repo, &built, &tags, view.progress()).await?,
     };
     view.finish();
+    warn_all(fallback_warnings(&up));
     let pushed = pushed_descriptor(&built)?;
     if args.format.json() {
         let mut v = json::descriptor(loc.digest_ref(&pushed.digest), &pushed);
@@ -224,6 +229,7 @@ pub async fn attach_cmd(args: AttachArgs) -> Result<()> {
     let view = ProgressView::for_stderr();
     let up = attach(loc.target.as_ref(), &loc.repo, &built, view.progress()).await?;
     view.finish();
+    warn_all(fallback_warnings(&up));
     if args.format.json() {
         let pushed = pushed_descriptor(&built)?;
         return json::print(&Value::Object(json::descriptor(loc.digest_ref(&pushed.digest), &pushed)));

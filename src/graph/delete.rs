@@ -484,6 +484,8 @@ pub struct DeleteReport {
     pub manifests_deleted: usize,
     pub indexes_deleted: usize,
     pub already_gone: usize,
+    /// What the referrers index updates could not rule out.
+    pub warnings: Vec<String>,
 }
 
 /// Carries out a plan in order. The first failure stops it; a registry that refuses deletes
@@ -510,7 +512,8 @@ pub async fn apply(target: &dyn Target, repo: &str, plan: &DeletePlan, progress:
                 Err(e) => return Err(e),
             },
             Step::Unlist { subject, removed } => {
-                fallback::update(target, repo, subject, &fallback::Change::Remove(removed.clone())).await?;
+                let outcome = fallback::update(target, repo, subject, &fallback::Change::Remove(removed.clone())).await?;
+                report.warnings.extend(outcome.warnings);
             }
         }
     }

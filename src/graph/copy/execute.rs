@@ -61,18 +61,19 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
         // These two only fail when the artifact's half did, and then its error is reported.
         shared_landed.await.map_err(|_| Error::Cancelled)?;
         let (pushed, acknowledged) = push_manifests(src, dst, &rest, &rank, opts).await?;
+        let mut warnings = Vec::new();
         // Asked once the referrers are there: a Referrers API may answer 404 for a repository
         // that does not exist yet, which would look like a registry without one.
         if destination_mode(dst, plan, &rest).await? == Some(ReferrersMode::TagSchema) && !acknowledged {
             let (of_own, of_rest): (Vec<_>, Vec<_>) = index_entries(&rest)?.into_iter().partition(|(s, _)| own.contains(s));
             // Subjects in this half have landed with it; the artifact's wait for its half.
-            list_referrers(dst, of_rest, &opts.cancel).await?;
+            warnings = list_referrers(dst, of_rest, &opts.cancel).await?;
             own_landed.await.map_err(|_| Error::Cancelled)?;
-            list_referrers(dst, of_own, &opts.cancel).await?;
+            warnings.extend(list_referrers(dst, of_own, &opts.cancel).await?);
         }
-        Ok::<_, Error>((sent, pushed))
+        Ok::<_, Error>((sent, pushed, warnings))
     };
-    let ((artifact_sent, artifact_pushed), (rest_sent, rest_pushed)) = tokio::try_join!(artifact_half, rest_half)?;
+    let ((artifact_sent, artifact_pushed), (rest_sent, rest_pushed, warnings)) = tokio::try_join!(artifact_half, rest_half)?;
     let mut results = artifact_sent;
     results.extend(rest_sent);
 
@@ -102,6 +103,7 @@ pub async fn execute(src: Endpoint<'_>, dst: Endpoint<'_>, plan: &CopyPlan, tags
         referrers: plan.manifests.iter().filter(|m| m.subject.is_some()).count(),
         attachments,
         bytes_sent,
+        warnings,
     })
 }
 
@@ -200,16 +202,16 @@ fn index_entries(rest: &[&PlannedManifest]) -> Result<Vec<(Digest, Vec<Descripto
 }
 
 /// Lists copied referrers in tag-schema indexes, whatever the source did. Cancellation is
-/// checked before each index is written.
-async fn list_referrers(dst: Endpoint<'_>, groups: Vec<(Digest, Vec<Descriptor>)>, cancel: &CancellationToken) -> Result<()> {
-    crate::graph::eager(groups.into_iter().map(|(subject, entries)| async move {
+/// checked before each index is written. Returns the updates' warnings.
+async fn list_referrers(dst: Endpoint<'_>, groups: Vec<(Digest, Vec<Descriptor>)>, cancel: &CancellationToken) -> Result<Vec<String>> {
+    let outcomes = crate::graph::eager(groups.into_iter().map(|(subject, entries)| async move {
         cancelled(cancel)?;
         fallback::update(dst.target, dst.repo, &subject, &fallback::Change::Add(entries)).await
     }))
     .buffer_unordered(SMALL_CONCURRENCY)
     .try_collect::<Vec<_>>()
     .await?;
-    Ok(())
+    Ok(outcomes.into_iter().flat_map(|o| o.warnings).collect())
 }
 
 /// The entry a referrers index carries for a planned referrer.

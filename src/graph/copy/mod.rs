@@ -134,6 +134,9 @@ pub struct CopyReport {
     /// Cosign attachment tags set at the destination.
     pub attachments: usize,
     pub bytes_sent: u64,
+    /// What the destination's referrers index updates could not rule out (see
+    /// [`crate::graph::fallback::Outcome::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 fn cancelled(cancel: &CancellationToken) -> Result<()> {
