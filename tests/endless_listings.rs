@@ -126,6 +126,16 @@ fn endless_referrers_pages_stop_discover() {
 }
 
 #[test]
+fn endless_referrers_pages_stop_a_recursive_copy_at_the_cap_the_flag_sets() {
+    let (server, cursors) = endless();
+    let dst = tempfile::tempdir().unwrap();
+    let to = dst.path().join("out");
+    let err = refscope(["copy", "-r", "--max-list-items", "3000", &format!("{}/app:v1", server.addr), "--to-oci-layout", &format!("{}:v1", to.display())]).fails();
+    assert!(err.contains("the referrers of sha256:") && err.contains("runs past 3000 entries"), "{err}");
+    assert_eq!(cursors.pages(), 4);
+}
+
+#[test]
 fn huge_pages_stop_at_the_byte_cap() {
     let (server, cursors) = endless();
     let err = refscope(["repo", "tags", "--max-list-mib", "64", &format!("{}/huge", server.addr)]).fails();

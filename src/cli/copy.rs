@@ -4,7 +4,7 @@ use clap::Args;
 
 use serde_json::{Value, json};
 
-use super::common::{CredentialOptions, Kind, Location, Session, outln, split_tag_list, warn_all};
+use super::common::{CredentialOptions, Kind, ListingOptions, Location, Session, outln, split_tag_list, warn_all};
 use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::Result;
@@ -64,6 +64,8 @@ pub struct CopyArgs {
     #[arg(long)]
     pub to_password: Option<String>,
     #[command(flatten)]
+    pub listing: ListingOptions,
+    #[command(flatten)]
     pub format: FormatOptions,
     #[command(flatten)]
     pub creds: CredentialOptions,
@@ -80,6 +82,7 @@ fn side(args: &CopyArgs, username: &Option<String>, password: &Option<String>, p
 }
 
 pub async fn run(args: CopyArgs) -> Result<()> {
+    args.listing.apply();
     let from = side(&args, &args.from_username, &args.from_password, args.from_plain_http)?;
     let to = side(&args, &args.to_username, &args.to_password, args.to_plain_http)?;
     let src: Location = from.locate(&args.source, args.from_oci_layout)?;
