@@ -85,11 +85,23 @@ pub struct ReposPane {
     pub error: Option<String>,
     /// The repository whose tags are shown.
     pub opened: Option<String>,
+    /// The catalog ran past the listing limit: no more pages are asked for.
+    pub capped: bool,
 }
 
 impl ReposPane {
     pub fn add_page(&mut self, items: Vec<String>, next: Option<String>) {
+        self.add_page_within(items, next, crate::store::listing_limits().max_items);
+    }
+
+    /// Adds a page, keeping at most `max` names: a registry can page its catalog forever.
+    fn add_page_within(&mut self, items: Vec<String>, mut next: Option<String>, max: u64) {
         for i in items {
+            if self.items.len() as u64 >= max {
+                self.capped = true;
+                next = None;
+                break;
+            }
             if self.known.insert(i.clone()) {
                 self.items.push(i);
             }
@@ -260,5 +272,15 @@ mod tests {
         assert!(!r.wants_more(5));
         r.add_page(names(&["d"]), None);
         assert!(!r.wants_more(5) && r.complete);
+    }
+
+    #[test]
+    fn an_endless_catalog_stops_at_the_listing_limit() {
+        let mut r = ReposPane::default();
+        r.add_page_within(names(&["a", "b"]), Some("/v2/_catalog?last=b".into()), 3);
+        assert!(!r.capped && r.wants_more(5));
+        r.add_page_within(names(&["c", "d"]), Some("/v2/_catalog?last=d".into()), 3);
+        assert_eq!(r.items, names(&["a", "b", "c"]));
+        assert!(r.capped && r.complete && r.next.is_none() && !r.wants_more(5));
     }
 }

@@ -58,7 +58,9 @@ fn filter_note(filter: &str) -> String {
 
 pub fn repos(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, theme: &Theme) {
     let r = &app.repos;
-    let count = if r.complete || r.refused.is_some() {
+    let count = if r.capped {
+        format!(" (first {})", r.list.visible.len())
+    } else if r.complete || r.refused.is_some() {
         format!(" ({})", r.list.visible.len())
     } else {
         format!(" ({}+)", r.list.visible.len())
