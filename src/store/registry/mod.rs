@@ -258,6 +258,16 @@ struct TagsBody {
     tags: Option<Vec<String>>,
 }
 
+/// The names in one page of `/v2/<repo>/tags/list` (`"tags": null` is an empty page).
+pub fn parse_tag_list(body: &[u8]) -> serde_json::Result<Vec<String>> {
+    Ok(serde_json::from_slice::<TagsBody>(body)?.tags.unwrap_or_default())
+}
+
+/// The names in one page of `/v2/_catalog`.
+pub fn parse_catalog(body: &[u8]) -> serde_json::Result<Vec<String>> {
+    Ok(serde_json::from_slice::<CatalogBody>(body)?.repositories.unwrap_or_default())
+}
+
 fn content_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(CONTENT_TYPE)
@@ -410,13 +420,13 @@ impl Target for Registry {
         let (body, next) = self
             .listing_page(first, page, Self::pull_scope(repo), &action, &format!("repository {repo}"))
             .await?;
-        let parsed: TagsBody = serde_json::from_slice(&body).map_err(|e| Error::Protocol {
+        let items = parse_tag_list(&body).map_err(|e| Error::Protocol {
             registry: self.host.clone(),
             action,
             reason: format!("malformed tag list ({e})"),
         })?;
         Ok(Page {
-            items: parsed.tags.unwrap_or_default(),
+            items,
             next,
             bytes: body.len() as u64,
         })
@@ -428,13 +438,13 @@ impl Target for Registry {
         let (body, next) = self
             .listing_page(first, page, vec!["registry:catalog:*".to_string()], action, "the catalog")
             .await?;
-        let parsed: CatalogBody = serde_json::from_slice(&body).map_err(|e| Error::Protocol {
+        let items = parse_catalog(&body).map_err(|e| Error::Protocol {
             registry: self.host.clone(),
             action: action.into(),
             reason: format!("malformed catalog ({e})"),
         })?;
         Ok(Page {
-            items: parsed.repositories.unwrap_or_default(),
+            items,
             next,
             bytes: body.len() as u64,
         })
