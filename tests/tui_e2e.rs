@@ -186,7 +186,12 @@ async fn a_401_asks_for_credentials_masks_them_and_saves_them() {
     let reg = DistRegistry::start_with(common::DistConfig { users: vec![("alice".into(), "s3cret-pw".into())], ..Default::default() });
     let img = reg.seeder().with_basic("alice", "s3cret-pw").image("private/app", "v1", b"layer").await;
     let home = tempfile::tempdir().unwrap();
-    let tui = Tmux::start(home.path(), home.path(), &format!("'{}' {}/private/app:v1", env!("CARGO_BIN_EXE_refscope"), reg.addr));
+    let log = home.path().join("trace.log");
+    let tui = Tmux::start(
+        home.path(),
+        home.path(),
+        &format!("REFSCOPE_LOG=trace REFSCOPE_LOG_FILE='{}' '{}' {}/private/app:v1", log.display(), env!("CARGO_BIN_EXE_refscope"), reg.addr),
+    );
     tui.wait_for(&format!("Log in to {}", reg.addr));
     tui.type_text("alice");
     tui.send(&["Tab"]);
@@ -202,6 +207,13 @@ async fn a_401_asks_for_credentials_masks_them_and_saves_them() {
     tui.wait_for("__EXITED__ 0");
     let saved = std::fs::read_to_string(home.path().join("docker/config.json")).unwrap();
     assert!(saved.contains(&reg.addr), "saved for next time: {saved}");
+    // The password typed into the dialog went through the worker, the login and the save,
+    // all traced: none of it may show it.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.len() > 1000, "trace logging was on ({} bytes)", logged.len());
+    for secret in ["s3cret-pw", "YWxpY2U6czNjcmV0LXB3"] {
+        assert!(!logged.contains(secret), "the log contains the password ({secret})");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,6 +33,8 @@ struct Inner {
     users: HashMap<String, User>,
     refresh_tokens: HashMap<String, String>,
     issued: AtomicUsize,
+    /// Every token handed out, so a test can look for them where they must not be.
+    tokens: Mutex<Vec<String>>,
     scopes_seen: Mutex<Vec<String>>,
     /// The scopes of each token request, sorted, in arrival order.
     requests: Mutex<Vec<Vec<String>>>,
@@ -67,6 +69,7 @@ impl TokenServer {
             users,
             refresh_tokens,
             issued: AtomicUsize::new(0),
+            tokens: Mutex::new(Vec::new()),
             scopes_seen: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             expires_in: Mutex::new(JWT_LIFETIME.to_string()),
@@ -97,6 +100,11 @@ impl TokenServer {
 
     pub fn issued(&self) -> usize {
         self.inner.issued.load(Ordering::Relaxed)
+    }
+
+    /// Every token issued so far.
+    pub fn tokens(&self) -> Vec<String> {
+        self.inner.tokens.lock().unwrap().clone()
     }
 
     pub fn scopes_seen(&self) -> Vec<String> {
@@ -182,6 +190,7 @@ fn issue(inner: &Inner, subject: &str, user: Option<&User>, scopes: Vec<String>)
     sorted.sort();
     inner.requests.lock().unwrap().push(sorted);
     let token = jwt(inner, subject, grant(user, &scopes));
+    inner.tokens.lock().unwrap().push(token.clone());
     let expires_in = inner.expires_in.lock().unwrap().clone();
     let extra = if expires_in.is_empty() { String::new() } else { format!(r#","expires_in":{expires_in}"#) };
     let body = format!(r#"{{"token":"{token}","access_token":"{token}"{extra}}}"#);
