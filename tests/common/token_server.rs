@@ -35,6 +35,8 @@ struct Inner {
     issued: AtomicUsize,
     /// Every token handed out, so a test can look for them where they must not be.
     tokens: Mutex<Vec<String>>,
+    /// Refresh tokens presented to the OAuth2 POST, valid or not.
+    refresh_tokens_seen: Mutex<Vec<String>>,
     scopes_seen: Mutex<Vec<String>>,
     /// The scopes of each token request, sorted, in arrival order.
     requests: Mutex<Vec<Vec<String>>>,
@@ -70,6 +72,7 @@ impl TokenServer {
             refresh_tokens,
             issued: AtomicUsize::new(0),
             tokens: Mutex::new(Vec::new()),
+            refresh_tokens_seen: Mutex::new(Vec::new()),
             scopes_seen: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             expires_in: Mutex::new(JWT_LIFETIME.to_string()),
@@ -100,6 +103,11 @@ impl TokenServer {
 
     pub fn issued(&self) -> usize {
         self.inner.issued.load(Ordering::Relaxed)
+    }
+
+    /// The refresh tokens clients exchanged (OAuth2 POST, `grant_type=refresh_token`).
+    pub fn refresh_tokens_seen(&self) -> Vec<String> {
+        self.inner.refresh_tokens_seen.lock().unwrap().clone()
     }
 
     /// Every token issued so far.
@@ -223,6 +231,9 @@ async fn get_token(State(inner): State<Arc<Inner>>, headers: HeaderMap, Query(q)
 async fn post_token(State(inner): State<Arc<Inner>>, Form(form): Form<HashMap<String, String>>) -> Response {
     if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
         return StatusCode::BAD_REQUEST.into_response();
+    }
+    if let Some(t) = form.get("refresh_token") {
+        inner.refresh_tokens_seen.lock().unwrap().push(t.clone());
     }
     let Some(user_name) = form.get("refresh_token").and_then(|t| inner.refresh_tokens.get(t)).cloned() else {
         return StatusCode::UNAUTHORIZED.into_response();
