@@ -20,7 +20,7 @@ async fn image_with_layers(s: &Seeder, repo: &str, kib: &[usize]) -> (Descriptor
     let config = s.blob(repo, "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
     let mut layers = Vec::new();
     for (i, k) in kib.iter().enumerate() {
-        layers.push(s.blob(repo, "application/vnd.oci.image.layer.v1.tar+gzip", &common::noise(i as u64 + 40, k << 10)).await);
+        layers.push(s.blob(repo, "application/vnd.oci.image.layer.v1.tar+gzip", &common::noise(2 * i as u64 + 41, k << 10)).await);
     }
     let m = serde_json::json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST,
         "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size},

@@ -107,6 +107,11 @@ impl Proxy {
         self.uploaded.load(Ordering::Relaxed)
     }
 
+    /// Whether `hold_uploads_after` holds an upload back now.
+    pub fn holding(&self) -> bool {
+        self.held.load(Ordering::Relaxed) > 0
+    }
+
     /// Waits until `hold_uploads_after` holds an upload back; fails if that never happens.
     pub fn wait_until_held(&self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(120);
