@@ -77,7 +77,9 @@ async fn copy_diff_before_anything_is_written() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_error_in_the_status_bar() {
-    let start = refscope::tui::Start::anonymous("127.0.0.1:1", None);
+    // A cache of its own: the test's user's cache stays untouched.
+    let cache = tempfile::tempdir().unwrap();
+    let start = refscope::tui::Start::anonymous("127.0.0.1:1", Some(cache.path().to_path_buf()));
     let mut d = Headless::start(start, false).await.unwrap();
     d.settle_until(|app| app.message.is_some()).await;
     snapshot("status_error", &mut d.app);
