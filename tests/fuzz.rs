@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use refscope::graph::safe_path::{link_stays_inside, safe_relative};
 use refscope::oci::manifest::parse_manifest;
 use refscope::oci::{Digest, ManifestBlob, Reference, media_types};
-use refscope::store::registry::{link, parse_challenge};
+use refscope::store::registry::{Challenge, link, parse_challenge};
 
 const VALID: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"sbom/example","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[{"mediaType":"text/plain","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2,"annotations":{"org.opencontainers.image.title":"a"}}],"subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}}"#;
 
@@ -14,6 +14,24 @@ fn reference_like() -> impl Strategy<Value = String> {
         any::<String>(),
         "[a-z0-9.:\\[\\]-]{0,20}/[a-z0-9._/-]{0,30}(:[A-Za-z0-9_.-]{0,20})?(@sha256:[0-9a-f]{0,70})?",
     ]
+}
+
+/// Strings near a digest: valid ones of both algorithms, wrong lengths, upper case, other
+/// algorithms, missing or doubled separators, stray characters.
+fn digest_like() -> impl Strategy<Value = String> {
+    let alg = prop_oneof!["sha256", "sha512", "md5", "SHA256", "sha384", ""];
+    let sep = prop_oneof![Just(":"), Just(""), Just("::")];
+    let hex = prop_oneof![
+        "[0-9a-f]{64}",
+        "[0-9a-f]{128}",
+        "[0-9a-f]{63}",
+        "[0-9a-f]{65}",
+        "[0-9a-f]{127}",
+        "[0-9a-fA-F]{64}",
+        "[0-9a-f./]{0,130}",
+        "[0-9a-f]{30}[g-zG-Z ./:-][0-9a-f]{33}",
+    ];
+    (alg, sep, hex).prop_map(|(a, s, h)| format!("{a}{s}{h}"))
 }
 
 /// A valid manifest with a run of bytes replaced, inserted or cut.
@@ -36,10 +54,17 @@ proptest! {
     }
 
     #[test]
-    fn digests_parse_only_valid_hex(s in "(sha256|sha512|md5)?:?[0-9a-fA-F./]{0,130}") {
-        if let Ok(d) = s.parse::<Digest>() {
-            prop_assert!(d.hex().bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
-            prop_assert_eq!(d.to_string(), s);
+    fn digests_parse_only_valid_hex(s in digest_like()) {
+        // The spec's rule, written out: sha256 with 64 or sha512 with 128 lowercase hex digits.
+        let valid = [("sha256:", 64), ("sha512:", 128)].iter().any(|(alg, len)| {
+            s.strip_prefix(alg).is_some_and(|hex| hex.len() == *len && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        });
+        match s.parse::<Digest>() {
+            Ok(d) => {
+                prop_assert!(valid, "accepted {}", s);
+                prop_assert_eq!(d.to_string(), s);
+            }
+            Err(_) => prop_assert!(!valid, "refused a valid digest {}", s),
         }
     }
 
@@ -54,9 +79,25 @@ proptest! {
     }
 
     #[test]
-    fn challenges_never_panic(s in any::<String>(), realm in "[ -~]{0,40}") {
-        let _ = parse_challenge(&s);
-        let _ = parse_challenge(&format!("Bearer realm=\"{realm}\",service={s}"));
+    fn challenges_parse_to_what_they_say(s in any::<String>(), realm in "[ -~]{0,40}", service in "[ -~]{0,20}", scope in "[ -~]{0,40}") {
+        // Anything: only a Basic or Bearer scheme yields a challenge.
+        if let Some(c) = parse_challenge(&s) {
+            let scheme = s.trim().split(char::is_whitespace).next().unwrap_or_default().to_ascii_lowercase();
+            match c {
+                Challenge::Basic => prop_assert_eq!(scheme, "basic"),
+                Challenge::Bearer { .. } => prop_assert_eq!(scheme, "bearer"),
+            }
+        }
+        // A well-formed Bearer challenge with quoted values, escapes and all: each value back.
+        let quote = |v: &str| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+        let header = format!("Bearer realm={},service={}, scope={}", quote(&realm), quote(&service), quote(&scope));
+        let parsed = parse_challenge(&header);
+        prop_assert_eq!(
+            parsed,
+            Some(Challenge::Bearer { realm: realm.clone(), service: Some(service.clone()), scope: Some(scope.clone()), error: None }),
+            "{}", header
+        );
+        prop_assert_eq!(parse_challenge(&format!("Basic realm={}", quote(&realm))), Some(Challenge::Basic));
     }
 
     #[test]

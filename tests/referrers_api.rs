@@ -65,8 +65,24 @@ async fn artifact_type_filtering_server_side_and_client_side() {
     // The filter applies at every level, as in ORAS: the SBOM's signature is not listed.
     assert!(ms[0].get("manifests").is_none());
 
-    // Through a paging front, ferro's filter is still applied server side (OCI-Filters-Applied);
-    // the client filters too when the server did not say so.
+    // A registry that ignores the filter and says so by sending no OCI-Filters-Applied: the
+    // client filters, at every level.
+    let unfiltered = common::front::Front::builder().upstream(&reg.addr).unfiltered_referrers().start();
+    let c = client(&unfiltered.addr);
+    let all = c.referrers("net-monitor", &g.image.digest, None).await.unwrap();
+    assert_eq!(all.descriptors.len(), 3, "the front answers every referrer");
+    let sigs = c.referrers("net-monitor", &g.image.digest, Some("signature/example")).await.unwrap();
+    assert_eq!(sigs.descriptors.iter().map(|d| d.digest.clone()).collect::<Vec<_>>(), vec![g.sig.digest.clone()]);
+    let asked = unfiltered.seen_matching("/referrers/");
+    assert!(asked.iter().any(|s| s.target.contains("artifactType=signature")), "the client asked the server to filter: {asked:?}");
+    let r2 = format!("{}/net-monitor:v1", unfiltered.addr);
+    let out: Value = serde_json::from_str(&refscope(["discover", "-o", "json", "--artifact-type", "sbom/example", &r2]).ok()).unwrap();
+    let ms = out["manifests"].as_array().unwrap();
+    assert_eq!(ms.len(), 1, "{out}");
+    assert_eq!(ms[0]["digest"], g.sbom.digest.to_string());
+    assert!(ms[0].get("manifests").is_none(), "{out}");
+
+    // Through a paging front, ferro's filter is still applied server side (OCI-Filters-Applied).
     let paged = ApiRegistry::start_paged(Some(1));
     let g2 = seed(&paged).await;
     let c = client(&paged.addr);

@@ -64,8 +64,13 @@ async fn tags_are_sorted_and_digest_tags_can_be_hidden() {
     );
     assert_eq!(refscope(["repo", "tags", &r, "--exclude-digest-tags"]).ok(), "alpha\nv1\nv10\nv2\n");
     assert_eq!(refscope(["repo", "tags", &r, "--last", "v1", "--exclude-digest-tags"]).ok(), "v10\nv2\n");
+    // Tags on another manifest are not the digest's.
+    s.image("app", "other", b"another layer").await;
+    let other_bytes = common::read_manifest_bytes(&s, "app", "other").await;
+    s.manifest("app", "beta", MANIFEST, &other_bytes).await;
     let by_digest = format!("{r}@{}", img.digest);
     assert_eq!(refscope(["repo", "tags", &by_digest, "--exclude-digest-tags"]).ok(), "alpha\nv1\nv10\nv2\n");
+    assert_eq!(refscope(["repo", "tags", &r, "--exclude-digest-tags"]).ok(), "alpha\nbeta\nother\nv1\nv10\nv2\n");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -141,7 +146,11 @@ async fn discover_walks_a_seeded_graph_through_the_tag_schema() {
     assert_eq!(sbom["annotations"]["org.opencontainers.image.created"], "2025-01-01T00:00:02Z");
 
     let shallow = refscope(["discover", "--depth", "1", &r]).ok();
-    assert!(!shallow.contains(&g.sbom_sig.digest.to_string()));
+    let first_level = format!(
+        "{r}\n├── readme/example\n│   └── {}\n├── sbom/example\n│   └── {}\n└── signature/example\n    └── {}\n",
+        g.readme.digest, g.sbom.digest, g.sig.digest
+    );
+    assert_eq!(shallow, first_level, "the referrers of the image, not theirs");
     let table = refscope(["discover", "-o", "table", &r]).ok();
     assert!(table.starts_with("Discovered 3 artifact(s) referencing v1\n"), "{table}");
 

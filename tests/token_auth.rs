@@ -50,7 +50,14 @@ async fn bearer_tokens_are_fetched_once_per_scope_and_reused() {
     let repos = refscope(["repo", "ls", &reg.addr, "-u", "alice", "-p", "s3cret"]).ok();
     assert_eq!(repos, "net-monitor\n");
     let no_catalog = refscope(["repo", "ls", &reg.addr, "-u", "reader", "-p", "pw"]).fails();
-    assert!(no_catalog.contains("401") || no_catalog.contains("catalog"), "{no_catalog}");
+    // The account is good but may not list the catalog: the registry says insufficient scope.
+    assert_eq!(
+        no_catalog,
+        format!(
+            "Error: 401 from {0}: the credentials from -u/-p were rejected or do not grant this (insufficient scope); use an account with access: `refscope login {0}` or -u/-p",
+            reg.addr
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -72,6 +79,13 @@ async fn identity_tokens_from_docker_config_are_exchanged() {
     )
     .unwrap();
     let err = refscope(["resolve", &r]).env("DOCKER_CONFIG", dir.path()).fails();
+    assert!(err.contains("401") && err.contains("rejected"), "{err}");
+
+    // A password without a username is an identity token too, from the environment or -p.
+    refscope(["resolve", &r]).env("REFSCOPE_PASSWORD", "refresh-123").ok();
+    refscope(["resolve", &r, "-p", "refresh-123"]).ok();
+    assert_eq!(tokens.refresh_tokens_seen(), ["refresh-123", "revoked", "refresh-123", "refresh-123"], "each was exchanged as a refresh token");
+    let err = refscope(["resolve", &r]).env("REFSCOPE_PASSWORD", "revoked").fails();
     assert!(err.contains("401") && err.contains("rejected"), "{err}");
 }
 

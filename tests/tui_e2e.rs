@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::proxy::{Faults, Proxy};
 use common::{DistRegistry, digest_line, refscope};
 
 struct Tmux {
@@ -186,7 +187,12 @@ async fn a_401_asks_for_credentials_masks_them_and_saves_them() {
     let reg = DistRegistry::start_with(common::DistConfig { users: vec![("alice".into(), "s3cret-pw".into())], ..Default::default() });
     let img = reg.seeder().with_basic("alice", "s3cret-pw").image("private/app", "v1", b"layer").await;
     let home = tempfile::tempdir().unwrap();
-    let tui = Tmux::start(home.path(), home.path(), &format!("'{}' {}/private/app:v1", env!("CARGO_BIN_EXE_refscope"), reg.addr));
+    let log = home.path().join("trace.log");
+    let tui = Tmux::start(
+        home.path(),
+        home.path(),
+        &format!("REFSCOPE_LOG=trace REFSCOPE_LOG_FILE='{}' '{}' {}/private/app:v1", log.display(), env!("CARGO_BIN_EXE_refscope"), reg.addr),
+    );
     tui.wait_for(&format!("Log in to {}", reg.addr));
     tui.type_text("alice");
     tui.send(&["Tab"]);
@@ -202,6 +208,13 @@ async fn a_401_asks_for_credentials_masks_them_and_saves_them() {
     tui.wait_for("__EXITED__ 0");
     let saved = std::fs::read_to_string(home.path().join("docker/config.json")).unwrap();
     assert!(saved.contains(&reg.addr), "saved for next time: {saved}");
+    // The password typed into the dialog went through the worker, the login and the save,
+    // all traced: none of it may show it.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.len() > 1000, "trace logging was on ({} bytes)", logged.len());
+    for secret in ["s3cret-pw", "YWxpY2U6czNjcmV0LXB3"] {
+        assert!(!logged.contains(secret), "the log contains the password ({secret})");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -224,4 +237,66 @@ async fn a_registry_killed_and_restarted_is_reported_and_recovered_on_refresh() 
     tui.wait("recovered", |s| s.contains("no referrers") && !s.contains("cannot reach"));
     tui.send(&["q"]);
     tui.wait_for("__EXITED__ 0");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_that_hangs_leaves_the_tui_answering_keys() {
+    let reg = DistRegistry::start();
+    common::put_demo_image(&reg.addr, "net-monitor");
+    // Connections are taken and never answered: not refused, just silent.
+    let front = Proxy::start(&reg.addr, Faults::default());
+    front.hang();
+    let home = tempfile::tempdir().unwrap();
+    let tui = Tmux::start(home.path(), home.path(), &format!("'{}' {}/net-monitor:v1", env!("CARGO_BIN_EXE_refscope"), front.addr));
+    tui.wait_for("3 Referrers");
+    tui.send(&["?"]);
+    tui.wait_for("Keys (Esc closes");
+    tui.send(&["Escape"]);
+    tui.wait("help closed", |s| !s.contains("Keys (Esc closes"));
+    front.recover();
+    tui.wait("the tree once the registry answers", |s| s.contains("net-monitor:v1  ") && s.contains("no referrers"));
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+}
+
+/// Everything the pane was sent, escape sequences included, while `keys` were pressed in a
+/// TUI started with `env` on the bundled demo.
+fn raw_session(env: &str, keys: &[&str]) -> String {
+    let home = tempfile::tempdir().unwrap();
+    let raw = home.path().join("raw.out");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tui = Tmux::start(root, home.path(), &format!("{env} '{}'", env!("CARGO_BIN_EXE_refscope")));
+    tui.wait_for("net-monitor:v1");
+    let pipe = format!("cat >> '{}'", raw.display());
+    assert!(Command::new("tmux").args(["pipe-pane", "-o", "-t", &tui.session, &pipe]).status().unwrap().success());
+    tui.send(keys);
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+    String::from_utf8_lossy(&std::fs::read(&raw).unwrap_or_default()).into_owned()
+}
+
+/// The parameters of every SGR sequence (`ESC [ … m`) in `raw`.
+fn sgr_params(raw: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for part in raw.split("\x1b[").skip(1) {
+        let end = part.find(|c: char| !(c.is_ascii_digit() || c == ';')).unwrap_or(part.len());
+        if part[end..].starts_with('m') {
+            out.extend(part[..end].split(';').filter_map(|p| p.parse::<u32>().ok()));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_color_turns_colours_off_and_y_copies_through_osc_52() {
+    use base64::Engine;
+    // Moving draws the panes again; `y` on the tree root copies its digest.
+    let coloured = raw_session("", &["j", "k", "y"]);
+    let plain = raw_session("NO_COLOR=1", &["j", "k", "y"]);
+    let colour = |s: &str| sgr_params(s).iter().any(|p| matches!(p, 30..=38 | 40..=48 | 90..=97 | 100..=107));
+    assert!(colour(&coloured), "colours without NO_COLOR: {coloured:?}");
+    assert!(!colour(&plain), "no colour under NO_COLOR: {plain:?}");
+    let digest = refscope(["resolve", "--oci-layout", "assets/net-monitor:v1"]).current_dir(Path::new(env!("CARGO_MANIFEST_DIR"))).ok();
+    let expected = format!("\x1b]52;c;{}", base64::engine::general_purpose::STANDARD.encode(digest.trim()));
+    assert!(plain.contains(&expected), "OSC 52 with the digest ({expected:?}) in: {plain:?}");
 }

@@ -39,9 +39,19 @@ async fn help_overlay() {
     let mut d = demo().await;
     d.keys(&[KeyCode::Char('?')]).await;
     snapshot("help", &mut d.app);
+    // Tall enough for the whole help: the write keys are there in normal mode, and gone
+    // under --read-only.
+    let writes = ["attach files to the artifact", "copy with referrers to another place", "delete with its referrers"];
+    let full = render(&d.app, (100, 80));
+    for w in writes {
+        assert!(full.contains(w), "the whole help shows `{w}`:\n{full}");
+    }
     d.app.opts.read_only = true;
-    let text = render(&d.app, (100, 30));
-    assert!(!text.contains("delete with its referrers"), "read-only help lists no destructive keys");
+    let text = render(&d.app, (100, 80));
+    for w in writes {
+        assert!(!text.contains(w), "read-only help lists no write key (`{w}`):\n{text}");
+    }
+    assert!(text.contains("read-only: attach, copy and delete are off"), "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -67,7 +77,9 @@ async fn copy_diff_before_anything_is_written() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_error_in_the_status_bar() {
-    let start = refscope::tui::Start::anonymous("127.0.0.1:1", None);
+    // A cache of its own: the test's user's cache stays untouched.
+    let cache = tempfile::tempdir().unwrap();
+    let start = refscope::tui::Start::anonymous("127.0.0.1:1", Some(cache.path().to_path_buf()));
     let mut d = Headless::start(start, false).await.unwrap();
     d.settle_until(|app| app.message.is_some()).await;
     snapshot("status_error", &mut d.app);

@@ -5,10 +5,19 @@ mod common;
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::proxy::{Faults, Proxy};
 use common::{DistConfig, DistRegistry, refscope};
 
+
+/// Starts refscope in the background with a private HOME.
+fn spawn_refscope(args: &[&str], home: &std::path::Path) -> std::process::Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_refscope"));
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    common::isolate(&mut cmd, home);
+    cmd.spawn().unwrap()
+}
 
 fn completed_blobs(reg: &DistRegistry) -> usize {
     let root = reg.dir.path().join("data/docker/registry/v2/blobs/sha256");
@@ -37,27 +46,24 @@ async fn a_registry_stopped_mid_copy_leaves_no_tag_and_a_rerun_finishes() {
         "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size}, "layers": layers});
     let root = s.manifest("big", "v1", common::seed::MANIFEST, &serde_json::to_vec(&m).unwrap()).await;
 
-    let args = ["copy", "--concurrency", "1", &format!("{}/big:v1", src.addr), &format!("{}/big:v1", dst.addr)];
-    let child = Command::new(env!("CARGO_BIN_EXE_refscope"))
-        .args(args)
-        .env("REFSCOPE_NO_KEYRING", "1")
-        .env("DOCKER_CONFIG", "/nonexistent")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while completed_blobs(&dst) < 2 {
-        assert!(Instant::now() < deadline, "the copy never got going");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    // The third layer's upload is held back until the registry is gone, so the copy is
+    // caught in the middle whatever the machine's speed.
+    let held = Proxy::start(&dst.addr, Faults { hold_uploads_after: Some(30 << 20), ..Default::default() });
+    let home = tempfile::tempdir().unwrap();
+    let child = spawn_refscope(
+        &["copy", "--concurrency", "1", &format!("{}/big:v1", src.addr), &format!("{}/big:v1", held.addr)],
+        home.path(),
+    );
+    held.wait_until_held();
+    assert!(completed_blobs(&dst) >= 2, "two layers went before the hold");
     dst.stop();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the copy cannot succeed with its destination gone");
-    let last = stderr.lines().last().unwrap_or_default();
-    assert!(last.starts_with("Error: ") && !stderr.contains("panicked"), "{stderr}");
-    assert!(last.contains(&dst.addr), "the error names the registry: {last}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("Error: ") && !stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.contains(&held.addr), "the error names the registry: {stderr}");
+    let args = ["copy", "--concurrency", "1", &format!("{}/big:v1", src.addr), &format!("{}/big:v1", dst.addr)];
 
     dst.restart();
     assert!(dst.seeder().tags("big").await.is_empty(), "no tag on an incomplete graph");
@@ -101,20 +107,14 @@ async fn concurrent_attaches_to_one_subject_are_all_listed() {
     let image_digest = common::put_demo_image(&reg.addr, "app");
     let image = format!("{}/app:v1", reg.addr);
     let w = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
     let mut expected = Vec::new();
     for round in 0..3 {
         let children: Vec<_> = (0..2)
             .map(|i| {
                 let f = w.path().join(format!("sig-{round}-{i}.json"));
                 std::fs::write(&f, format!("{{\"round\":{round},\"i\":{i}}}")).unwrap();
-                Command::new(env!("CARGO_BIN_EXE_refscope"))
-                    .args(["attach", &image, "--artifact-type", "signature/example", f.to_str().unwrap()])
-                    .env("REFSCOPE_NO_KEYRING", "1")
-                    .env("DOCKER_CONFIG", "/nonexistent")
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
+                spawn_refscope(&["attach", &image, "--artifact-type", "signature/example", f.to_str().unwrap()], home.path())
             })
             .collect();
         for c in children {
@@ -279,25 +279,21 @@ async fn a_failed_copy_leaves_no_referrers_index_whose_subject_never_came() {
     let src = DistRegistry::start();
     let mut dst = DistRegistry::start();
     let (root, layers) = big_image_with_referrers(&src.seeder(), "big").await;
-    let args = ["copy", "-r", "--concurrency", "1", &format!("{}/big:v1", src.addr), &format!("{}/big:v1", dst.addr)];
-    let child = Command::new(env!("CARGO_BIN_EXE_refscope"))
-        .args(args)
-        .env("REFSCOPE_NO_KEYRING", "1")
-        .env("DOCKER_CONFIG", "/nonexistent")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The referrers are small and go beside the layers: by the third layer they are there.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while layers.iter().filter(|l| blob_landed(&dst, l)).count() < 3 {
-        assert!(Instant::now() < deadline, "the copy never got going");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    // The fourth layer's upload is held back until the registry is gone. The referrers are
+    // small and go beside the layers: by then they are there.
+    let held = Proxy::start(&dst.addr, Faults { hold_uploads_after: Some(42 << 20), ..Default::default() });
+    let home = tempfile::tempdir().unwrap();
+    let child = spawn_refscope(
+        &["copy", "-r", "--concurrency", "1", &format!("{}/big:v1", src.addr), &format!("{}/big:v1", held.addr)],
+        home.path(),
+    );
+    held.wait_until_held();
+    assert!(layers.iter().filter(|l| blob_landed(&dst, l)).count() >= 3, "three layers went before the hold");
     dst.stop();
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success(), "the copy cannot succeed with its destination gone");
     dst.restart();
+    let args = ["copy", "-r", "--concurrency", "1", &format!("{}/big:v1", src.addr), &format!("{}/big:v1", dst.addr)];
     let tags = no_index_without_its_subject(&dst.seeder(), "big").await;
     assert!(tags.is_empty(), "nothing tagged: {tags:?}");
     assert_eq!(dst.seeder().head_manifest("big", &root.digest.to_string()).await, 404);

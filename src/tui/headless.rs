@@ -16,6 +16,25 @@ use super::ui::{ViewState, draw};
 use super::{Start, prepare, worker};
 use crate::error::Result;
 
+/// How long a test waits for a screen before it fails.
+const SETTLE_LIMIT: Duration = Duration::from_secs(20);
+
+/// What the model still waits for from the worker, if anything: a list, a tree, a manifest,
+/// a tag's details, a plan or a running job.
+pub fn waiting_for(app: &App) -> Option<&'static str> {
+    if app.busy() {
+        Some("a load, a plan or a job")
+    } else if app.refreshing() {
+        Some("the refresh of a cached tree")
+    } else if app.manifests.values().any(|m| m.is_loading()) {
+        Some("a manifest")
+    } else if app.tags.info.values().any(|t| t.is_loading()) {
+        Some("a tag's details")
+    } else {
+        None
+    }
+}
+
 pub struct Headless {
     pub app: App,
     tx: UnboundedSender<Effect>,
@@ -43,23 +62,40 @@ impl Headless {
         }
     }
 
-    /// Feeds worker answers to the model until none arrives for a while.
+    /// Feeds worker answers to the model until it waits for none (see [`waiting_for`]).
     pub async fn settle(&mut self) {
-        while let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(400), self.rx.recv()).await {
-            let fx = update(&mut self.app, Msg::Worker(ev));
-            self.send(fx);
+        self.settle_until(|app| waiting_for(app).is_none()).await;
+    }
+
+    /// Feeds worker answers until `done` holds. Panics, with what the model still waits for,
+    /// when that takes longer than 20 seconds: a screen that never comes is a failure, never
+    /// a silent pass.
+    pub async fn settle_until(&mut self, done: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + SETTLE_LIMIT;
+        loop {
+            // Answers already queued are taken first, so `done` sees the newest state.
+            while let Ok(ev) = self.rx.try_recv() {
+                self.apply(ev);
+            }
+            if done(&self.app) {
+                return;
+            }
+            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+                Ok(Some(ev)) => self.apply(ev),
+                Ok(None) => panic!("the worker stopped before the screen was ready; {}", self.state()),
+                Err(_) => panic!("the screen was not ready after {SETTLE_LIMIT:?}; {}", self.state()),
+            }
         }
     }
 
-    /// Feeds worker answers until `done` holds, for at most 20 seconds.
-    pub async fn settle_until(&mut self, done: impl Fn(&App) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while !done(&self.app) && tokio::time::Instant::now() < deadline {
-            if let Ok(Some(ev)) = tokio::time::timeout(Duration::from_millis(100), self.rx.recv()).await {
-                let fx = update(&mut self.app, Msg::Worker(ev));
-                self.send(fx);
-            }
-        }
+    fn apply(&mut self, ev: WorkerEvent) {
+        let fx = update(&mut self.app, Msg::Worker(ev));
+        self.send(fx);
+    }
+
+    fn state(&self) -> String {
+        let waiting = waiting_for(&self.app).unwrap_or("nothing");
+        format!("waiting for {waiting}; message: {:?}", self.app.message.as_ref().map(|m| &m.text))
     }
 
     /// Presses keys, then settles.

@@ -50,6 +50,7 @@ pub fn answer(status: u16, content_type: &str, body: impl Into<Body>) -> Respons
 pub type Rule = Arc<dyn Fn(&Seen) -> Option<Response> + Send + Sync>;
 
 struct Shared {
+    unfiltered_referrers: bool,
     upstream: Option<String>,
     upstream_basic: Option<String>,
     rule: Rule,
@@ -59,6 +60,7 @@ struct Shared {
 
 #[derive(Default)]
 pub struct FrontBuilder {
+    unfiltered_referrers: bool,
     upstream: Option<String>,
     upstream_basic: Option<(String, String)>,
     rule: Option<Rule>,
@@ -83,6 +85,13 @@ impl FrontBuilder {
         self
     }
 
+    /// Passes referrers requests on as a registry that does not filter them would answer:
+    /// without their `artifactType` query, and without the `OCI-Filters-Applied` answer.
+    pub fn unfiltered_referrers(mut self) -> FrontBuilder {
+        self.unfiltered_referrers = true;
+        self
+    }
+
     pub fn rule(mut self, rule: impl Fn(&Seen) -> Option<Response> + Send + Sync + 'static) -> FrontBuilder {
         self.rule = Some(Arc::new(rule));
         self
@@ -90,6 +99,7 @@ impl FrontBuilder {
 
     fn shared(self) -> Arc<Shared> {
         Arc::new(Shared {
+            unfiltered_referrers: self.unfiltered_referrers,
             upstream: self.upstream,
             upstream_basic: self.upstream_basic.map(|(u, p)| {
                 format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}")))
@@ -161,6 +171,8 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         return (StatusCode::NOT_FOUND, "nothing here").into_response();
     };
     let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let unfiltered = shared.unfiltered_referrers && seen.path().contains("/referrers/");
+    let target = if unfiltered { without_artifact_type(&target) } else { target };
     let mut out = shared.client.request(parts.method.clone(), format!("http://{upstream}{target}"));
     for (name, value) in &parts.headers {
         if name == "authorization" && shared.upstream_basic.is_some() {
@@ -182,7 +194,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     };
     let mut resp = Response::builder().status(answer.status().as_u16());
     for (name, value) in answer.headers() {
-        if name == "transfer-encoding" || name == "connection" {
+        if name == "transfer-encoding" || name == "connection" || (unfiltered && name == "oci-filters-applied") {
             continue;
         }
         resp = resp.header(name, value);
@@ -190,4 +202,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let is_head = parts.method == Method::HEAD;
     let bytes = answer.bytes().await.unwrap_or_default();
     resp.body(if is_head { Body::empty() } else { Body::from(bytes) }).unwrap()
+}
+
+/// `target` without its `artifactType` query parameters.
+fn without_artifact_type(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else { return target.to_string() };
+    let kept: Vec<&str> = query.split('&').filter(|p| !p.starts_with("artifactType=")).collect();
+    if kept.is_empty() { path.to_string() } else { format!("{path}?{}", kept.join("&")) }
 }

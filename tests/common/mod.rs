@@ -290,12 +290,20 @@ impl Cli {
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 
-    /// Runs and asserts failure; returns stderr, which must be one line starting with `Error:`.
+    /// Runs and asserts failure; returns the error, which must be all of stderr: one line
+    /// starting with `Error:`.
     pub fn fails(self) -> String {
+        self.fails_after_warnings(0)
+    }
+
+    /// As [`Cli::fails`], for a command that prints `warnings` warning lines before its error.
+    pub fn fails_after_warnings(self, warnings: usize) -> String {
         let out = self.output();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(!out.status.success(), "expected failure, got success; stdout: {}", String::from_utf8_lossy(&out.stdout));
-        let last = stderr.lines().last().unwrap_or_default().to_string();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), warnings + 1, "errors are one line, after {warnings} warning(s): {stderr}");
+        let last = lines[warnings].to_string();
         assert!(last.starts_with("Error: "), "error line should start with `Error: `: {stderr}");
         assert!(!stderr.contains("{ ") || !stderr.contains(" }"), "looks like a debug dump: {stderr}");
         last

@@ -33,6 +33,10 @@ struct Inner {
     users: HashMap<String, User>,
     refresh_tokens: HashMap<String, String>,
     issued: AtomicUsize,
+    /// Every token handed out, so a test can look for them where they must not be.
+    tokens: Mutex<Vec<String>>,
+    /// Refresh tokens presented to the OAuth2 POST, valid or not.
+    refresh_tokens_seen: Mutex<Vec<String>>,
     scopes_seen: Mutex<Vec<String>>,
     /// The scopes of each token request, sorted, in arrival order.
     requests: Mutex<Vec<Vec<String>>>,
@@ -67,6 +71,8 @@ impl TokenServer {
             users,
             refresh_tokens,
             issued: AtomicUsize::new(0),
+            tokens: Mutex::new(Vec::new()),
+            refresh_tokens_seen: Mutex::new(Vec::new()),
             scopes_seen: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             expires_in: Mutex::new(JWT_LIFETIME.to_string()),
@@ -97,6 +103,16 @@ impl TokenServer {
 
     pub fn issued(&self) -> usize {
         self.inner.issued.load(Ordering::Relaxed)
+    }
+
+    /// The refresh tokens clients exchanged (OAuth2 POST, `grant_type=refresh_token`).
+    pub fn refresh_tokens_seen(&self) -> Vec<String> {
+        self.inner.refresh_tokens_seen.lock().unwrap().clone()
+    }
+
+    /// Every token issued so far.
+    pub fn tokens(&self) -> Vec<String> {
+        self.inner.tokens.lock().unwrap().clone()
     }
 
     pub fn scopes_seen(&self) -> Vec<String> {
@@ -182,6 +198,7 @@ fn issue(inner: &Inner, subject: &str, user: Option<&User>, scopes: Vec<String>)
     sorted.sort();
     inner.requests.lock().unwrap().push(sorted);
     let token = jwt(inner, subject, grant(user, &scopes));
+    inner.tokens.lock().unwrap().push(token.clone());
     let expires_in = inner.expires_in.lock().unwrap().clone();
     let extra = if expires_in.is_empty() { String::new() } else { format!(r#","expires_in":{expires_in}"#) };
     let body = format!(r#"{{"token":"{token}","access_token":"{token}"{extra}}}"#);
@@ -214,6 +231,9 @@ async fn get_token(State(inner): State<Arc<Inner>>, headers: HeaderMap, Query(q)
 async fn post_token(State(inner): State<Arc<Inner>>, Form(form): Form<HashMap<String, String>>) -> Response {
     if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
         return StatusCode::BAD_REQUEST.into_response();
+    }
+    if let Some(t) = form.get("refresh_token") {
+        inner.refresh_tokens_seen.lock().unwrap().push(t.clone());
     }
     let Some(user_name) = form.get("refresh_token").and_then(|t| inner.refresh_tokens.get(t)).cloned() else {
         return StatusCode::UNAUTHORIZED.into_response();

@@ -382,9 +382,16 @@ impl Target for Registry {
         }
         let host = self.host.clone();
         let stream = resp.bytes_stream().map(move |r| {
-            r.map_err(|e| Error::Connect {
-                registry: host.clone(),
-                reason: format!("connection lost while reading a blob: {}", e.without_url()),
+            r.map_err(|e| {
+                // A body that stops coming is a stall, not a lost connection: say so.
+                if e.is_timeout() {
+                    Error::Timeout { registry: host.clone(), action: action.clone() }
+                } else {
+                    Error::Connect {
+                        registry: host.clone(),
+                        reason: format!("connection lost while reading a blob: {}", e.without_url()),
+                    }
+                }
             })
         });
         Ok(verify_stream(Box::pin(stream), desc, what))
