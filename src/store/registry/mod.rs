@@ -260,12 +260,21 @@ struct TagsBody {
 
 /// The names in one page of `/v2/<repo>/tags/list` (`"tags": null` is an empty page).
 pub fn parse_tag_list(body: &[u8]) -> serde_json::Result<Vec<String>> {
-    Ok(serde_json::from_slice::<TagsBody>(body)?.tags.unwrap_or_default())
+    Ok(serde_json::from_slice::<TagsBody>(object(body)?)?.tags.unwrap_or_default())
 }
 
 /// The names in one page of `/v2/_catalog`.
 pub fn parse_catalog(body: &[u8]) -> serde_json::Result<Vec<String>> {
-    Ok(serde_json::from_slice::<CatalogBody>(body)?.repositories.unwrap_or_default())
+    Ok(serde_json::from_slice::<CatalogBody>(object(body)?)?.repositories.unwrap_or_default())
+}
+
+/// serde reads a struct from a JSON array too (fields by position), so `[["v1"]]` would pass
+/// as a tag list; a listing page is an object.
+fn object(body: &[u8]) -> serde_json::Result<&[u8]> {
+    match body.trim_ascii_start().first() {
+        Some(b'{') => Ok(body),
+        _ => Err(serde::de::Error::custom("a listing page is a JSON object")),
+    }
 }
 
 fn content_type(headers: &HeaderMap) -> Option<String> {
@@ -542,5 +551,20 @@ impl Target for Registry {
             }),
             _ => Err(self.status_error(resp, &action, &format!("tag {tag}")).await),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_catalog, parse_tag_list};
+
+    #[test]
+    fn listing_pages_are_objects() {
+        assert_eq!(parse_tag_list(br#"{"name":"app","tags":["v1","v2"]}"#).unwrap(), ["v1", "v2"]);
+        assert!(parse_tag_list(br#"{"name":"app","tags":null}"#).unwrap().is_empty());
+        assert_eq!(parse_catalog(br#" {"repositories":["a"]}"#).unwrap(), ["a"]);
+        // Found by the listings fuzz target: serde takes an array for a struct's fields.
+        assert!(parse_tag_list(b"[[\" \"]\n]").is_err());
+        assert!(parse_catalog(br#"[["a"]]"#).is_err());
     }
 }
