@@ -1,9 +1,16 @@
 //! TUI rendering snapshots (ratatui TestBackend) at 100x30 and 80x24. The model is driven by
-//! the real worker on the bundled demo layout, or by events where a state needs no I/O.
+//! the real worker on the bundled demo layout, or by events where a state needs no I/O. At
+//! 80x24 every dialog, message and hint is checked to show each of its words whole.
 
+mod common;
+
+use common::screen;
 use crossterm::event::KeyCode;
+use refscope::tui::app::modal::Modal;
+use refscope::tui::app::tree::Loaded;
 use refscope::tui::app::{App, Msg, Options, update};
 use refscope::tui::headless::{self, Headless};
+use refscope::tui::keymap;
 use refscope::tui::protocol::{Effect, WorkerEvent};
 
 const SIZES: [(u16, u16); 2] = [(100, 30), (80, 24)];
@@ -17,6 +24,35 @@ async fn demo() -> Headless {
     let mut d = Headless::start(start, false).await.unwrap();
     d.settle().await;
     d
+}
+
+/// The dialog titled `title` (its border title starts so) at `size`; fails when it is not
+/// whole on the screen.
+fn dialog(app: &mut App, title: &str, size: (u16, u16)) -> String {
+    app.size = size;
+    let text = render(app, size);
+    screen::dialog(&text, title).unwrap_or_else(|| panic!("no whole dialog titled {title:?} at {size:?}:\n{text}"))
+}
+
+/// Every word in the dialog as a screen with room for all of it shows it (below its border
+/// title), and of `more`, is whole in the dialog at 80x24. `short` is its border title there.
+fn fits_80x24(app: &mut App, title: &str, short: &str, more: &str) {
+    let roomy = dialog(app, title, (250, 80));
+    let body = roomy.split_once('\n').map_or("", |(_, b)| b);
+    let small = dialog(app, short, (80, 24));
+    screen::assert_words_whole(&[small], &[body, more], title);
+}
+
+/// The open prompt's whole title.
+fn prompt_title(app: &App) -> String {
+    match &app.modal {
+        Some(Modal::Prompt(p)) => p.title(),
+        _ => panic!("no prompt is open"),
+    }
+}
+
+fn keys_of(text: &str) -> Vec<KeyCode> {
+    text.chars().map(KeyCode::Char).collect()
 }
 
 fn snapshot(name: &str, app: &mut App) {
@@ -46,6 +82,16 @@ async fn help_overlay() {
     for w in writes {
         assert!(full.contains(w), "the whole help shows `{w}`:\n{full}");
     }
+    // Scrolled to its end, help shows every key and every word of what it does.
+    let rows = keymap::help_rows(false);
+    let mut screens = Vec::new();
+    for _ in 0..=rows.len() + 10 {
+        screens.push(dialog(&mut d.app, "Keys", (80, 24)));
+        d.press(KeyCode::Char('j'));
+    }
+    let all: Vec<String> = rows.iter().map(|r| format!("{} {} {}", r.context.title(), r.keys, r.description)).collect();
+    screen::assert_words_whole(&screens, &all.iter().map(String::as_str).collect::<Vec<_>>(), "help at 80x24");
+    d.app.modal = Some(Modal::Help { scroll: 0 });
     d.app.opts.read_only = true;
     let text = render(&d.app, (100, 80));
     for w in writes {
@@ -60,6 +106,9 @@ async fn delete_confirmation_lists_everything_that_goes() {
     // Root, readme group, readme, sbom group, sbom.
     d.keys(&[KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('d')]).await;
     snapshot("delete_confirmation", &mut d.app);
+    let Some(Modal::DeleteReview { preview: Loaded::Ready(plan), .. }) = &d.app.modal else { panic!("no delete plan") };
+    let plan = plan.lines.join("\n");
+    fits_80x24(&mut d.app, "Delete net-monitor@", "Delete", &format!("{plan}\ny delete all of this · Esc cancel · j/k scroll"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -72,6 +121,7 @@ async fn copy_diff_before_anything_is_written() {
     keys.push(KeyCode::Enter);
     d.keys(&keys).await;
     snapshot("copy_diff", &mut d.app);
+    fits_80x24(&mut d.app, "Copy net-monitor:v1", "Copy net-monitor:v1", "Copy net-monitor:v1 with its referrers\nthe tag is set last; x cancels while it runs");
     assert!(!std::path::Path::new(dest).exists(), "planning writes nothing");
 }
 
@@ -83,6 +133,10 @@ async fn an_error_in_the_status_bar() {
     let mut d = Headless::start(start, false).await.unwrap();
     d.settle_until(|app| app.message.is_some()).await;
     snapshot("status_error", &mut d.app);
+    let message = d.app.message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
+    d.app.size = (80, 24);
+    let bar = screen::bottom_rows(&render(&d.app, (80, 24)), 3);
+    screen::assert_words_whole(&[bar], &[&format!("error: {message}")], "the error at 80x24");
 }
 
 fn options(registry: &str) -> Options {
@@ -121,4 +175,78 @@ fn registry_text_with_control_sequences_is_drawn_harmlessly() {
     update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags, repo: "net-monitor".into(), result: Ok(vec![format!("v1{evil}"), "v1".into()]), cached: false }));
     app.error(format!("registry said: {evil}"));
     snapshot("hostile_text", &mut app);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hint_line_keeps_whole_entries_at_80x24() {
+    let mut d = demo().await;
+    d.app.size = (80, 24);
+    let text = render(&d.app, (80, 24));
+    let line = screen::bottom_rows(&text, 1);
+    let entries = keymap::hint_entries(d.app.focus.context(), false);
+    let shown: Vec<&str> = line.trim().split("  ").collect();
+    for part in &shown {
+        assert!(entries.iter().any(|(e, _)| e == part), "{part:?} is not a whole hint:\n{text}");
+    }
+    assert!(shown.contains(&"? help") && shown.contains(&"Enter expand"), "the most needed hints stay:\n{text}");
+    assert!(shown.len() < entries.len(), "80 columns hold only some hints; the test would not see a cut");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prompts_at_80x24() {
+    let mut d = demo().await;
+    d.keys(&[KeyCode::Char(':')]).await;
+    snapshot("command_prompt", &mut d.app);
+    let title = prompt_title(&d.app);
+    fits_80x24(&mut d.app, "Command (open", "Command", &title);
+    d.keys(&keys_of("frobnicate")).await;
+    d.keys(&[KeyCode::Enter]).await;
+    snapshot("command_prompt_error", &mut d.app);
+    let title = prompt_title(&d.app);
+    fits_80x24(&mut d.app, "Command (open", "Command", &title);
+    d.keys(&[KeyCode::Esc, KeyCode::Char('f')]).await;
+    snapshot("type_filter_prompt", &mut d.app);
+    let title = prompt_title(&d.app);
+    fits_80x24(&mut d.app, "Show only referrers", "Show only referrers", &title);
+    // The SBOM: root, readme group, readme, sbom group, sbom.
+    d.keys(&[KeyCode::Esc, KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('p')]).await;
+    snapshot("pull_prompt", &mut d.app);
+    let title = prompt_title(&d.app);
+    fits_80x24(&mut d.app, "Pull", "Pull", &title);
+    d.keys(&[KeyCode::Esc, KeyCode::Char('c')]).await;
+    snapshot("copy_prompt", &mut d.app);
+    let title = prompt_title(&d.app);
+    fits_80x24(&mut d.app, "Copy", "Copy", &title);
+    d.keys(&[KeyCode::Esc, KeyCode::Char('2'), KeyCode::Char('/')]).await;
+    snapshot("filter_prompt", &mut d.app);
+    let title = prompt_title(&d.app);
+    fits_80x24(&mut d.app, "Filter tags", "Filter tags", &title);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_attach_form_and_its_preview_at_80x24() {
+    let mut d = demo().await;
+    d.keys(&[KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('a')]).await;
+    snapshot("attach_form", &mut d.app);
+    let Some(Modal::Attach(form)) = &d.app.modal else { panic!("no attach form") };
+    let title = format!("Attach to {}", form.subject.label);
+    fits_80x24(&mut d.app, "Attach to net-monitor@", "Attach", &title);
+    let mut keys = keys_of("Cargo.toml:text/plain");
+    keys.push(KeyCode::Down);
+    keys.extend(keys_of("note/example"));
+    keys.push(KeyCode::Down);
+    // A fixed creation time keeps the preview the same from run to run.
+    keys.extend(keys_of("org.opencontainers.image.created=2025-03-01T10:00:00Z"));
+    keys.push(KeyCode::Enter);
+    d.keys(&keys).await;
+    assert!(matches!(&d.app.modal, Some(Modal::Attach(f)) if matches!(f.stage, refscope::tui::app::modal::AttachStage::Preview { .. })), "the preview opens");
+    snapshot("attach_preview", &mut d.app);
+    let mut screens = Vec::new();
+    for _ in 0..40 {
+        screens.push(dialog(&mut d.app, "Attach", (80, 24)));
+        d.press(KeyCode::Char('j'));
+    }
+    let roomy = dialog(&mut d.app, "Attach to net-monitor@", (250, 80));
+    let body = roomy.split_once('\n').map_or("", |(_, b)| b);
+    screen::assert_words_whole(&screens, &body.lines().chain([title.as_str()]).collect::<Vec<_>>(), "the attach preview at 80x24");
 }

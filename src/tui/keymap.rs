@@ -67,6 +67,8 @@ pub struct Binding {
     pub description: &'static str,
     /// One or two words for the status-bar hints; empty keeps the binding out of them.
     pub hint: &'static str,
+    /// Which hints go first when the status bar is too narrow for all: the highest rank.
+    pub hint_rank: u8,
     /// Changes a registry: hidden and inert under `--read-only`.
     pub writes: bool,
 }
@@ -79,6 +81,7 @@ const fn key(code: KeyCode, context: Context, action: Action, description: &'sta
         action,
         description,
         hint: "",
+        hint_rank: 0,
         writes: false,
     }
 }
@@ -91,13 +94,15 @@ const fn ctrl(c: char, context: Context, action: Action, description: &'static s
         action,
         description,
         hint: "",
+        hint_rank: 0,
         writes: false,
     }
 }
 
-/// Shows the binding in the status-bar hints as `KEY hint`.
-const fn hinted(b: Binding, hint: &'static str) -> Binding {
-    Binding { hint, ..b }
+/// Shows the binding in the status-bar hints as `KEY hint`; `rank` 1 is the last to go
+/// when they do not all fit, 4 the first.
+const fn hinted(b: Binding, hint: &'static str, hint_rank: u8) -> Binding {
+    Binding { hint, hint_rank, ..b }
 }
 
 const fn writes(b: Binding) -> Binding {
@@ -112,7 +117,7 @@ pub const BINDINGS: &[Binding] = &[
     key(K::Char('q'), C::Global, A::Quit, "quit"),
     ctrl('c', C::Global, A::Quit, "quit"),
     key(K::Char('?'), C::Global, A::Help, "show or hide this help"),
-    hinted(key(K::Tab, C::Global, A::FocusNext, "next pane"), "pane"),
+    hinted(key(K::Tab, C::Global, A::FocusNext, "next pane"), "pane", 1),
     key(K::BackTab, C::Global, A::FocusPrev, "previous pane"),
     key(K::Char('1'), C::Global, A::FocusRepos, "repositories pane"),
     key(K::Char('2'), C::Global, A::FocusTags, "tags pane"),
@@ -130,35 +135,35 @@ pub const BINDINGS: &[Binding] = &[
     key(K::Home, C::Global, A::Top, "first item"),
     key(K::Char('G'), C::Global, A::Bottom, "last item"),
     key(K::End, C::Global, A::Bottom, "last item"),
-    hinted(key(K::Char('/'), C::Global, A::Filter, "filter the list (fuzzy)"), "filter"),
+    hinted(key(K::Char('/'), C::Global, A::Filter, "filter the list (fuzzy)"), "filter", 2),
     key(K::Char(':'), C::Global, A::CommandLine, "command line (:open REPO, :copy DEST, :pull DIR, :type T)"),
     key(K::Char('r'), C::Global, A::Refresh, "refresh"),
     key(K::Char('x'), C::Global, A::CancelJob, "cancel the running copy"),
-    hinted(key(K::Enter, C::Repos, A::Open, "open the repository"), "open"),
+    hinted(key(K::Enter, C::Repos, A::Open, "open the repository"), "open", 1),
     key(K::Char('l'), C::Repos, A::Open, "open the repository"),
     key(K::Right, C::Repos, A::Open, "open the repository"),
-    hinted(key(K::Enter, C::Tags, A::Open, "show the tag's referrers"), "referrers"),
+    hinted(key(K::Enter, C::Tags, A::Open, "show the tag's referrers"), "referrers", 1),
     key(K::Char('l'), C::Tags, A::Open, "show the tag's referrers"),
     key(K::Right, C::Tags, A::Open, "show the tag's referrers"),
-    hinted(key(K::Char('t'), C::Tags, A::ToggleDigestTags, "show or hide sha256-… index tags"), "index tags"),
-    hinted(key(K::Char('y'), C::Tags, A::YankDigest, "copy the digest (OSC 52)"), "yank"),
+    hinted(key(K::Char('t'), C::Tags, A::ToggleDigestTags, "show or hide sha256-… index tags"), "index tags", 4),
+    hinted(key(K::Char('y'), C::Tags, A::YankDigest, "copy the digest (OSC 52)"), "yank", 3),
     key(K::Char('Y'), C::Tags, A::YankReference, "copy the full reference (OSC 52)"),
-    hinted(key(K::Char('p'), C::Tags, A::Pull, "pull the artifact to a directory"), "pull"),
-    writes(hinted(key(K::Char('a'), C::Tags, A::Attach, "attach files to the artifact"), "attach")),
-    writes(hinted(key(K::Char('c'), C::Tags, A::Copy, "copy with referrers to another place"), "copy")),
-    writes(hinted(key(K::Char('d'), C::Tags, A::Delete, "delete with its referrers"), "delete")),
-    hinted(key(K::Enter, C::Tree, A::Expand, "expand or collapse"), "expand"),
+    hinted(key(K::Char('p'), C::Tags, A::Pull, "pull the artifact to a directory"), "pull", 3),
+    writes(hinted(key(K::Char('a'), C::Tags, A::Attach, "attach files to the artifact"), "attach", 3)),
+    writes(hinted(key(K::Char('c'), C::Tags, A::Copy, "copy with referrers to another place"), "copy", 2)),
+    writes(hinted(key(K::Char('d'), C::Tags, A::Delete, "delete with its referrers"), "delete", 2)),
+    hinted(key(K::Enter, C::Tree, A::Expand, "expand or collapse"), "expand", 1),
     key(K::Char('l'), C::Tree, A::Expand, "expand"),
     key(K::Right, C::Tree, A::Expand, "expand"),
     key(K::Char('h'), C::Tree, A::Collapse, "collapse or go to parent"),
     key(K::Left, C::Tree, A::Collapse, "collapse or go to parent"),
-    hinted(key(K::Char('f'), C::Tree, A::FilterArtifactType, "filter by artifact type"), "type filter"),
-    hinted(key(K::Char('y'), C::Tree, A::YankDigest, "copy the digest (OSC 52)"), "yank"),
+    hinted(key(K::Char('f'), C::Tree, A::FilterArtifactType, "filter by artifact type"), "type filter", 4),
+    hinted(key(K::Char('y'), C::Tree, A::YankDigest, "copy the digest (OSC 52)"), "yank", 3),
     key(K::Char('Y'), C::Tree, A::YankReference, "copy the full reference (OSC 52)"),
-    hinted(key(K::Char('p'), C::Tree, A::Pull, "pull the artifact to a directory"), "pull"),
-    writes(hinted(key(K::Char('a'), C::Tree, A::Attach, "attach files to the selected node"), "attach")),
-    writes(hinted(key(K::Char('c'), C::Tree, A::Copy, "copy with referrers to another place"), "copy")),
-    writes(hinted(key(K::Char('d'), C::Tree, A::Delete, "delete with its referrers"), "delete")),
+    hinted(key(K::Char('p'), C::Tree, A::Pull, "pull the artifact to a directory"), "pull", 3),
+    writes(hinted(key(K::Char('a'), C::Tree, A::Attach, "attach files to the selected node"), "attach", 3)),
+    writes(hinted(key(K::Char('c'), C::Tree, A::Copy, "copy with referrers to another place"), "copy", 2)),
+    writes(hinted(key(K::Char('d'), C::Tree, A::Delete, "delete with its referrers"), "delete", 2)),
 ];
 
 fn same_key(b: &Binding, ev: &KeyEvent) -> bool {
@@ -233,20 +238,39 @@ pub fn help_rows(read_only: bool) -> Vec<HelpRow> {
         .collect()
 }
 
-/// A short hint line for the focused pane: its hinted bindings, then the global ones.
-pub fn hints(context: Context, read_only: bool) -> String {
-    let mut parts: Vec<String> = Vec::new();
+/// The hint entries for the focused pane, `(text, rank)`: its hinted bindings, then the
+/// global ones, then help and quit.
+pub fn hint_entries(context: Context, read_only: bool) -> Vec<(String, u8)> {
+    let mut parts: Vec<(String, u8)> = Vec::new();
     for wanted in [context, Context::Global] {
         for b in BINDINGS.iter().filter(|b| b.context == wanted && !b.hint.is_empty() && !(read_only && b.writes)) {
             let part = format!("{} {}", key_label(b.code, b.modifiers), b.hint);
-            if !parts.contains(&part) {
-                parts.push(part);
+            if !parts.iter().any(|(p, _)| *p == part) {
+                parts.push((part, b.hint_rank));
             }
         }
     }
-    parts.push("? help".into());
-    parts.push("q quit".into());
-    parts.join("  ")
+    // Help lists whatever a narrow screen leaves out, so it stays.
+    parts.push(("? help".into(), 0));
+    parts.push(("q quit".into(), 1));
+    parts
+}
+
+const HINT_GAP: &str = "  ";
+
+/// The hint line for the focused pane in at most `width` columns: whole entries, the
+/// highest ranked (the last of equals) left out first.
+pub fn hints(context: Context, read_only: bool, width: usize) -> String {
+    let mut parts = hint_entries(context, read_only);
+    let len = |parts: &[(String, u8)]| parts.iter().map(|(p, _)| p.chars().count()).sum::<usize>() + HINT_GAP.len() * parts.len().saturating_sub(1);
+    while len(&parts) > width && parts.len() > 1 {
+        let Some((drop, _)) = parts.iter().enumerate().max_by_key(|(_, (_, rank))| *rank) else { break };
+        parts.remove(drop);
+    }
+    if len(&parts) > width {
+        return String::new();
+    }
+    parts.into_iter().map(|(p, _)| p).collect::<Vec<_>>().join(HINT_GAP)
 }
 
 /// The Markdown key table for the README.
@@ -287,7 +311,7 @@ mod tests {
         assert_eq!(lookup(&delete, Context::Tree, true), None);
         assert!(help_rows(true).iter().all(|r| !r.writes));
         assert!(help_rows(false).iter().any(|r| r.writes));
-        assert!(!hints(Context::Tree, true).contains("delete"));
+        assert!(!hints(Context::Tree, true, 500).contains("delete"));
     }
 
     #[test]
@@ -299,5 +323,25 @@ mod tests {
         assert_eq!(lookup(&j, Context::Details, false), Some(Action::Down));
         let big_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
         assert_eq!(lookup(&big_g, Context::Repos, false), Some(Action::Bottom));
+    }
+
+    #[test]
+    fn hints_drop_whole_entries_least_important_first() {
+        let all = hint_entries(Context::Tree, false);
+        let full = hints(Context::Tree, false, 500);
+        assert_eq!(full, all.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join("  "));
+        // One column short: the type filter (rank 4) goes, and nothing else.
+        let short = hints(Context::Tree, false, full.chars().count() - 1);
+        assert_eq!(short, full.replace("f type filter  ", ""));
+        for width in [20, 40, 60, 79] {
+            let line = hints(Context::Tree, false, width);
+            assert!(line.chars().count() <= width, "{line:?} is wider than {width}");
+            assert!(line.contains("? help"), "help is the last hint to go: {line:?}");
+            for part in line.split(HINT_GAP) {
+                assert!(all.iter().any(|(p, _)| p == part), "{part:?} at {width} is not a whole entry");
+            }
+        }
+        assert!(hints(Context::Tree, false, 40).contains("Enter expand"));
+        assert!(!hints(Context::Tree, false, 60).contains("y yank"), "rank 3 goes before rank 2");
     }
 }

@@ -8,6 +8,7 @@ pub mod front;
 pub mod proxy;
 pub mod release;
 pub mod seed;
+pub mod screen;
 pub mod serve;
 pub mod terminal;
 pub mod token_server;

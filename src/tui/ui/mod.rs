@@ -4,6 +4,7 @@
 mod modal;
 mod panes;
 mod status;
+mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -59,10 +60,11 @@ pub struct Areas {
     pub status: Rect,
 }
 
-pub fn areas(area: Rect) -> Areas {
+/// The panes and, at the bottom, `status` rows for the status bar.
+pub fn areas(area: Rect, status: u16) -> Areas {
     let rows = Layout::default()
         .direction(Direction::Vertical)
-        .constraints([Constraint::Min(6), Constraint::Length(2)])
+        .constraints([Constraint::Min(6), Constraint::Length(status)])
         .split(area);
     let left_width = (area.width * 3 / 10).clamp(22, 40);
     let cols = Layout::default()
@@ -166,12 +168,16 @@ pub fn spinner(tick: u64) -> &'static str {
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App, view: &mut ViewState) {
     let theme = Theme::new(app.opts.color);
-    let a = areas(frame.area());
+    let screen = frame.area();
+    let mut bar = status::lines(app, screen.width, &theme);
+    // A long message wraps onto more rows, taking them from the panes, up to a quarter.
+    bar.truncate((screen.height / 4).max(2) as usize);
+    let a = areas(screen, bar.len() as u16);
     panes::repos(frame, app, view, a.repos, &theme);
     panes::tags(frame, app, view, a.tags, &theme);
     panes::tree(frame, app, view, a.tree, &theme);
     panes::details(frame, app, a.details, &theme);
-    status::draw(frame, app, a.status, &theme);
+    status::draw(frame, bar, a.status);
     if let Some(m) = &app.modal {
         modal::draw(frame, app, m, &theme);
     }

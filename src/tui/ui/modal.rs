@@ -3,14 +3,15 @@
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span, Text};
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::Theme;
+use super::wrap::{wrap, wrap_all};
 use crate::text::{human_size, sanitize};
 use crate::tui::app::App;
-use crate::tui::app::modal::{AttachForm, AttachStage, LoginForm, Modal, Prompt};
+use crate::tui::app::modal::{AttachForm, AttachStage, LoginForm, Modal, Prompt, PromptKind};
 use crate::tui::app::tree::Loaded;
 use crate::tui::keymap;
 use crate::tui::protocol::{CopyPreview, DeletePreview};
@@ -27,10 +28,65 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn frame_box<'a>(title: String, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border(true))
-        .title(Span::styled(format!(" {title} "), theme.title()))
+    let b = Block::default().borders(Borders::ALL).border_style(theme.border(true));
+    if title.is_empty() { b } else { b.title(Span::styled(format!(" {title} "), theme.title())) }
+}
+
+/// How wide a dialog of at most `max` columns is on `screen`: a column of the panes shows on
+/// each side.
+fn dialog_width(screen: Rect, max: u16) -> u16 {
+    screen.width.saturating_sub(2).min(max)
+}
+
+/// The border title when `title` fits a box `width` wide; else `short` goes in the border
+/// and the whole title into the first rows, wrapped.
+fn heading(title: &str, short: &str, width: u16, theme: &Theme) -> (String, Vec<Line<'static>>) {
+    let room = width.saturating_sub(4) as usize;
+    if Span::raw(title).width() <= room {
+        return (title.to_string(), Vec::new());
+    }
+    (short.to_string(), wrap(&Line::styled(title.to_string(), theme.title()), room + 2, None))
+}
+
+/// A dialog: a title, a body that scrolls, and a footer (its keys) that stays in view.
+struct Dialog {
+    title: String,
+    /// The border title when `title` does not fit; the full title then opens the body.
+    short: &'static str,
+    body: Vec<Line<'static>>,
+    /// Indent of the body's continuation rows (see [`wrap`]).
+    hang: Option<usize>,
+    footer: Vec<Line<'static>>,
+    max_width: u16,
+}
+
+impl Dialog {
+    fn show(self, frame: &mut Frame, scroll: u16, screen: Rect, theme: &Theme) {
+        let width = dialog_width(screen, self.max_width);
+        let inner = width.saturating_sub(2) as usize;
+        let (title, mut body) = heading(&self.title, self.short, width, theme);
+        body.extend(wrap_all(&self.body, inner, self.hang));
+        let footer = wrap_all(&self.footer, inner, None);
+        let gap = usize::from(!body.is_empty() && !footer.is_empty());
+        let wanted = body.len() + gap + footer.len() + 2;
+        let area = centered(screen, width, (wanted as u16).min(screen.height.saturating_sub(2)));
+        frame.render_widget(Clear, area);
+        let mut b = frame_box(title, theme);
+        let inside = b.inner(area);
+        let footer_h = (footer.len() as u16).min(inside.height);
+        let body_h = inside.height.saturating_sub(footer_h + gap as u16);
+        let top = (scroll as usize).min(body.len().saturating_sub(body_h as usize));
+        if top + (body_h as usize) < body.len() {
+            b = b.title_bottom(Line::styled(" more below, j/k scroll ", theme.info()).right_aligned());
+        } else if top > 0 {
+            b = b.title_bottom(Line::styled(" k scrolls back ", theme.info()).right_aligned());
+        }
+        frame.render_widget(b, area);
+        let shown: Vec<Line> = body.into_iter().skip(top).take(body_h as usize).collect();
+        frame.render_widget(Paragraph::new(shown), Rect { height: body_h, ..inside });
+        let footer_area = Rect { y: inside.y + inside.height - footer_h, height: footer_h, ..inside };
+        frame.render_widget(Paragraph::new(footer), footer_area);
+    }
 }
 
 /// Draws an input line and puts the cursor in it when `focused`.
@@ -63,7 +119,6 @@ pub fn draw(frame: &mut Frame, app: &App, modal: &Modal, theme: &Theme) {
 }
 
 fn help(frame: &mut Frame, app: &App, scroll: u16, screen: Rect, theme: &Theme) {
-    let area = centered(screen, 76, screen.height.saturating_sub(2));
     let mut lines = Vec::new();
     let mut context = None;
     for row in keymap::help_rows(app.opts.read_only) {
@@ -83,76 +138,107 @@ fn help(frame: &mut Frame, app: &App, scroll: u16, screen: Rect, theme: &Theme) 
         lines.push(Line::raw(""));
         lines.push(Line::styled("read-only: attach, copy and delete are off", theme.info()));
     }
-    frame.render_widget(Clear, area);
-    let b = frame_box("Keys (Esc closes, j/k scroll)".into(), theme);
-    frame.render_widget(Paragraph::new(lines).block(b).scroll((scroll, 0)), area);
+    let dialog = Dialog {
+        title: "Keys (Esc closes, j/k scroll)".into(),
+        short: "Keys",
+        body: lines,
+        // Descriptions wrap under themselves, clear of the keys column.
+        hang: Some(20),
+        footer: Vec::new(),
+        max_width: 90,
+    };
+    dialog.show(frame, scroll, screen, theme);
 }
 
-fn prompt(frame: &mut Frame, p: &Prompt, screen: Rect, theme: &Theme) {
-    let height = if p.error.is_some() { 4 } else { 3 };
-    let area = centered(screen, screen.width.saturating_sub(4).min(100), height);
-    frame.render_widget(Clear, area);
-    let b = frame_box(p.title(), theme);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    input(frame, Rect { height: 1, ..inner }, &p.input, false, true, theme);
-    if let Some(e) = &p.error {
-        frame.render_widget(Paragraph::new(sanitize(e)).style(theme.error()), Rect { y: inner.y + 1, height: 1, ..inner });
+/// The border title of a prompt whose whole title does not fit.
+fn prompt_short(kind: &PromptKind) -> &'static str {
+    match kind {
+        PromptKind::Command => "Command",
+        PromptKind::Filter(_) => "Filter",
+        PromptKind::TypeFilter => "Artifact type",
+        PromptKind::PullDir(_) => "Pull",
+        PromptKind::CopyDest(_) => "Copy",
     }
 }
 
-fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme) {
-    let area = centered(screen, screen.width.saturating_sub(4).min(100), screen.height.saturating_sub(2).min(24));
+fn prompt(frame: &mut Frame, p: &Prompt, screen: Rect, theme: &Theme) {
+    let width = dialog_width(screen, 100);
+    let inner_w = width.saturating_sub(2) as usize;
+    let (title, above) = heading(&p.title(), prompt_short(&p.kind), width, theme);
+    let below = match &p.error {
+        Some(e) => wrap(&Line::styled(sanitize(e), theme.error()), inner_w, None),
+        None => Vec::new(),
+    };
+    let height = (above.len() + 1 + below.len() + 2) as u16;
+    let area = centered(screen, width, height);
     frame.render_widget(Clear, area);
-    let b = frame_box(format!("Attach to {}", sanitize(&f.subject.label)), theme);
+    let b = frame_box(title, theme);
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    match &f.stage {
-        AttachStage::Editing | AttachStage::Building(_) => {
-            let labels = ["Files (PATH[:MEDIATYPE] …, Tab completes)", "Artifact type (e.g. signature/example)", "Annotations (KEY=VALUE, …)"];
-            for (i, label) in labels.iter().enumerate() {
-                let y = inner.y + i as u16 * 3;
-                if y + 1 >= inner.y + inner.height {
-                    break;
-                }
-                let style = if f.focus == i { theme.title() } else { theme.dim() };
-                frame.render_widget(Paragraph::new(*label).style(style), Rect { y, height: 1, ..inner });
-                let editing = matches!(f.stage, AttachStage::Editing);
-                input(frame, Rect { y: y + 1, x: inner.x + 2, width: inner.width.saturating_sub(2), height: 1 }, &f.fields[i], false, editing && f.focus == i, theme);
-            }
-            let mut y = inner.y + 9;
-            if !f.completions.is_empty() && y < inner.y + inner.height {
-                let list = f.completions.iter().take(6).map(|c| sanitize(c)).collect::<Vec<_>>().join("  ");
-                frame.render_widget(Paragraph::new(list).style(theme.dim()).wrap(Wrap { trim: true }), Rect { y, height: 2, ..inner });
-                y += 2;
-            }
-            let note = match (&f.stage, &f.error) {
-                (AttachStage::Building(_), _) => Line::styled("building the manifest…", theme.info()),
-                (_, Some(e)) => Line::styled(sanitize(e), theme.error()),
-                _ => Line::styled("Enter preview · Tab/↓ next field · Esc cancel", theme.dim()),
-            };
-            if y < inner.y + inner.height {
-                frame.render_widget(Paragraph::new(note).wrap(Wrap { trim: true }), Rect { y, height: inner.height - (y - inner.y), ..inner });
-            }
+    let input_y = inner.y + (above.len() as u16).min(inner.height.saturating_sub(1));
+    frame.render_widget(Paragraph::new(above), Rect { height: input_y - inner.y, ..inner });
+    input(frame, Rect { y: input_y, height: 1, ..inner }, &p.input, false, true, theme);
+    let rest = (inner.y + inner.height).saturating_sub(input_y + 1);
+    frame.render_widget(Paragraph::new(below), Rect { y: input_y + 1, height: rest, ..inner });
+}
+
+fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme) {
+    let title = format!("Attach to {}", sanitize(&f.subject.label));
+    if let AttachStage::Preview { manifest, scroll, .. } = &f.stage {
+        let mut body = vec![Line::styled("This manifest will be pushed:", theme.info())];
+        body.extend(manifest.iter().map(|l| Line::raw(sanitize(l))));
+        let dialog = Dialog {
+            title,
+            short: "Attach",
+            body,
+            hang: None,
+            footer: vec![Line::styled("y pushes · e edits · Esc cancels · j/k scroll", theme.dim())],
+            max_width: 100,
+        };
+        return dialog.show(frame, *scroll, screen, theme);
+    }
+    let width = dialog_width(screen, 100);
+    let area = centered(screen, width, screen.height.saturating_sub(2).min(24));
+    frame.render_widget(Clear, area);
+    let (title, above) = heading(&title, "Attach", width, theme);
+    let b = frame_box(title, theme);
+    let whole = b.inner(area);
+    frame.render_widget(b, area);
+    let skip = (above.len() as u16).min(whole.height);
+    frame.render_widget(Paragraph::new(above), Rect { height: skip, ..whole });
+    let inner = Rect { y: whole.y + skip, height: whole.height - skip, ..whole };
+    let labels = ["Files (PATH[:MEDIATYPE] …, Tab completes)", "Artifact type (e.g. signature/example)", "Annotations (KEY=VALUE, …)"];
+    for (i, label) in labels.iter().enumerate() {
+        let y = inner.y + i as u16 * 3;
+        if y + 1 >= inner.y + inner.height {
+            break;
         }
-        AttachStage::Preview { manifest, scroll, .. } => {
-            let mut lines = vec![Line::styled("This manifest will be pushed (y pushes, e edits, Esc cancels):", theme.info())];
-            lines.extend(manifest.iter().map(|l| Line::raw(l.clone())));
-            frame.render_widget(Paragraph::new(lines).scroll((*scroll, 0)), inner);
-        }
+        let style = if f.focus == i { theme.title() } else { theme.dim() };
+        frame.render_widget(Paragraph::new(*label).style(style), Rect { y, height: 1, ..inner });
+        let editing = matches!(f.stage, AttachStage::Editing);
+        input(frame, Rect { y: y + 1, x: inner.x + 2, width: inner.width.saturating_sub(2), height: 1 }, &f.fields[i], false, editing && f.focus == i, theme);
+    }
+    let mut y = inner.y + 9;
+    if !f.completions.is_empty() && y < inner.y + inner.height {
+        let list = f.completions.iter().take(6).map(|c| sanitize(c)).collect::<Vec<_>>().join("  ");
+        frame.render_widget(Paragraph::new(list).style(theme.dim()).wrap(Wrap { trim: true }), Rect { y, height: 2, ..inner });
+        y += 2;
+    }
+    let note = match (&f.stage, &f.error) {
+        (AttachStage::Building(_), _) => Line::styled("building the manifest…", theme.info()),
+        (_, Some(e)) => Line::styled(sanitize(e), theme.error()),
+        _ => Line::styled("Enter preview · Tab/↓ next field · Esc cancel", theme.dim()),
+    };
+    if y < inner.y + inner.height {
+        let rows = wrap(&note, inner.width as usize, None);
+        frame.render_widget(Paragraph::new(rows), Rect { y, height: inner.height - (y - inner.y), ..inner });
     }
 }
 
 fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u16, screen: Rect, theme: &Theme) {
-    let wanted = match preview {
-        Loaded::Ready(p) => p.rows.len() + p.warnings.len() + 8,
-        _ => 5,
-    };
-    let area = centered(screen, screen.width.saturating_sub(4).min(110), (wanted as u16).min(screen.height.saturating_sub(2)));
-    frame.render_widget(Clear, area);
-    let text: Text = match preview {
+    let (body, footer) = match preview {
         Loaded::Ready(p) => {
-            let mut lines = vec![Line::from(vec![Span::raw("To "), Span::styled(p.destination.clone(), theme.title())])];
+            let mut lines = vec![Line::from(vec![Span::raw("To "), Span::styled(sanitize(&p.destination), theme.title())])];
             lines.push(Line::raw(""));
             for r in &p.rows {
                 let (mark, style) = if r.exists { ("  there  ", theme.dim()) } else { ("  copy   ", theme.info()) };
@@ -178,57 +264,80 @@ fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u
                 theme.title(),
             ));
             for w in &p.warnings {
-                lines.push(Line::styled(format!("warning: {w}"), theme.error()));
+                lines.push(Line::styled(format!("warning: {}", sanitize(w)), theme.error()));
             }
-            lines.push(Line::styled("y copy · Esc cancel · j/k scroll — the tag is set last; x cancels while it runs", theme.dim()));
-            Text::from(lines)
+            (lines, Line::styled("y copy · Esc cancel · j/k scroll — the tag is set last; x cancels while it runs", theme.dim()))
         }
-        Loaded::Failed(e) => Text::from(vec![Line::styled(sanitize(e), theme.error()), Line::styled("Esc closes", theme.dim())]),
-        _ => Text::styled("planning: comparing source and destination…", theme.info()),
+        Loaded::Failed(e) => (vec![Line::styled(sanitize(e), theme.error())], Line::styled("Esc closes", theme.dim())),
+        _ => (vec![Line::styled("planning: comparing source and destination…", theme.info())], Line::styled("Esc cancels", theme.dim())),
     };
-    let b = frame_box(format!("Copy {} with its referrers", sanitize(label)), theme);
-    frame.render_widget(Paragraph::new(text).block(b).scroll((scroll, 0)), area);
+    let dialog = Dialog {
+        title: format!("Copy {} with its referrers", sanitize(label)),
+        short: "Copy with its referrers",
+        body,
+        hang: None,
+        footer: vec![footer],
+        max_width: 110,
+    };
+    dialog.show(frame, scroll, screen, theme);
 }
 
 fn delete(frame: &mut Frame, preview: &Loaded<DeletePreview>, scroll: u16, screen: Rect, theme: &Theme) {
-    let wanted = match preview {
-        Loaded::Ready(p) => p.lines.len() + 4,
-        _ => 5,
+    let (title, body, footer) = match preview {
+        Loaded::Ready(p) => (
+            format!("Delete {}?", sanitize(&p.target)),
+            p.lines.iter().map(|l| Line::raw(sanitize(l))).collect(),
+            Line::styled("y delete all of this · Esc cancel · j/k scroll", theme.error()),
+        ),
+        Loaded::Failed(e) => ("Delete".to_string(), vec![Line::styled(sanitize(e), theme.error())], Line::styled("Esc closes", theme.dim())),
+        _ => ("Delete".to_string(), vec![Line::styled("planning: walking the referrers graph…", theme.info())], Line::styled("Esc cancels", theme.dim())),
     };
-    let area = centered(screen, screen.width.saturating_sub(4).min(120), (wanted as u16).min(screen.height.saturating_sub(2)));
-    frame.render_widget(Clear, area);
-    let (title, text) = match preview {
-        Loaded::Ready(p) => {
-            let mut lines: Vec<Line> = p.lines.iter().map(|l| Line::raw(sanitize(l))).collect();
-            lines.push(Line::raw(""));
-            lines.push(Line::styled("y delete all of this · Esc cancel · j/k scroll", theme.error()));
-            (format!("Delete {}?", sanitize(&p.target)), Text::from(lines))
-        }
-        Loaded::Failed(e) => ("Delete".to_string(), Text::from(vec![Line::styled(sanitize(e), theme.error()), Line::styled("Esc closes", theme.dim())])),
-        _ => ("Delete".to_string(), Text::styled("planning: walking the referrers graph…", theme.info())),
+    // The plan's first line names the target in full: a title too long for the border is
+    // not repeated in the body.
+    let fits = Span::raw(title.as_str()).width() + 4 <= dialog_width(screen, 120) as usize;
+    let dialog = Dialog {
+        title: if fits { title } else { "Delete".into() },
+        short: "Delete",
+        body,
+        hang: None,
+        footer: vec![footer],
+        max_width: 120,
     };
-    frame.render_widget(Paragraph::new(text).block(frame_box(title, theme)).scroll((scroll, 0)), area);
+    dialog.show(frame, scroll, screen, theme);
 }
 
 fn login(frame: &mut Frame, f: &LoginForm, screen: Rect, theme: &Theme) {
-    let area = centered(screen, 64, 10);
-    frame.render_widget(Clear, area);
-    let b = frame_box(format!("Log in to {}", sanitize(&f.registry)), theme);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    let row = |i: u16| Rect { y: inner.y + i, height: 1, ..inner };
-    let field = |i: u16| Rect { x: inner.x + 11, y: inner.y + i, width: inner.width.saturating_sub(11), height: 1 };
-    let label_style = |i: usize| if f.focus == i { theme.title() } else { theme.dim() };
-    frame.render_widget(Paragraph::new("Username").style(label_style(0)), row(0));
-    input(frame, field(0), &f.username, false, f.focus == 0 && !f.busy, theme);
-    frame.render_widget(Paragraph::new("Password").style(label_style(1)), row(2));
-    input(frame, field(2), &f.password, true, f.focus == 1 && !f.busy, theme);
-    let save = format!("[{}] save for next time (helper, keyring or Docker config)", if f.save { "x" } else { " " });
-    frame.render_widget(Paragraph::new(save).style(label_style(2)), row(4));
+    let width = dialog_width(screen, 64);
+    let inner_w = width.saturating_sub(2) as usize;
+    let (title, above) = heading(&format!("Log in to {}", sanitize(&f.registry)), "Log in", width, theme);
     let note = match (&f.error, f.busy) {
         (_, true) => Line::styled("checking…", theme.info()),
         (Some(e), _) => Line::styled(sanitize(e), theme.error()),
         _ => Line::styled("Enter log in · Tab next · Space toggles save · Esc cancel", theme.dim()),
     };
-    frame.render_widget(Paragraph::new(note).wrap(Wrap { trim: true }), Rect { y: inner.y + 6, height: 2, ..inner });
+    let label_style = |i: usize| if f.focus == i { theme.title() } else { theme.dim() };
+    let save = Line::styled(format!("[{}] save for next time (helper, keyring or Docker config)", if f.save { "x" } else { " " }), label_style(2));
+    let save = wrap(&save, inner_w, Some(4));
+    let note = wrap(&note, inner_w, None);
+    let top = above.len() as u16;
+    let height = top + 4 + save.len() as u16 + 1 + note.len() as u16 + 2;
+    let area = centered(screen, width, height);
+    frame.render_widget(Clear, area);
+    let b = frame_box(title, theme);
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    let bottom = inner.y + inner.height;
+    let row = |i: u16, h: u16| {
+        let y = (inner.y + i).min(bottom);
+        Rect { y, height: h.min(bottom - y), ..inner }
+    };
+    let field = |i: u16| Rect { x: inner.x + 11, width: inner.width.saturating_sub(11), ..row(i, 1) };
+    frame.render_widget(Paragraph::new(above), row(0, top));
+    frame.render_widget(Paragraph::new("Username").style(label_style(0)), row(top, 1));
+    input(frame, field(top), &f.username, false, f.focus == 0 && !f.busy, theme);
+    frame.render_widget(Paragraph::new("Password").style(label_style(1)), row(top + 2, 1));
+    input(frame, field(top + 2), &f.password, true, f.focus == 1 && !f.busy, theme);
+    let save_h = save.len() as u16;
+    frame.render_widget(Paragraph::new(save), row(top + 4, save_h));
+    frame.render_widget(Paragraph::new(note), row(top + 5 + save_h, bottom.saturating_sub(inner.y + top + 5 + save_h)));
 }

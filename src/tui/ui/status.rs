@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::wrap::wrap;
 use super::{Theme, spinner};
 use crate::text::{human_size, sanitize};
 use crate::tui::app::jobs::Job;
@@ -32,7 +33,9 @@ fn job_text(job: &Job, tick: u64) -> String {
     s
 }
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
+/// The status bar's rows at `width` columns: the first wraps like the message under it,
+/// and the key hints are cut to the entries that fit.
+pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mode = app
         .tree
         .mode
@@ -58,10 +61,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             top.push(Span::raw(format!(" (+{more} more)")));
         }
     }
+    let width = width as usize;
     let bottom = match &app.message {
         Some(m) if m.level == Level::Error => Line::from(Span::styled(format!(" error: {}", sanitize(&m.text)), theme.error())),
         Some(m) => Line::from(Span::styled(format!(" {}", sanitize(&m.text)), theme.info())),
-        None => Line::from(Span::styled(format!(" {}", keymap::hints(app.focus.context(), app.opts.read_only)), theme.dim())),
+        None => Line::from(Span::styled(format!(" {}", keymap::hints(app.focus.context(), app.opts.read_only, width.saturating_sub(1))), theme.dim())),
     };
-    frame.render_widget(Paragraph::new(vec![Line::from(top), bottom]), area);
+    // Continuation rows line up under the text, after the leading space.
+    let mut rows = wrap(&Line::from(top), width, Some(1));
+    rows.extend(wrap(&bottom, width, Some(1)));
+    rows
+}
+
+pub fn draw(frame: &mut Frame, rows: Vec<Line<'static>>, area: Rect) {
+    frame.render_widget(Paragraph::new(rows), area);
 }
