@@ -250,3 +250,26 @@ async fn the_attach_form_and_its_preview_at_80x24() {
     let body = roomy.split_once('\n').map_or("", |(_, b)| b);
     screen::assert_words_whole(&screens, &body.lines().chain([title.as_str()]).collect::<Vec<_>>(), "the attach preview at 80x24");
 }
+
+#[test]
+fn the_filter_puts_the_best_match_first() {
+    let mut app = App::new(Options { reference: None, ..options("registry.example.com") });
+    let fx = app.init();
+    let Some(tags) = fx.iter().find_map(|e| match e {
+        Effect::LoadTags { id, .. } => Some(*id),
+        _ => None,
+    }) else {
+        panic!("the tags are asked for")
+    };
+    // The registry's order is not the pane's: tags are sorted first.
+    let names: Vec<String> = (1..=3000).rev().map(|n| format!("v{n}")).collect();
+    update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags, repo: "net-monitor".into(), result: Ok(names), cached: false }));
+    for k in [KeyCode::Char('/'), KeyCode::Char('v'), KeyCode::Char('2'), KeyCode::Char('9')] {
+        update(&mut app, Msg::Key(crossterm::event::KeyEvent::new(k, crossterm::event::KeyModifiers::NONE)));
+    }
+    let first: Vec<&str> = app.tags.list.visible.iter().take(3).map(|&i| app.tags.shown[i].as_str()).collect();
+    assert_eq!(first, ["v29", "v290", "v2900"], "best first, equals in list order");
+    assert_eq!(app.tags.selected().map(String::as_str), Some("v29"), "the best match is the one Enter opens");
+    update(&mut app, Msg::Key(crossterm::event::KeyEvent::new(KeyCode::Enter, crossterm::event::KeyModifiers::NONE)));
+    snapshot("filter_ranked", &mut app);
+}

@@ -9,11 +9,12 @@ use super::tree::Loaded;
 use crate::oci::Digest;
 use crate::store::is_digest_tag;
 
-/// A selection over the items that pass a fuzzy filter, in their original order.
+/// A selection over the items that pass a fuzzy filter, best match first; items that match
+/// equally well (all of them, with no filter) keep their order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FilteredList {
     pub filter: String,
-    /// Indices of the items that pass the filter.
+    /// Indices of the items that pass the filter, in the order shown.
     pub visible: Vec<usize>,
     /// Position in `visible`.
     pub selected: usize,
@@ -29,12 +30,14 @@ impl FilteredList {
             let pattern = Pattern::parse(&self.filter, CaseMatching::Smart, Normalization::Smart);
             let mut matcher = Matcher::new(Config::DEFAULT);
             let mut buf = Vec::new();
-            items
+            let mut scored: Vec<(u32, usize)> = items
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| pattern.score(Utf32Str::new(s, &mut buf), &mut matcher).is_some())
-                .map(|(i, _)| i)
-                .collect()
+                .filter_map(|(i, s)| pattern.score(Utf32Str::new(s, &mut buf), &mut matcher).map(|score| (score, i)))
+                .collect();
+            // A stable sort: equal scores stay in list order.
+            scored.sort_by(|a, b| b.0.cmp(&a.0));
+            scored.into_iter().map(|(_, i)| i).collect()
         };
         self.selected = keep
             .and_then(|k| self.visible.iter().position(|&i| i == k))
@@ -249,6 +252,27 @@ mod tests {
         l.filter = "nothing-like-it".into();
         l.refilter(&items);
         assert_eq!(l.current(), None);
+    }
+
+    #[test]
+    fn the_best_match_comes_first_and_ties_keep_list_order() {
+        let mut tags: Vec<String> = (1..=3000).map(|n| format!("v{n}")).collect();
+        tags.sort();
+        let mut l = FilteredList {
+            filter: "v29".into(),
+            ..FilteredList::default()
+        };
+        l.refilter(&tags);
+        let shown: Vec<&str> = l.visible.iter().map(|&i| tags[i].as_str()).collect();
+        assert_eq!(shown[0], "v29", "the exact tag leads: {:?}", &shown[..5]);
+        assert!(shown.len() > 111, "looser matches still show, after the close ones");
+        // v29, v290…v299 and v2900…v2999 match alike: they keep the list's order.
+        let close: Vec<&str> = shown.iter().copied().take_while(|t| t.starts_with("v29")).collect();
+        let mut sorted = close.clone();
+        sorted.sort();
+        assert_eq!(close, sorted);
+        assert_eq!(close.len(), 111);
+        assert!(shown[111..].iter().all(|t| !t.starts_with("v29")), "no close match is ranked below a loose one");
     }
 
     #[test]
