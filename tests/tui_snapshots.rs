@@ -56,9 +56,18 @@ fn keys_of(text: &str) -> Vec<KeyCode> {
 }
 
 fn snapshot(name: &str, app: &mut App) {
+    snapshot_masked(name, app, "");
+}
+
+/// A snapshot with `addr` (a test registry's, whose port changes from run to run) drawn
+/// with its port as `NNNNN`.
+fn snapshot_masked(name: &str, app: &mut App, addr: &str) {
     for size in SIZES {
         app.size = size;
-        let text = render(app, size);
+        let mut text = render(app, size);
+        if let Some((host, port)) = addr.rsplit_once(':') {
+            text = text.replace(addr, &format!("{host}:{}", "N".repeat(port.len())));
+        }
         assert!(!text.contains('\u{1b}'), "a raw escape reached the screen");
         insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), text);
     }
@@ -272,4 +281,31 @@ fn the_filter_puts_the_best_match_first() {
     assert_eq!(app.tags.selected().map(String::as_str), Some("v29"), "the best match is the one Enter opens");
     update(&mut app, Msg::Key(crossterm::event::KeyEvent::new(KeyCode::Enter, crossterm::event::KeyModifiers::NONE)));
     snapshot("filter_ranked", &mut app);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_that_wants_a_login_says_so_in_the_repositories_pane() {
+    let reg = common::DistRegistry::start_with(common::DistConfig { users: vec![("alice".into(), "s3cret-pw".into())], ..Default::default() });
+    let cache = tempfile::tempdir().unwrap();
+    let mut d = Headless::start(refscope::tui::Start::anonymous(&reg.addr, Some(cache.path().to_path_buf())), false).await.unwrap();
+    let login_open = |app: &App| matches!(app.modal, Some(Modal::Login(_)));
+    d.settle_until(login_open).await;
+    assert!(login_open(&d.app), "the catalog's 401 opens the login dialog");
+    assert_eq!(d.app.repos.login.as_deref(), Some(reg.addr.as_str()));
+    snapshot_masked("login_dialog", &mut d.app, &reg.addr);
+    let title = format!("Log in to {}", reg.addr);
+    fits_80x24(&mut d.app, &title, &title, "Enter log in · Tab next · Space toggles save · Esc cancel");
+
+    d.keys(&[KeyCode::Esc]).await;
+    snapshot_masked("login_needed", &mut d.app, &reg.addr);
+    d.app.size = (80, 24);
+    let pane = render(&d.app, (80, 24));
+    let repos: String = pane.lines().take(10).map(|l| l.chars().take(24).collect::<String>() + "\n").collect();
+    screen::assert_words_whole(&[repos.clone()], &["Log in to list repositories. Press r to log in"], "the repositories pane");
+    assert!(!pane.contains("no repositories"), "{pane}");
+
+    // The key the pane names asks again, and the dialog opens again.
+    d.press(KeyCode::Char('r'));
+    d.settle_until(login_open).await;
+    assert!(login_open(&d.app), "r opens the login dialog again");
 }

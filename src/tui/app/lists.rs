@@ -86,6 +86,9 @@ pub struct ReposPane {
     pub refused: Option<String>,
     /// The last load failed for another reason (unreachable, 5xx); `r` retries.
     pub error: Option<String>,
+    /// The registry (named here) wants credentials to list its repositories; `r` asks again,
+    /// which opens the login dialog.
+    pub login: Option<String>,
     /// The repository whose tags are shown.
     pub opened: Option<String>,
     /// The catalog ran past the listing limit: no more pages are asked for.
@@ -144,7 +147,7 @@ impl ReposPane {
 
     /// Whether scrolling is close enough to the end to fetch the next page.
     pub fn wants_more(&self, lookahead: usize) -> bool {
-        !self.complete && !self.loading && self.refused.is_none() && self.error.is_none() && self.list.selected + lookahead >= self.list.visible.len()
+        !self.complete && !self.loading && self.refused.is_none() && self.error.is_none() && self.login.is_none() && self.list.selected + lookahead >= self.list.visible.len()
     }
 }
 

@@ -1114,6 +1114,7 @@ fn on_worker(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
                     Vec::new()
                 }
                 Err(f) if f.unauthorized.is_some() => {
+                    app.repos.login = f.unauthorized.clone();
                     app.unauthorized(&f);
                     Vec::new()
                 }

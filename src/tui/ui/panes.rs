@@ -60,7 +60,7 @@ pub fn repos(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, the
     let r = &app.repos;
     let count = if r.capped {
         format!(" (first {})", r.list.visible.len())
-    } else if r.complete || r.refused.is_some() {
+    } else if r.complete || r.refused.is_some() || r.login.is_some() {
         format!(" ({})", r.list.visible.len())
     } else {
         format!(" ({}+)", r.list.visible.len())
@@ -71,6 +71,7 @@ pub fn repos(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, the
     frame.render_widget(b, area);
     if r.items.is_empty() {
         let text = match (&r.refused, r.loading, app.opts.has_catalog) {
+            (None, false, _) if r.login.is_some() => "Log in to list repositories.\nPress r to log in".to_string(),
             (Some(_), _, _) => "The registry does not list its repositories.\nOpen one with :open REPO".to_string(),
             (None, false, _) if r.error.is_some() => "Could not load the repositories.\nPress r to retry".to_string(),
             (None, true, _) => "loading…".to_string(),
