@@ -8,7 +8,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::proxy::{Faults, Proxy};
-use common::{DistRegistry, digest_line, refscope};
+use common::{DistRegistry, digest_line, refscope, screen};
+use refscope::tui::keymap;
 
 struct Tmux {
     session: String,
@@ -16,6 +17,10 @@ struct Tmux {
 
 impl Tmux {
     fn start(cwd: &Path, home: &Path, command: &str) -> Tmux {
+        Tmux::start_sized(cwd, home, command, (120, 40))
+    }
+
+    fn start_sized(cwd: &Path, home: &Path, command: &str, (width, height): (u16, u16)) -> Tmux {
         common::require("tmux");
         let session = format!("refscope-e2e-{}-{}", std::process::id(), rand_suffix());
         let script = format!(
@@ -25,7 +30,7 @@ impl Tmux {
             cwd = cwd.display()
         );
         let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", "sh", "-c", &script])
+            .args(["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string(), "sh", "-c", &script])
             .status()
             .unwrap()
             .success();
@@ -66,6 +71,48 @@ impl Tmux {
 
     fn wait_for(&self, text: &str) -> String {
         self.wait(text, |s| s.contains(text))
+    }
+
+    fn resize(&self, width: u16, height: u16) {
+        let ok = Command::new("tmux")
+            .args(["resize-window", "-t", &self.session, "-x", &width.to_string(), "-y", &height.to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux resize-window failed");
+    }
+
+    /// The dialog titled `title`, once the screen is drawn at `width` columns.
+    fn dialog_at(&self, title: &str, width: u16) -> String {
+        let drawn = |s: &str| s.lines().next().is_some_and(|l| l.chars().count() == width as usize || width > 80 && l.chars().count() > 80);
+        let s = self.wait(&format!("the dialog {title:?} at {width} columns"), |s| drawn(s) && screen::dialog(s, title).is_some());
+        screen::dialog(&s, title).unwrap_or_default()
+    }
+
+    /// Every word of the dialog as a 200x50 terminal shows it (below its border title), and
+    /// of `more`, is whole in the dialog at 80x24, where its border title is `short`; a dialog
+    /// taller than the screen is scrolled to its end (j) and then back to its top.
+    fn fits_80x24(&self, title: &str, short: &str, more: &[&str]) {
+        self.resize(200, 50);
+        let roomy = self.dialog_at(title, 200);
+        let body: Vec<&str> = roomy.lines().skip(1).collect();
+        self.resize(80, 24);
+        let mut screens = vec![self.dialog_at(short, 80)];
+        let mut pressed = 0;
+        while screens.last().is_some_and(|s| s.contains("more below")) {
+            assert!(pressed < 200, "{title} never scrolls to its end");
+            let before = screens.last().cloned().unwrap_or_default();
+            self.send(&["j"]);
+            pressed += 1;
+            self.wait("the dialog scrolled", |s| screen::dialog(s, short).is_some_and(|d| d != before));
+            screens.push(self.dialog_at(short, 80));
+        }
+        for _ in 0..pressed {
+            self.send(&["k"]);
+        }
+        let mut texts = body;
+        texts.extend_from_slice(more);
+        screen::assert_words_whole(&screens, &texts, title);
     }
 }
 
@@ -152,7 +199,8 @@ async fn browse_pull_attach_copy_delete_quit() {
     tui.send(&["3", "g", "d"]);
     tui.wait_for("Delete copied/net-monitor:v1?");
     let plan = tui.wait_for("y delete all of this");
-    assert!(plan.contains("referrers index, tag sha256-"), "{plan}");
+    let dialog = screen::dialog(&plan, "Delete copied/net-monitor:v1?").unwrap_or_default();
+    assert!(screen::flowing(&dialog).contains("referrers index, tag sha256-"), "{plan}");
     tui.send(&["y"]);
     tui.wait_for("deleted copied/net-monitor:v1");
     tui.wait("the copy gone", |s| s.contains("no tags") && s.contains("Pick a tag"));
@@ -299,4 +347,126 @@ async fn no_color_turns_colours_off_and_y_copies_through_osc_52() {
     let digest = refscope(["resolve", "--oci-layout", "assets/net-monitor:v1"]).current_dir(Path::new(env!("CARGO_MANIFEST_DIR"))).ok();
     let expected = format!("\x1b]52;c;{}", base64::engine::general_purpose::STANDARD.encode(digest.trim()));
     assert!(plain.contains(&expected), "OSC 52 with the digest ({expected:?}) in: {plain:?}");
+}
+
+/// What the status bar's hint row shows is whole hint entries.
+fn hints_are_whole(screen_text: &str, context: keymap::Context) {
+    let line = screen::bottom_rows(screen_text, 1);
+    let entries = keymap::hint_entries(context, false);
+    for part in line.trim().split("  ") {
+        assert!(entries.iter().any(|(e, _)| e == part), "{part:?} is not a whole hint:\n{screen_text}");
+    }
+}
+
+/// Help at 80x24, scrolled to its end, shows every key and every word of what it does.
+fn help_fits(tui: &Tmux) {
+    tui.send(&["?"]);
+    let rows = keymap::help_rows(false);
+    let mut screens = vec![tui.dialog_at("Keys", 80)];
+    while !screens.last().is_some_and(|s| !s.contains("more below")) {
+        assert!(screens.len() <= 3 * rows.len(), "help never reaches its end");
+        tui.send(&["j"]);
+        screens.push(tui.dialog_at("Keys", 80));
+    }
+    let all: Vec<String> = rows.iter().map(|r| format!("{} {} {}", r.context.title(), r.keys, r.description)).collect();
+    screen::assert_words_whole(&screens, &all.iter().map(String::as_str).collect::<Vec<_>>(), "help in tmux at 80x24");
+    tui.send(&["Escape"]);
+    tui.wait("help closed", |s| !s.contains("Keys"));
+}
+
+const COMMAND_TITLE: &str = "Command (open REPO[:TAG], copy DEST, pull DIR, type T, attach, delete, help, quit)";
+
+#[test]
+fn every_dialog_of_the_demo_is_readable_at_80x24() {
+    let home = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tui = Tmux::start_sized(root, home.path(), &format!("'{}'", env!("CARGO_BIN_EXE_refscope")), (80, 24));
+    let s = tui.wait("the demo graph", |s| s.contains("signature/example (1)") && s.contains("layout scan"));
+    hints_are_whole(&s, keymap::Context::Tree);
+    help_fits(&tui);
+
+    tui.send(&[":"]);
+    tui.fits_80x24("Command (open", "Command", &[COMMAND_TITLE]);
+    tui.type_text("frobnicate");
+    tui.send(&["Enter"]);
+    tui.wait_for("unknown command");
+    tui.fits_80x24("Command (open", "Command", &[COMMAND_TITLE]);
+    tui.send(&["Escape"]);
+
+    tui.send(&["f"]);
+    tui.fits_80x24("Show only referrers", "Show only referrers", &[]);
+    tui.send(&["Escape"]);
+
+    // The SBOM: root, readme group, readme, sbom group, sbom.
+    tui.send(&["j", "j", "j", "j"]);
+    tui.wait_for("Artifact   sbom/example");
+    tui.send(&["d"]);
+    tui.wait_for("y delete all of this");
+    tui.fits_80x24("Delete net-monitor@", "Delete", &["y delete all of this · Esc cancel · j/k scroll"]);
+    tui.send(&["Escape"]);
+    tui.wait_for("nothing was deleted");
+
+    tui.send(&["p"]);
+    tui.fits_80x24("Pull", "Pull", &["Pull net-monitor@b027933b4147 into directory"]);
+    tui.send(&["Escape"]);
+
+    tui.send(&["a"]);
+    tui.fits_80x24("Attach to", "Attach to", &["Enter preview · Tab/↓ next field · Esc cancel"]);
+    tui.send(&["Escape"]);
+
+    tui.send(&["c"]);
+    tui.fits_80x24("Copy", "Copy", &["Copy net-monitor@b027933b4147 with its referrers to (REGISTRY/REPO[:TAG], or layout:PATH[:TAG])"]);
+    let dest = home.path().join("copy-dest");
+    tui.type_text(&format!("layout:{}", dest.display()));
+    tui.send(&["Enter"]);
+    tui.wait_for("to push");
+    tui.fits_80x24("Copy net-monitor@", "Copy", &["manifest(s) to push, already there · blob(s) to send already there", "y copy · Esc cancel · j/k scroll — the tag is set last; x cancels while it runs"]);
+    tui.send(&["Escape"]);
+    tui.wait_for("nothing was written");
+    assert!(!dest.exists(), "nothing was copied");
+
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_at_80x24_its_dialogs_and_its_error_are_readable() {
+    let mut reg = DistRegistry::start();
+    common::seed_walkthrough(&reg.seeder(), "net-monitor").await;
+    let home = tempfile::tempdir().unwrap();
+    let tui = Tmux::start_sized(home.path(), home.path(), &format!("'{}' {}", env!("CARGO_BIN_EXE_refscope"), reg.addr), (80, 24));
+    tui.wait_for("net-monitor");
+    tui.send(&["Enter"]);
+    tui.wait("tag v1 described", |s| s.contains("v1") && s.contains("image"));
+    let s = tui.screen();
+    hints_are_whole(&s, keymap::Context::Tags);
+    tui.send(&["Enter"]);
+    tui.wait_for("sbom/example (1)");
+    help_fits(&tui);
+
+    // The whole graph, from the root.
+    tui.send(&["g", "d"]);
+    tui.wait_for("y delete all of this");
+    tui.fits_80x24("Delete net-monitor:v1?", "Delete net-monitor:v1?", &["y delete all of this · Esc cancel · j/k scroll"]);
+    tui.send(&["Escape"]);
+
+    tui.send(&["c"]);
+    tui.type_text(&format!("{}/staging/net-monitor:v1", reg.addr));
+    tui.send(&["Enter"]);
+    tui.wait_for("to push");
+    tui.fits_80x24("Copy net-monitor:v1", "Copy net-monitor:v1", &["manifest(s) to push, already there · blob(s) to send already there"]);
+    tui.send(&["Escape"]);
+    assert!(reg.seeder().tags("staging/net-monitor").await.is_empty(), "nothing was copied");
+
+    // The registry goes away: the error and its remedy, every word of them.
+    reg.stop();
+    tui.send(&["r"]);
+    tui.resize(200, 50);
+    let roomy = tui.wait("the error", |s| s.contains("cannot reach") && s.lines().next().is_some_and(|l| l.chars().count() > 80));
+    let error = roomy.lines().find(|l| l.contains("error:")).unwrap_or_default().to_string();
+    tui.resize(80, 24);
+    let small = tui.wait("the error at 80 columns", |s| s.lines().next().is_some_and(|l| l.chars().count() == 80) && s.contains("error:"));
+    screen::assert_words_whole(&[screen::bottom_rows(&small, 4)], &[&error], "the error in tmux at 80x24");
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
 }

@@ -37,6 +37,11 @@ pub fn bottom_rows(screen: &str, n: usize) -> String {
     rows[rows.len().saturating_sub(n)..].join("\n")
 }
 
+/// A region's words in reading order, one space between: text that wraps reads as one line.
+pub fn flowing(region: &str) -> String {
+    region.replace(BOX, " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The words on a screen, what is between spaces and box lines, with how often each shows.
 pub fn words_on(screen: &str) -> HashMap<String, usize> {
     let mut n = HashMap::new();
