@@ -403,6 +403,47 @@ mod tests {
         assert!(read(&cached, repo, &small).await.is_err());
     }
 
+    #[tokio::test]
+    async fn blobs_up_to_one_mib_are_kept_and_larger_ones_are_not() {
+        use crate::store::{BlobSource, layout::Layout};
+        let dir = tempfile::tempdir().unwrap();
+        let layout: std::sync::Arc<dyn Target> = std::sync::Arc::new(Layout::open_or_create(&dir.path().join("layout")).unwrap());
+        let cache = std::sync::Arc::new(DiskCache::open(&dir.path().join("cache"), 64 << 20).unwrap());
+        let cached = CachedTarget::new(layout.clone(), cache.clone());
+        let noop: crate::store::ByteProgress = std::sync::Arc::new(|_| {});
+        for (len, kept) in [(SMALL_BLOB, true), (SMALL_BLOB + 1, false)] {
+            let bytes = Bytes::from(vec![7u8; len as usize]);
+            let desc = Descriptor::new("application/octet-stream", Digest::sha256_of(&bytes), len);
+            layout.push_blob("layout", &desc, BlobSource::Bytes(bytes), noop.clone()).await.unwrap();
+            let mut s = cached.fetch_blob("layout", &desc).await.unwrap();
+            while let Some(c) = s.next().await {
+                c.unwrap();
+            }
+            assert_eq!(cache.get_content(&desc.digest).is_some(), kept, "a blob of {len} bytes");
+        }
+    }
+
+    #[test]
+    fn the_least_recently_used_entries_go_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::open(dir.path(), 10 * 1024).unwrap();
+        let entries: Vec<(Digest, Vec<u8>)> = (0..4u8).map(|i| vec![i; 3 * 1024]).map(|b| (Digest::sha256_of(&b), b)).collect();
+        let hour = std::time::Duration::from_secs(3600);
+        // Written oldest first: entry i was last used i+1 hours ago, then 0 is read again.
+        for (i, (d, b)) in entries.iter().enumerate().take(3) {
+            cache.put_content(d, b);
+            let f = std::fs::File::options().write(true).open(cache.content_path(d)).unwrap();
+            f.set_modified(SystemTime::now() - hour * (10 - i as u32)).unwrap();
+        }
+        assert!(cache.get_content(&entries[0].0).is_some());
+        // A fourth entry takes the cache past its limit: the least recently used go until it
+        // is under 80% of it.
+        cache.put_content(&entries[3].0, &entries[3].1);
+        cache.evict();
+        let left: Vec<bool> = entries.iter().map(|(d, _)| cache.content_path(d).exists()).collect();
+        assert_eq!(left, [true, false, false, true], "1 and 2 were used least recently");
+    }
+
     #[test]
     fn state_round_trips_and_stays_under_its_limit() {
         let dir = tempfile::tempdir().unwrap();

@@ -461,3 +461,28 @@ async fn a_registry_at_80x24_its_dialogs_are_readable() {
     tui.send(&["q"]);
     tui.wait_for("__EXITED__ 0");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cache_goes_where_refscope_cache_dir_says_and_is_sized_by_refscope_cache_mib() {
+    let reg = DistRegistry::start();
+    common::put_demo_image(&reg.addr, "net-monitor");
+    let files = |d: &Path| -> usize {
+        ["content", "state"].iter().map(|s| std::fs::read_dir(d.join(s)).map(|r| r.count()).unwrap_or(0)).sum()
+    };
+    let run = |env: &str, home: &Path| {
+        let tui = Tmux::start(home, home, &format!("{env} '{}' {}/net-monitor:v1", env!("CARGO_BIN_EXE_refscope"), reg.addr));
+        tui.wait("the tree", |s| s.contains("net-monitor:v1  ") && s.contains("no referrers"));
+        tui.send(&["q"]);
+        tui.wait_for("__EXITED__ 0");
+    };
+    let home = tempfile::tempdir().unwrap();
+    let moved = home.path().join("elsewhere");
+    run(&format!("REFSCOPE_CACHE_DIR='{}'", moved.display()), home.path());
+    assert!(files(&moved) > 0, "the cache is where REFSCOPE_CACHE_DIR says");
+    assert!(!home.path().join("cache/refscope/store").exists(), "and not in the default place");
+    // A limit of 0 MiB keeps nothing: every write is evicted again.
+    let empty = home.path().join("sized");
+    run(&format!("REFSCOPE_CACHE_DIR='{}' REFSCOPE_CACHE_MIB=0", empty.display()), home.path());
+    assert!(empty.join("content").is_dir(), "the cache was opened");
+    assert_eq!(files(&empty), 0, "REFSCOPE_CACHE_MIB=0 leaves nothing in it");
+}
