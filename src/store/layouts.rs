@@ -236,29 +236,30 @@ mod tests {
 
     #[tokio::test]
     async fn repositories_are_the_layouts_below_and_writes_land_in_theirs() {
-        let dir = tempfile::tempdir().unwrap();
+        let top = tempfile::tempdir().unwrap();
+        let dir = top.path().join("store");
         for repo in ["app", "staging/app"] {
-            Layout::open_or_create(&dir.path().join(repo)).unwrap();
+            Layout::open_or_create(&dir.join(repo)).unwrap();
         }
-        std::fs::create_dir_all(dir.path().join("Not A Repo")).unwrap();
-        Layout::open_or_create(&dir.path().join("Not A Repo/x")).unwrap();
+        std::fs::create_dir_all(dir.join("Not A Repo")).unwrap();
+        Layout::open_or_create(&dir.join("Not A Repo/x")).unwrap();
         // A layout's own directories are not searched.
-        Layout::open_or_create(&dir.path().join("app/blobs/inner")).unwrap();
-        let store = LayoutDir::open(dir.path()).unwrap();
+        Layout::open_or_create(&dir.join("app/blobs/inner")).unwrap();
+        let store = LayoutDir::open(&dir).unwrap();
         assert_eq!(store.repositories().unwrap(), ["app", "staging/app"]);
         let page = store.catalog_page(&PageRequest { last: Some("app".into()), ..PageRequest::default() }).await.unwrap();
         assert_eq!(page.items, ["staging/app"]);
 
         let index = empty_index();
         store.push_manifest("prod/app", "v1", &index).await.unwrap();
-        let tagged = Layout::open(&dir.path().join("prod/app")).unwrap().resolve("x", "v1").await.unwrap();
+        let tagged = Layout::open(&dir.join("prod/app")).unwrap().resolve("x", "v1").await.unwrap();
         assert_eq!(tagged.digest, index.digest);
         assert!(!store.manifest_exists("app", &index.digest).await.unwrap(), "the other layouts are untouched");
         assert!(!store.manifest_exists("nowhere", &index.digest).await.unwrap());
         let e = store.resolve("nowhere", "v1").await.unwrap_err();
-        assert_eq!(e.to_string(), format!("repository nowhere not found in {}", dir.path().display()));
+        assert_eq!(e.to_string(), format!("repository nowhere not found in {}", dir.display()));
         assert!(store.push_manifest("../escape", "v1", &index).await.is_err());
-        assert!(!dir.path().parent().unwrap().join("escape").exists());
+        assert!(!top.path().join("escape").exists());
     }
 
     #[test]
