@@ -219,8 +219,12 @@ fn the_bare_command_opens_the_demo() {
     let home = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tui = Tmux::start(root, home.path(), &format!("'{}'", env!("CARGO_BIN_EXE_refscope")));
-    let screen = tui.wait("the demo graph", |s| s.contains("layout assets/net-monitor") && s.contains("signature/example (1)"));
+    // The catalog and the tree load side by side; wait for both.
+    let screen = tui.wait("the demo graph and both repositories", |s| {
+        s.contains("layout assets │") && s.contains("signature/example (1)") && s.contains("Repositories (2)")
+    });
     assert!(screen.contains("sbom/example (1)") && screen.contains("readme/example (1)"), "{screen}");
+    assert!(screen.contains("▸ net-monitor") && screen.contains("  release"), "{screen}");
     tui.send(&["?"]);
     tui.wait_for("Keys (Esc closes");
     tui.send(&["Escape"]);

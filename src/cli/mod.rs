@@ -28,9 +28,10 @@ use crate::error::Result;
     about = "Browse and act on the artifact graph of OCI registries",
     long_about = "refscope shows an OCI registry as the graph it has become: images, charts and files at the \
 roots, with signatures, SBOMs and other artifacts attached through the OCI 1.1 `subject` field.\n\n\
-Without a verb it opens the terminal UI: on the bundled demo layout, on a registry \
+Without a verb it opens the terminal UI: on the bundled demo, on a registry \
 (`refscope localhost:5000`), on a repository or tag (`refscope localhost:5000/net-monitor:v1`), \
-or on a layout (`refscope --oci-layout PATH`).\n\n\
+on a layout (`refscope --oci-layout PATH[:TAG]`) or on a directory of layouts, one repository \
+each (`refscope --oci-layout DIR`).\n\n\
 The verbs take ORAS-style references (REGISTRY/REPO[:TAG][@DIGEST]) and flags.",
     args_conflicts_with_subcommands = true
 )]
@@ -44,8 +45,8 @@ pub struct Cli {
 /// Arguments of the terminal UI (no verb).
 #[derive(clap::Args, Debug)]
 pub struct TuiArgs {
-    /// REGISTRY, REGISTRY/REPO, REGISTRY/REPO:TAG, or a layout PATH[:TAG] with --oci-layout;
-    /// nothing opens the bundled demo
+    /// REGISTRY, REGISTRY/REPO, REGISTRY/REPO:TAG, or with --oci-layout a layout PATH[:TAG] or
+    /// a directory of layouts; nothing opens the bundled demo
     pub target: Option<String>,
     /// Hide and disable everything that writes to a registry (attach, copy, delete)
     #[arg(long)]

@@ -7,6 +7,7 @@ use super::common::{RemoteOptions, outln};
 use super::json::{self, FormatOptions};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
+use crate::store::layouts::LayoutDir;
 use crate::store::{PageRequest, Pager, Target};
 use crate::text::sanitize;
 
@@ -22,7 +23,7 @@ pub enum RepoCommand {
 
 #[derive(Args, Debug)]
 pub struct LsArgs {
-    /// REGISTRY[/NAMESPACE]
+    /// REGISTRY[/NAMESPACE]; with --oci-layout, a layout or a directory of layouts
     pub registry: String,
     /// Start after this repository name
     #[arg(long)]
@@ -61,6 +62,15 @@ async fn ls(args: LsArgs) -> Result<()> {
     // Text is printed page by page as it arrives; JSON is one document, printed at the end.
     let mut names = Lines::new(args.format.json());
     if args.remote.oci_layout {
+        let path = std::path::Path::new(&args.registry);
+        if LayoutDir::holds_layouts(path) {
+            for repo in LayoutDir::open(path)?.repositories()? {
+                if args.last.as_ref().is_none_or(|l| &repo > l) {
+                    names.push(&repo)?;
+                }
+            }
+            return names.finish("repositories");
+        }
         let loc = session.locate(&args.registry, true)?;
         names.push(&loc.repo)?;
         return names.finish("repositories");

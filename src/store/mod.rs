@@ -1,8 +1,9 @@
-//! Where artifacts live: the [`Target`] trait, implemented by a live registry and by an OCI
-//! image layout on disk. Everything above this layer (graph operations, CLI, TUI) works on a
-//! `dyn Target` and never knows which one it has.
+//! Where artifacts live: the [`Target`] trait, implemented by a live registry, by an OCI
+//! image layout on disk and by a directory of such layouts. Everything above this layer
+//! (graph operations, CLI, TUI) works on a `dyn Target` and never knows which one it has.
 
 pub mod layout;
+pub mod layouts;
 pub mod open;
 pub mod registry;
 mod verify;
@@ -153,7 +154,7 @@ pub trait Target: Send + Sync {
         true
     }
 
-    /// Whether this target can list repositories (a layout holds exactly one).
+    /// Whether this target can list repositories (a single layout holds exactly one).
     fn has_catalog(&self) -> bool {
         true
     }

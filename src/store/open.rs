@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::oci::{Digest, Reference};
 use crate::store::Target;
 use crate::store::layout::Layout;
+use crate::store::layouts::LayoutDir;
 use crate::store::registry::{Registry, RegistryOptions};
 
 /// Opens targets for one command, sharing a client per registry host.
@@ -94,6 +95,9 @@ impl Location {
     /// Opens `PATH[:TAG|@DIGEST]` as a layout; `create` makes an empty one if missing.
     pub fn layout(input: &str, create: bool) -> Result<Location> {
         let (path, tag, digest) = split_layout_ref(input)?;
+        if LayoutDir::holds_layouts(&path) {
+            return Err(one_layout_needed(&path));
+        }
         let layout = if create {
             Layout::open_or_create(&path)?
         } else {
@@ -135,6 +139,20 @@ impl Location {
             Kind::Registry(_) => "registry",
             Kind::Layout(_) => "oci-layout",
         }
+    }
+}
+
+/// A directory of layouts was given where one repository is needed: name its repositories.
+fn one_layout_needed(path: &std::path::Path) -> Error {
+    let repos = LayoutDir::open(path).and_then(|d| d.repositories()).unwrap_or_default();
+    let example = repos.first().map(String::as_str).unwrap_or("REPO");
+    Error::Layout {
+        path: path.to_path_buf(),
+        reason: format!(
+            "a directory of layouts ({}), not one layout; name the repository, e.g. `{}/{example}:TAG`",
+            repos.join(", "),
+            path.display()
+        ),
     }
 }
 

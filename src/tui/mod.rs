@@ -22,6 +22,7 @@ use crate::cache::{CachedTarget, DiskCache};
 use crate::error::{Error, Result};
 use crate::oci::{Reference, parse_registry_and_namespace};
 use crate::store::Target;
+use crate::store::layouts::LayoutDir;
 use crate::store::open::{Location, Session, split_layout_ref};
 
 /// How often a busy screen redraws (spinners, progress bars).
@@ -72,21 +73,25 @@ impl Start {
     }
 }
 
-/// The bundled demo layout: `assets/net-monitor` next to the working directory or the
-/// source tree, else generated (it is deterministic) into the cache directory.
-pub async fn demo_layout() -> Result<PathBuf> {
+/// The bundled demo, a directory of layouts: `assets/` next to the working directory or in
+/// the source tree, else generated (it is deterministic) into the cache directory.
+pub async fn demo_dir() -> Result<PathBuf> {
     for candidate in [
         PathBuf::from(crate::demo::ASSETS_PATH),
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(crate::demo::ASSETS_PATH),
     ] {
-        if candidate.join("oci-layout").exists() {
+        if crate::demo::is_complete(&candidate) {
             return Ok(candidate);
         }
     }
     let dir = directories::ProjectDirs::from("", "", "refscope")
-        .map(|d| d.cache_dir().join("demo").join("net-monitor"))
+        .map(|d| d.cache_dir().join("demo"))
         .ok_or_else(|| Error::usage("no cache directory for the demo; pass a registry or --oci-layout PATH"))?;
-    if !dir.join("oci-layout").exists() {
+    if !crate::demo::is_complete(&dir) {
+        // An older refscope may have left a demo of fewer repositories there.
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
         crate::demo::generate(&dir).await?;
     }
     Ok(dir)
@@ -97,13 +102,20 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
     let keyring = crate::creds::keyring_allowed();
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let layout_input = match (&start.target, start.layout) {
-        (None, _) => Some(format!("{}:{}", demo_layout().await?.display(), crate::demo::TAG)),
+        (None, _) => {
+            let dir = demo_dir().await?;
+            let opened = (crate::demo::REPO.to_string(), crate::demo::TAG.to_string());
+            return open_layout_dir(start, &dir, Some(opened), keyring, color);
+        }
         (Some(t), true) => Some(t.clone()),
         (Some(_), false) => None,
     };
     if let Some(input) = layout_input {
+        let (path, tag, digest) = split_layout_ref(&input)?;
+        if tag.is_none() && digest.is_none() && LayoutDir::holds_layouts(&path) {
+            return open_layout_dir(start, &path, None, keyring, color);
+        }
         let loc = Location::layout(&input, false)?;
-        let (path, _, _) = split_layout_ref(&input)?;
         let opts = Options {
             target_label: format!("layout {}", path.display()),
             registry: None,
@@ -157,6 +169,37 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
         config_path: start.config_path,
         keyring,
         cache,
+    };
+    Ok((ctx, opts))
+}
+
+/// A directory of layouts: its repositories listed like a registry's catalog, `opened` (a
+/// repository and tag) shown at start.
+fn open_layout_dir(
+    start: Start,
+    dir: &std::path::Path,
+    opened: Option<(String, String)>,
+    keyring: bool,
+    color: bool,
+) -> Result<(worker::Context, Options)> {
+    let store = LayoutDir::open(dir)?;
+    let (repo, reference) = opened.unzip();
+    let opts = Options {
+        target_label: format!("layout {}", dir.display()),
+        registry: None,
+        has_catalog: true,
+        repo,
+        reference,
+        read_only: start.read_only,
+        color,
+    };
+    let ctx = worker::Context {
+        target: Arc::new(store),
+        registry: None,
+        session: Arc::new(start.session),
+        config_path: start.config_path,
+        keyring,
+        cache: None,
     };
     Ok((ctx, opts))
 }

@@ -81,9 +81,10 @@ pub struct Message {
 /// How the app was started.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// What the status bar calls the target (`localhost:5000`, `layout assets/net-monitor`).
+    /// What the status bar calls the target (`localhost:5000`, `layout assets/net-monitor`,
+    /// `layout assets` for a directory of layouts).
     pub target_label: String,
-    /// The registry host, for login; `None` for a layout.
+    /// The registry host, for login; `None` for a layout or a directory of layouts.
     pub registry: Option<String>,
     pub has_catalog: bool,
     /// The repository to open at start.
@@ -93,6 +94,19 @@ pub struct Options {
     pub read_only: bool,
     /// Colours on (off with `NO_COLOR`).
     pub color: bool,
+}
+
+impl Options {
+    /// How a reference into `repo` starts: `host/repo`, a directory of layouts' `path/repo`,
+    /// or one layout's path.
+    pub fn reference_base(&self, repo: &str) -> String {
+        let path = self.target_label.trim_start_matches("layout ");
+        match &self.registry {
+            Some(host) => format!("{host}/{repo}"),
+            None if self.has_catalog => format!("{path}/{repo}"),
+            None => path.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -397,10 +411,7 @@ impl App {
 
     /// The full reference of the selection, for the clipboard.
     fn full_reference(&self, a: &ArtifactRef) -> String {
-        let base = match &self.opts.registry {
-            Some(host) => format!("{host}/{}", a.repo),
-            None => self.opts.target_label.trim_start_matches("layout ").to_string(),
-        };
+        let base = self.opts.reference_base(&a.repo);
         let sep = if a.reference.contains(':') { "@" } else { ":" };
         format!("{base}{sep}{}", a.reference)
     }

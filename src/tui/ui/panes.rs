@@ -351,10 +351,7 @@ pub fn details(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     let text: Text = match app.details_digest() {
         Some(d) => match app.manifests.get(&d) {
             Some(Loaded::Ready(m)) => {
-                let base = match &app.opts.registry {
-                    Some(h) => format!("{h}/{repo}"),
-                    None => app.opts.target_label.trim_start_matches("layout ").to_string(),
-                };
+                let base = app.opts.reference_base(&repo);
                 Text::from(manifest_lines(m, format!("{base}@{d}"), theme))
             }
             Some(Loaded::Failed(e)) => Text::styled(sanitize(e), theme.error()),
