@@ -90,6 +90,9 @@ pub enum Error {
     #[error("OCI layout {}: {reason}", path.display())]
     Layout { path: PathBuf, reason: String },
 
+    #[error("TLS file {}: {reason}", path.display())]
+    Tls { path: PathBuf, reason: String },
+
     #[error("credentials for {registry}: {reason}")]
     Credentials { registry: String, reason: String },
 

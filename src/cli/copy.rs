@@ -4,7 +4,7 @@ use clap::Args;
 
 use serde_json::{Value, json};
 
-use super::common::{CredentialOptions, Kind, ListingOptions, Location, Session, outln, split_tag_list, warn_all};
+use super::common::{CredentialOptions, Kind, ListingOptions, Location, Session, TlsOptions, outln, split_tag_list, warn_all};
 use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
 use crate::error::Result;
@@ -45,12 +45,15 @@ pub struct CopyArgs {
     /// Use HTTP for the destination registry
     #[arg(long)]
     pub to_plain_http: bool,
-    /// Use HTTP for both (automatic for localhost and 127.0.0.1)
+    /// Use HTTP for both (automatic for a localhost or 127.0.0.1 registry that speaks no TLS)
     #[arg(long)]
     pub plain_http: bool,
     /// Accept any TLS certificate
     #[arg(long)]
     pub insecure: bool,
+    /// TLS files for both registries (certs.d and the config file hold them per registry)
+    #[command(flatten)]
+    pub tls: TlsOptions,
     /// Source registry username
     #[arg(long)]
     pub from_username: Option<String>,
@@ -78,7 +81,7 @@ fn side(args: &CopyArgs, username: &Option<String>, password: &Option<String>, p
         creds.password = password.clone();
         creds.password_stdin = false;
     }
-    Ok(Session::with_chain(creds.chain()?, plain || args.plain_http, args.insecure))
+    Ok(Session::new(creds.chain()?, args.tls.flags(plain || args.plain_http, args.insecure)))
 }
 
 pub async fn run(args: CopyArgs) -> Result<()> {

@@ -10,24 +10,62 @@ use crate::error::{Error, Result};
 use crate::oci::{Digest, Reference};
 use crate::store::Target;
 use crate::store::layout::Layout;
+use crate::store::certs_d;
+use crate::store::registry::tls::{ClientIdentity, TlsFiles};
 use crate::store::registry::{Registry, RegistryOptions};
+
+/// How to reach registries, from the command line: holds for every registry a command opens.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectFlags {
+    pub plain_http: bool,
+    pub insecure: bool,
+    /// Trusted besides the system's roots and the registry's certs.d CAs.
+    pub ca_files: Vec<PathBuf>,
+    /// Replaces a client certificate from certs.d.
+    pub identity: Option<ClientIdentity>,
+}
 
 /// Opens targets for one command, sharing a client per registry host.
 pub struct Session {
     chain: Arc<Chain>,
-    plain_http: bool,
-    insecure: bool,
+    flags: ConnectFlags,
+    certs_d: Vec<PathBuf>,
     registries: Mutex<HashMap<String, Arc<Registry>>>,
 }
 
 impl Session {
     pub fn with_chain(chain: Chain, plain_http: bool, insecure: bool) -> Session {
+        Session::new(chain, ConnectFlags { plain_http, insecure, ..ConnectFlags::default() })
+    }
+
+    pub fn new(chain: Chain, flags: ConnectFlags) -> Session {
+        Session::with_certs_d(chain, flags, certs_d::roots())
+    }
+
+    /// Like [`Session::new`], reading certs.d from `roots` instead of the usual places.
+    pub fn with_certs_d(chain: Chain, flags: ConnectFlags, roots: Vec<PathBuf>) -> Session {
         Session {
             chain: Arc::new(chain),
-            plain_http,
-            insecure,
+            flags,
+            certs_d: roots,
             registries: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The client options for `host`: the flags, over what certs.d has for it.
+    pub fn options_for(&self, host: &str) -> Result<RegistryOptions> {
+        let found = certs_d::lookup(&self.certs_d, host)?;
+        let mut ca_files = self.flags.ca_files.clone();
+        ca_files.extend(found.ca_files);
+        Ok(RegistryOptions {
+            plain_http: self.flags.plain_http,
+            insecure: self.flags.insecure,
+            tls: TlsFiles {
+                ca_files,
+                identity: self.flags.identity.clone().or(found.identity),
+            },
+            ..RegistryOptions::default()
+        })
     }
 
     pub fn registry(&self, host: &str) -> Result<Arc<Registry>> {
@@ -35,12 +73,7 @@ impl Session {
         if let Some(r) = map.get(host) {
             return Ok(r.clone());
         }
-        let opts = RegistryOptions {
-            plain_http: self.plain_http,
-            insecure: self.insecure,
-            ..RegistryOptions::default()
-        };
-        let r = Arc::new(Registry::new(host, opts, self.chain.clone())?);
+        let r = Arc::new(Registry::new(host, self.options_for(host)?, self.chain.clone())?);
         map.insert(host.to_string(), r.clone());
         Ok(r)
     }

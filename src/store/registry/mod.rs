@@ -4,7 +4,9 @@ mod auth;
 pub(crate) mod client;
 pub mod destination;
 pub mod link;
+mod origin;
 mod referrers;
+pub mod tls;
 mod upload;
 
 use std::collections::HashMap;
@@ -39,10 +41,12 @@ const MAX_LISTING_BODY: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct RegistryOptions {
-    /// Talk HTTP instead of HTTPS. Loopback hosts get it without asking, as ORAS does.
+    /// Talk HTTP instead of HTTPS. Loopback hosts get it when they speak no TLS.
     pub plain_http: bool,
     /// Accept any TLS certificate.
     pub insecure: bool,
+    /// Extra CAs and a client certificate.
+    pub tls: tls::TlsFiles,
     /// Time limit for requests with small bodies (blob streams use a read timeout instead).
     pub request_timeout: Duration,
     /// Idle time after which a streaming transfer is considered stalled.
@@ -58,6 +62,7 @@ impl Default for RegistryOptions {
         RegistryOptions {
             plain_http: false,
             insecure: false,
+            tls: tls::TlsFiles::default(),
             request_timeout: Duration::from_secs(60),
             read_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
@@ -70,7 +75,7 @@ impl Default for RegistryOptions {
 /// One registry host. Cheap to share: clone the `Arc`.
 pub struct Registry {
     host: String,
-    base: Url,
+    origin: Arc<origin::Origin>,
     /// For the registry's own origin. Redirects are followed by hand (see `client`).
     http: reqwest::Client,
     /// For every other origin (redirect targets, upload Locations elsewhere, token realms on
@@ -88,26 +93,40 @@ pub struct Registry {
 
 impl Registry {
     pub fn new(host: &str, opts: RegistryOptions, chain: Arc<Chain>) -> Result<Registry> {
-        let scheme = if opts.plain_http || is_loopback_host(host) { "http" } else { "https" };
+        // A loopback registry gets TLS when it speaks it; `origin` falls back to http if not.
+        let probing = !opts.plain_http && is_loopback_host(host);
+        let scheme = if opts.plain_http { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{}/", api_host(host))).map_err(|e| Error::Usage(format!(
             "`{host}` is not a usable registry address: {e}"
         )))?;
-        let client = || {
-            reqwest::Client::builder()
+        let material = opts.tls.load()?;
+        let client = |identity: Option<reqwest::Identity>| {
+            let mut b = reqwest::Client::builder()
                 .user_agent(concat!("refscope/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(opts.connect_timeout)
                 .read_timeout(opts.read_timeout)
                 .pool_max_idle_per_host(32)
                 .tls_danger_accept_invalid_certs(opts.insecure)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::Usage(format!("cannot set up HTTP for {host}: {e}")))
+                .tls_certs_merge(material.roots.iter().cloned())
+                .redirect(reqwest::redirect::Policy::none());
+            if let Some(id) = identity {
+                b = b.identity(id);
+            }
+            b.build()
         };
-        let (http, elsewhere) = (client()?, client()?);
+        let setup = |e: reqwest::Error| Error::Usage(format!("cannot set up HTTP for {host}: {e}"));
+        let http = match (client(material.identity.clone()), &opts.tls.identity) {
+            (Ok(c), _) => c,
+            (Err(e), Some(id)) => return Err(tls::identity_error(id, &e)),
+            (Err(e), None) => return Err(setup(e)),
+        };
+        // CAs are only trust; the client identity never leaves the registry's origin.
+        let elsewhere = client(None).map_err(setup)?;
+        let origin = Arc::new(origin::Origin::new(base, probing));
         Ok(Registry {
             host: host.to_string(),
-            auth: auth::Auth::new(host.to_string(), base.clone(), chain, http.clone(), elsewhere.clone()),
-            base,
+            auth: auth::Auth::new(host.to_string(), origin.clone(), chain, http.clone(), elsewhere.clone()),
+            origin,
             http,
             elsewhere,
             opts,
@@ -161,8 +180,13 @@ impl Registry {
         self.auth.summary()
     }
 
+    /// The registry's origin as settled so far (see `origin`).
+    fn base(&self) -> Url {
+        self.origin.url()
+    }
+
     fn url(&self, path: &str) -> Result<Url> {
-        self.base.join(path).map_err(|e| Error::Usage(format!("bad URL path {path}: {e}")))
+        self.base().join(path).map_err(|e| Error::Usage(format!("bad URL path {path}: {e}")))
     }
 
     fn repo_url(&self, repo: &str, rest: &str) -> Result<Url> {
@@ -213,7 +237,7 @@ impl Registry {
         what: &str,
     ) -> Result<(Bytes, Option<String>)> {
         let url = match &page.next {
-            Some(next) => link::continuation_url(&self.base, next, action)?,
+            Some(next) => link::continuation_url(&self.base(), next, action)?,
             None => {
                 let mut url = first;
                 {
@@ -232,7 +256,7 @@ impl Registry {
         if !resp.status().is_success() {
             return Err(self.status_error(resp, action, what).await);
         }
-        let next = link::next_link(resp.headers(), &url, &self.base, &self.host)?;
+        let next = link::next_link(resp.headers(), &url, &self.base(), &self.host)?;
         let body = read_limited(resp, MAX_LISTING_BODY, &self.host, action).await?;
         Ok((body, next))
     }

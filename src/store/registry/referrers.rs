@@ -119,7 +119,7 @@ async fn from_api(
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.split(',').any(|f| f.trim() == "artifactType"));
-        let next = link::next_link(resp.headers(), &url, &reg.base, &reg.host)?;
+        let next = link::next_link(resp.headers(), &url, &reg.base(), &reg.host)?;
         let body = read_limited(resp, MAX_MANIFEST_SIZE, &reg.host, &action).await?;
         let manifests = match parse_answer(&body) {
             Ok(m) => m,
@@ -134,7 +134,7 @@ async fn from_api(
         out.extend(keep_referrers(manifests, subject, if filtered { None } else { artifact_type }));
         pager.advance_by(next.as_deref(), received, body.len() as u64)?;
         match next {
-            Some(n) => url = link::continuation_url(&reg.base, &n, &action)?,
+            Some(n) => url = link::continuation_url(&reg.base(), &n, &action)?,
             None => return Ok(Some(out)),
         }
     }
