@@ -163,7 +163,7 @@ async fn the_tui_worker_opens_a_tls_registry() {
         config_path: Some("/nonexistent/config.json".into()),
         ..Default::default()
     };
-    let session = refscope::store::open::Session::with_certs_d(chain, flags, vec![certs_d.path().to_path_buf()]);
+    let session = refscope::store::open::Session::new(chain, flags).with_certs_d(vec![certs_d.path().to_path_buf()]);
     let cache = tempfile::tempdir().unwrap();
     let mut start = refscope::tui::Start::anonymous(&format!("{}/net-monitor:v1", reg.addr), Some(cache.path().to_path_buf()));
     start.session = session;

@@ -4,10 +4,13 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use clap::Args;
 
 pub use crate::store::open::{ConnectFlags, Kind, Location, Session, split_layout_ref, split_tag_list};
 use crate::store::registry::tls::ClientIdentity;
+use crate::config::Config;
 use crate::creds::{Chain, Credential};
 use crate::error::{Error, Result};
 use crate::store::ListingLimits;
@@ -105,6 +108,11 @@ impl RemoteOptions {
     /// A session with these flags; reads stdin for `--password-stdin`. Also sets the
     /// listing limits, which hold for the whole process.
     pub fn session(&self) -> Result<Session> {
+        Ok(self.bare_session()?.with_config(load_config()?))
+    }
+
+    /// Like [`RemoteOptions::session`], without the config file.
+    pub fn bare_session(&self) -> Result<Session> {
         self.listing.apply();
         Ok(Session::new(self.creds.chain()?, self.tls.flags(self.plain_http, self.insecure)))
     }
@@ -139,6 +147,17 @@ impl CredentialOptions {
             no_keyring: false,
         })
     }
+}
+
+/// The config file's settings, its unknown keys warned about on stderr.
+pub fn load_config() -> Result<Arc<Config>> {
+    let config = Config::load()?;
+    if let Some(path) = &config.path {
+        for key in &config.warnings {
+            eprintln!("Warning: config {}: unknown key `{key}` (ignored)", path.display());
+        }
+    }
+    Ok(Arc::new(config))
 }
 
 pub fn read_password_stdin() -> Result<String> {

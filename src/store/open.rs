@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use crate::config::Config;
 use crate::creds::Chain;
 use crate::error::{Error, Result};
 use crate::oci::{Digest, Reference};
@@ -29,6 +30,7 @@ pub struct ConnectFlags {
 pub struct Session {
     chain: Arc<Chain>,
     flags: ConnectFlags,
+    config: Arc<Config>,
     certs_d: Vec<PathBuf>,
     registries: Mutex<HashMap<String, Arc<Registry>>>,
 }
@@ -38,32 +40,50 @@ impl Session {
         Session::new(chain, ConnectFlags { plain_http, insecure, ..ConnectFlags::default() })
     }
 
+    /// A session with no config file settings, reading certs.d from the usual places.
     pub fn new(chain: Chain, flags: ConnectFlags) -> Session {
-        Session::with_certs_d(chain, flags, certs_d::roots())
-    }
-
-    /// Like [`Session::new`], reading certs.d from `roots` instead of the usual places.
-    pub fn with_certs_d(chain: Chain, flags: ConnectFlags, roots: Vec<PathBuf>) -> Session {
         Session {
             chain: Arc::new(chain),
             flags,
-            certs_d: roots,
+            config: Arc::new(Config::default()),
+            certs_d: certs_d::roots(),
             registries: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The client options for `host`: the flags, over what certs.d has for it.
+    /// With the per-registry settings (and aliases) of a config file.
+    pub fn with_config(mut self, config: Arc<Config>) -> Session {
+        self.config = config;
+        self
+    }
+
+    /// Reads certs.d from `roots` instead of the usual places.
+    pub fn with_certs_d(mut self, roots: Vec<PathBuf>) -> Session {
+        self.certs_d = roots;
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The client options for `host`: the flags, over the config file's settings for it, over
+    /// what certs.d has for it. CA files add up; the first client certificate found wins.
     pub fn options_for(&self, host: &str) -> Result<RegistryOptions> {
         let found = certs_d::lookup(&self.certs_d, host)?;
+        let configured = self.config.registry(host).cloned().unwrap_or_default();
         let mut ca_files = self.flags.ca_files.clone();
+        ca_files.extend(configured.ca_file.clone());
         ca_files.extend(found.ca_files);
         Ok(RegistryOptions {
-            plain_http: self.flags.plain_http,
-            insecure: self.flags.insecure,
+            plain_http: self.flags.plain_http || configured.plain_http,
+            insecure: self.flags.insecure || configured.insecure,
             tls: TlsFiles {
                 ca_files,
-                identity: self.flags.identity.clone().or(found.identity),
+                identity: self.flags.identity.clone().or(configured.identity()).or(found.identity),
             },
+            referrers: configured.referrers.map(|r| r.mode()),
+            max_in_flight: configured.concurrency,
             ..RegistryOptions::default()
         })
     }
@@ -92,7 +112,7 @@ impl Session {
         if layout {
             return Location::layout(input, create);
         }
-        let reference = Reference::parse(input)?;
+        let reference = Reference::parse(&self.config.expand(input))?;
         let registry = self.registry(&reference.registry)?;
         Ok(Location {
             target: registry,

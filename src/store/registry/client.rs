@@ -113,10 +113,11 @@ impl Registry {
             if let Some(t) = req.timeout.or(Some(self.opts.request_timeout)) {
                 rb = rb.timeout(t);
             }
+            let permit = self.permit().await;
             let slot = self.start_request();
             let started = std::time::Instant::now();
             let sent_request = rb.send().await;
-            drop(slot);
+            drop((slot, permit));
             log_exchange(&req.method, &url, &sent_request, started);
             if probe.is_some() {
                 match &sent_request {
@@ -248,10 +249,11 @@ impl Registry {
         if home && let (Some(h), _) = self.auth.authorize(&req.scopes).await? {
             rb = rb.header(AUTHORIZATION, h);
         }
+        let permit = self.permit().await;
         let slot = self.start_request();
         let started = std::time::Instant::now();
         let sent = rb.send().await;
-        drop(slot);
+        drop((slot, permit));
         log_exchange(&req.method, &req.url, &sent, started);
         let resp = match sent {
             Ok(r) => r,

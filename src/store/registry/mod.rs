@@ -47,6 +47,10 @@ pub struct RegistryOptions {
     pub insecure: bool,
     /// Extra CAs and a client certificate.
     pub tls: tls::TlsFiles,
+    /// Use this way of listing referrers instead of finding out.
+    pub referrers: Option<ReferrersMode>,
+    /// Requests waiting for an answer at once, at most (`None`: no limit).
+    pub max_in_flight: Option<usize>,
     /// Time limit for requests with small bodies (blob streams use a read timeout instead).
     pub request_timeout: Duration,
     /// Idle time after which a streaming transfer is considered stalled.
@@ -63,6 +67,8 @@ impl Default for RegistryOptions {
             plain_http: false,
             insecure: false,
             tls: tls::TlsFiles::default(),
+            referrers: None,
+            max_in_flight: None,
             request_timeout: Duration::from_secs(60),
             read_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
@@ -89,6 +95,8 @@ pub struct Registry {
     requests: AtomicU64,
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
+    /// Permits for requests in flight, when they are limited.
+    permits: Option<tokio::sync::Semaphore>,
 }
 
 impl Registry {
@@ -129,12 +137,13 @@ impl Registry {
             origin,
             http,
             elsewhere,
-            opts,
             modes: Mutex::new(HashMap::new()),
             open_sessions: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
+            permits: opts.max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
+            opts,
         })
     }
 
@@ -203,6 +212,19 @@ impl Registry {
         vec![format!("repository:{repo}:pull,push")]
     }
 
+    /// Waits for a free request slot when requests in flight are limited.
+    async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.permits {
+            Some(s) => s.acquire().await.ok(),
+            None => None,
+        }
+    }
+
+    /// The referrers mode the settings impose, if any.
+    fn forced_mode(&self) -> Option<ReferrersMode> {
+        self.opts.referrers
+    }
+
     fn set_mode(&self, repo: &str, mode: ReferrersMode) {
         self.modes
             .lock()
@@ -211,6 +233,9 @@ impl Registry {
     }
 
     fn mode(&self, repo: &str) -> Option<ReferrersMode> {
+        if let Some(forced) = self.forced_mode() {
+            return Some(forced);
+        }
         self.modes.lock().unwrap_or_else(|p| p.into_inner()).get(repo).copied()
     }
 

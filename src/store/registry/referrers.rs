@@ -29,6 +29,13 @@ pub async fn list(reg: &Registry, repo: &str, subject: &Digest, artifact_type: O
                 fallback_index: None,
             });
         }
+        if reg.forced_mode() == Some(ReferrersMode::Api) {
+            return Err(Error::Protocol {
+                registry: reg.host.clone(),
+                action: format!("GET referrers of {repo}@{subject}"),
+                reason: "the config file says `referrers = \"api\"`, but the registry has no Referrers API; remove the line or set \"tag-schema\"".into(),
+            });
+        }
         reg.set_mode(repo, ReferrersMode::TagSchema);
     }
     from_tag_schema(reg, repo, subject, artifact_type).await
