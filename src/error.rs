@@ -31,6 +31,15 @@ pub enum Error {
         message: String,
     },
 
+    #[error("{registry} is rate-limiting requests (429 to {action}){left}; run the command again {when}")]
+    RateLimited {
+        registry: String,
+        action: String,
+        /// `in 1m 30s`, from Retry-After, or `later`.
+        when: String,
+        left: String,
+    },
+
     #[error("cannot reach {registry}: {reason}")]
     Connect { registry: String, reason: String },
 

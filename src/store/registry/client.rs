@@ -142,6 +142,9 @@ impl Registry {
                 Err(e) => return Err(self.request_failed(e, &self.action_at(&req.action, &url), home).await),
             };
             let status = resp.status();
+            if home {
+                self.note_rate_limit(resp.headers());
+            }
             if status.is_redirection() && idempotent {
                 let Some(next) = self.redirect_target(&req, &url, &resp)? else {
                     return Ok(resp);
@@ -259,6 +262,9 @@ impl Registry {
             Ok(r) => r,
             Err(e) => return Err(self.request_failed(e, &self.action_at(&req.action, &req.url), home).await),
         };
+        if home {
+            self.note_rate_limit(resp.headers());
+        }
         if resp.status() == StatusCode::UNAUTHORIZED {
             if !home {
                 return Err(self.unauthorized_elsewhere(&req.action, &req.url));
@@ -337,6 +343,7 @@ impl Registry {
         let status = resp.status();
         let at = resp.url().clone();
         let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).and_then(|l| at.join(l).ok());
+        let wait = retry_after(resp.headers());
         let body = read_limited(resp, MAX_ERROR_BODY, &self.host, action)
             .await
             .unwrap_or_default();
@@ -374,6 +381,15 @@ impl Registry {
                 what: what.to_string(),
             },
             StatusCode::UNAUTHORIZED => self.auth.unauthorized(None),
+            StatusCode::TOO_MANY_REQUESTS => Error::RateLimited {
+                registry: self.host.clone(),
+                action: action.to_string(),
+                when: match wait {
+                    Some(w) => format!("in {}", humantime::format_duration(Duration::from_secs(w.as_secs().max(1)))),
+                    None => "later (it did not say when)".to_string(),
+                },
+                left: self.rate_limit().map(|r| format!(" ({})", r.describe())).unwrap_or_default(),
+            },
             StatusCode::METHOD_NOT_ALLOWED if codes.iter().any(|c| c == "UNSUPPORTED") && action.starts_with("DELETE") => {
                 Error::DeleteDisabled {
                     registry: self.host.clone(),

@@ -5,6 +5,7 @@ pub(crate) mod client;
 pub mod destination;
 pub mod link;
 mod origin;
+pub mod ratelimit;
 mod referrers;
 pub mod tls;
 mod upload;
@@ -97,6 +98,8 @@ pub struct Registry {
     peak_in_flight: AtomicU64,
     /// Permits for requests in flight, when they are limited.
     permits: Option<tokio::sync::Semaphore>,
+    /// What the registry's rate-limit headers said last.
+    rate_limit: Mutex<Option<ratelimit::RateLimit>>,
 }
 
 impl Registry {
@@ -143,6 +146,7 @@ impl Registry {
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
             permits: opts.max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
+            rate_limit: Mutex::new(None),
             opts,
         })
     }
@@ -167,6 +171,17 @@ impl Registry {
         let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
         self.peak_in_flight.fetch_max(now, Ordering::Relaxed);
         InFlight(&self.in_flight)
+    }
+
+    /// What the registry's last rate-limit headers said (Docker Hub sends them), if any.
+    pub fn rate_limit(&self) -> Option<ratelimit::RateLimit> {
+        *self.rate_limit.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn note_rate_limit(&self, headers: &HeaderMap) {
+        if let Some(r) = ratelimit::RateLimit::from_headers(headers) {
+            *self.rate_limit.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+        }
     }
 
     /// Uses this credential from now on (e.g. typed into a login dialog).
