@@ -31,6 +31,15 @@ pub enum Error {
         message: String,
     },
 
+    #[error("{registry} is rate-limiting requests (429 to {action}){left}; run the command again {when}")]
+    RateLimited {
+        registry: String,
+        action: String,
+        /// `in 1m 30s`, from Retry-After, or `later`.
+        when: String,
+        left: String,
+    },
+
     #[error("cannot reach {registry}: {reason}")]
     Connect { registry: String, reason: String },
 
@@ -90,6 +99,17 @@ pub enum Error {
     #[error("OCI layout {}: {reason}", path.display())]
     Layout { path: PathBuf, reason: String },
 
+    #[error("config {}{}: {reason}; fix the file, or set REFSCOPE_CONFIG to another one", path.display(), line.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    Config {
+        path: PathBuf,
+        /// Line and column, from 1.
+        line: Option<(usize, usize)>,
+        reason: String,
+    },
+
+    #[error("TLS file {}: {reason}", path.display())]
+    Tls { path: PathBuf, reason: String },
+
     #[error("credentials for {registry}: {reason}")]
     Credentials { registry: String, reason: String },
 
@@ -117,6 +137,14 @@ impl Error {
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, Error::NotFound { .. })
+    }
+
+    /// The process exit code for this error: 2 for a bad config file (as for bad usage), else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config { .. } => 2,
+            _ => 1,
+        }
     }
 
     /// The registry failed on its side (a 5xx that retries did not clear).

@@ -10,6 +10,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod config;
 pub mod creds;
 pub mod demo;
 pub mod error;

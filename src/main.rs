@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Error: {}", refscope::text::sanitize(&e.to_string()));
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

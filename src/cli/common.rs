@@ -4,9 +4,13 @@
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use clap::Args;
 
-pub use crate::store::open::{Kind, Location, Session, split_layout_ref, split_tag_list};
+pub use crate::store::open::{ConnectFlags, Kind, Location, Session, split_layout_ref, split_tag_list};
+use crate::store::registry::tls::ClientIdentity;
+use crate::config::Config;
 use crate::creds::{Chain, Credential};
 use crate::error::{Error, Result};
 use crate::store::ListingLimits;
@@ -17,16 +21,47 @@ pub struct RemoteOptions {
     /// Address an OCI image layout directory instead of a registry: PATH[:TAG|@DIGEST]
     #[arg(long)]
     pub oci_layout: bool,
-    /// Use HTTP instead of HTTPS (automatic for localhost and 127.0.0.1)
+    /// Use HTTP instead of HTTPS (automatic for a localhost or 127.0.0.1 registry that speaks no TLS)
     #[arg(long)]
     pub plain_http: bool,
     /// Accept any TLS certificate
     #[arg(long)]
     pub insecure: bool,
     #[command(flatten)]
+    pub tls: TlsOptions,
+    #[command(flatten)]
     pub listing: ListingOptions,
     #[command(flatten)]
     pub creds: CredentialOptions,
+}
+
+/// TLS files, besides what `certs.d/HOST[:PORT]/` holds (under /etc/docker, /etc/containers
+/// and ~/.config/containers, or the directories REFSCOPE_CERTS_D lists).
+#[derive(Args, Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// Trust this CA certificate (PEM) besides the system's
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+    /// Present this client certificate (PEM) to the registry (never to a redirect target)
+    #[arg(long, value_name = "PATH", requires = "key_file")]
+    pub cert_file: Option<PathBuf>,
+    /// The private key (PEM) of --cert-file
+    #[arg(long, value_name = "PATH", requires = "cert_file")]
+    pub key_file: Option<PathBuf>,
+}
+
+impl TlsOptions {
+    pub fn flags(&self, plain_http: bool, insecure: bool) -> ConnectFlags {
+        ConnectFlags {
+            plain_http,
+            insecure,
+            ca_files: self.ca_file.iter().cloned().collect(),
+            identity: match (&self.cert_file, &self.key_file) {
+                (Some(cert), Some(key)) => Some(ClientIdentity { cert: cert.clone(), key: key.clone() }),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// Bounds on listings (tags, repositories, referrers), which a registry could otherwise page
@@ -73,8 +108,13 @@ impl RemoteOptions {
     /// A session with these flags; reads stdin for `--password-stdin`. Also sets the
     /// listing limits, which hold for the whole process.
     pub fn session(&self) -> Result<Session> {
+        Ok(self.bare_session()?.with_config(load_config()?))
+    }
+
+    /// Like [`RemoteOptions::session`], without the config file.
+    pub fn bare_session(&self) -> Result<Session> {
         self.listing.apply();
-        Ok(Session::with_chain(self.creds.chain()?, self.plain_http, self.insecure))
+        Ok(Session::new(self.creds.chain()?, self.tls.flags(self.plain_http, self.insecure)))
     }
 }
 
@@ -107,6 +147,17 @@ impl CredentialOptions {
             no_keyring: false,
         })
     }
+}
+
+/// The config file's settings, its unknown keys warned about on stderr.
+pub fn load_config() -> Result<Arc<Config>> {
+    let config = Config::load()?;
+    if let Some(path) = &config.path {
+        for key in &config.warnings {
+            eprintln!("Warning: config {}: unknown key `{key}` (ignored)", path.display());
+        }
+    }
+    Ok(Arc::new(config))
 }
 
 pub fn read_password_stdin() -> Result<String> {

@@ -4,9 +4,12 @@ use clap::Args;
 
 use serde_json::{Value, json};
 
-use super::common::{CredentialOptions, Kind, ListingOptions, Location, Session, outln, split_tag_list, warn_all};
+use std::sync::Arc;
+
+use super::common::{CredentialOptions, Kind, ListingOptions, Location, Session, TlsOptions, load_config, outln, split_tag_list, warn_all};
 use super::json::{self, FormatOptions};
 use super::progress_view::ProgressView;
+use crate::config::Config;
 use crate::error::Result;
 use crate::graph::copy::{BlobResult, CopyOptions, CopyReport, Endpoint, copy};
 use crate::graph::model::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Limits};
@@ -45,12 +48,15 @@ pub struct CopyArgs {
     /// Use HTTP for the destination registry
     #[arg(long)]
     pub to_plain_http: bool,
-    /// Use HTTP for both (automatic for localhost and 127.0.0.1)
+    /// Use HTTP for both (automatic for a localhost or 127.0.0.1 registry that speaks no TLS)
     #[arg(long)]
     pub plain_http: bool,
     /// Accept any TLS certificate
     #[arg(long)]
     pub insecure: bool,
+    /// TLS files for both registries (certs.d and the config file hold them per registry)
+    #[command(flatten)]
+    pub tls: TlsOptions,
     /// Source registry username
     #[arg(long)]
     pub from_username: Option<String>,
@@ -71,20 +77,21 @@ pub struct CopyArgs {
     pub creds: CredentialOptions,
 }
 
-fn side(args: &CopyArgs, username: &Option<String>, password: &Option<String>, plain: bool) -> Result<Session> {
+fn side(args: &CopyArgs, username: &Option<String>, password: &Option<String>, plain: bool, config: &Arc<Config>) -> Result<Session> {
     let mut creds = args.creds.clone();
     if username.is_some() || password.is_some() {
         creds.username = username.clone();
         creds.password = password.clone();
         creds.password_stdin = false;
     }
-    Ok(Session::with_chain(creds.chain()?, plain || args.plain_http, args.insecure))
+    Ok(Session::new(creds.chain()?, args.tls.flags(plain || args.plain_http, args.insecure)).with_config(config.clone()))
 }
 
 pub async fn run(args: CopyArgs) -> Result<()> {
     args.listing.apply();
-    let from = side(&args, &args.from_username, &args.from_password, args.from_plain_http)?;
-    let to = side(&args, &args.to_username, &args.to_password, args.to_plain_http)?;
+    let config = load_config()?;
+    let from = side(&args, &args.from_username, &args.from_password, args.from_plain_http, &config)?;
+    let to = side(&args, &args.to_username, &args.to_password, args.to_plain_http, &config)?;
     let src: Location = from.locate(&args.source, args.from_oci_layout)?;
     let (dst_base, mut tags) = split_tag_list(&args.destination);
     let dst: Location = to.locate_for_write(&dst_base, args.to_oci_layout)?;

@@ -1,15 +1,13 @@
 //! `refscope login` and `refscope logout`.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
 
 use clap::Args;
 
-use super::common::{outln, read_password_stdin};
+use super::common::{Session, TlsOptions, load_config, outln, read_password_stdin};
 use crate::creds::{Chain, Credential, DockerConfig, Keyring, docker_config_path, helper_erase, keyring_allowed, save_login};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
-use crate::store::registry::{Registry, RegistryOptions};
 
 #[derive(Args, Debug)]
 pub struct LoginArgs {
@@ -33,6 +31,8 @@ pub struct LoginArgs {
     /// Accept any TLS certificate
     #[arg(long)]
     pub insecure: bool,
+    #[command(flatten)]
+    pub tls: TlsOptions,
 }
 
 #[derive(Args, Debug)]
@@ -55,7 +55,8 @@ fn prompt_line(label: &str) -> Result<String> {
 }
 
 pub async fn login(args: LoginArgs) -> Result<()> {
-    let (host, _) = parse_registry_and_namespace(&args.registry)?;
+    let config = load_config()?;
+    let (host, _) = parse_registry_and_namespace(&config.expand(&args.registry))?;
     let username = match args.username {
         Some(u) => u,
         None => prompt_line("Username")?,
@@ -79,12 +80,8 @@ pub async fn login(args: LoginArgs) -> Result<()> {
         no_keyring: true,
         ..Chain::default()
     };
-    let opts = RegistryOptions {
-        plain_http: args.plain_http,
-        insecure: args.insecure,
-        ..RegistryOptions::default()
-    };
-    let registry = Registry::new(&host, opts, Arc::new(chain))?;
+    let session = Session::new(chain, args.tls.flags(args.plain_http, args.insecure)).with_config(config);
+    let registry = session.registry(&host)?;
     registry.ping().await.map_err(|e| match e {
         Error::Unauthorized { registry, .. } => Error::Unauthorized {
             registry,
@@ -111,7 +108,7 @@ pub async fn login(args: LoginArgs) -> Result<()> {
 }
 
 pub async fn logout(args: LogoutArgs) -> Result<()> {
-    let (host, _) = parse_registry_and_namespace(&args.registry)?;
+    let (host, _) = parse_registry_and_namespace(&load_config()?.expand(&args.registry))?;
     let path = args.registry_config.or_else(docker_config_path);
     let mut removed = Vec::new();
     if let Some(path) = &path

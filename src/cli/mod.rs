@@ -3,6 +3,7 @@
 pub mod blob;
 pub mod common;
 pub mod completion;
+pub mod config;
 pub mod copy;
 pub mod discover;
 pub mod inspect;
@@ -58,11 +59,25 @@ pub struct TuiArgs {
 impl TuiArgs {
     pub async fn run(self) -> Result<()> {
         let config_path = self.remote.creds.registry_config.clone().or_else(crate::creds::docker_config_path);
+        // A bad config file does not keep the TUI from starting: it runs with defaults.
+        let config = match crate::config::Config::load() {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("{e}; starting with default settings");
+                crate::config::Config::default()
+            }
+        };
+        for key in &config.warnings {
+            tracing::warn!("config: unknown key `{key}` (ignored)");
+        }
+        let layout = self.remote.oci_layout;
+        let target = self.target.map(|t| if layout { t } else { config.expand(&t) });
+        let session = self.remote.bare_session()?.with_config(std::sync::Arc::new(config));
         let start = crate::tui::Start {
-            target: self.target,
-            layout: self.remote.oci_layout,
+            target,
+            layout,
             read_only: self.read_only,
-            session: self.remote.session()?,
+            session,
             config_path,
             cache_dir: None,
         };
@@ -106,6 +121,8 @@ pub enum Command {
     Completion(completion::CompletionArgs),
     /// Print the manual page (roff), or write one page per verb with --dir
     Man(man::ManArgs),
+    /// Print where the config file is and the settings in force (no secrets)
+    Config(config::ConfigArgs),
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -128,5 +145,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Logout(a) => login::logout(a).await,
         Command::Completion(a) => completion::run(a),
         Command::Man(a) => man::run(a),
+        Command::Config(a) => config::run(a),
     }
 }

@@ -75,7 +75,7 @@ async fn ls(args: LsArgs) -> Result<()> {
         names.push(&loc.repo)?;
         return names.finish("repositories");
     }
-    let (host, namespace) = parse_registry_and_namespace(&args.registry)?;
+    let (host, namespace) = parse_registry_and_namespace(&session.config().expand(&args.registry))?;
     let registry = session.registry(&host)?;
     let prefix = namespace.map(|ns| format!("{ns}/"));
     let start = args.last.clone().or_else(|| prefix.as_ref().map(|p| p.trim_end_matches('/').to_string()));

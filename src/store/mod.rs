@@ -2,6 +2,7 @@
 //! image layout on disk and by a directory of such layouts. Everything above this layer
 //! (graph operations, CLI, TUI) works on a `dyn Target` and never knows which one it has.
 
+pub mod certs_d;
 pub mod layout;
 pub mod layouts;
 pub mod open;

@@ -5,30 +5,88 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use crate::config::Config;
 use crate::creds::Chain;
 use crate::error::{Error, Result};
 use crate::oci::{Digest, Reference};
 use crate::store::Target;
 use crate::store::layout::Layout;
 use crate::store::layouts::LayoutDir;
+use crate::store::certs_d;
+use crate::store::registry::tls::{ClientIdentity, TlsFiles};
 use crate::store::registry::{Registry, RegistryOptions};
+
+/// How to reach registries, from the command line: holds for every registry a command opens.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectFlags {
+    pub plain_http: bool,
+    pub insecure: bool,
+    /// Trusted besides the system's roots and the registry's certs.d CAs.
+    pub ca_files: Vec<PathBuf>,
+    /// Replaces a client certificate from certs.d.
+    pub identity: Option<ClientIdentity>,
+}
 
 /// Opens targets for one command, sharing a client per registry host.
 pub struct Session {
     chain: Arc<Chain>,
-    plain_http: bool,
-    insecure: bool,
+    flags: ConnectFlags,
+    config: Arc<Config>,
+    certs_d: Vec<PathBuf>,
     registries: Mutex<HashMap<String, Arc<Registry>>>,
 }
 
 impl Session {
     pub fn with_chain(chain: Chain, plain_http: bool, insecure: bool) -> Session {
+        Session::new(chain, ConnectFlags { plain_http, insecure, ..ConnectFlags::default() })
+    }
+
+    /// A session with no config file settings, reading certs.d from the usual places.
+    pub fn new(chain: Chain, flags: ConnectFlags) -> Session {
         Session {
             chain: Arc::new(chain),
-            plain_http,
-            insecure,
+            flags,
+            config: Arc::new(Config::default()),
+            certs_d: certs_d::roots(),
             registries: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// With the per-registry settings (and aliases) of a config file.
+    pub fn with_config(mut self, config: Arc<Config>) -> Session {
+        self.config = config;
+        self
+    }
+
+    /// Reads certs.d from `roots` instead of the usual places.
+    pub fn with_certs_d(mut self, roots: Vec<PathBuf>) -> Session {
+        self.certs_d = roots;
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The client options for `host`: the flags, over the config file's settings for it, over
+    /// what certs.d has for it. CA files add up; the first client certificate found wins.
+    pub fn options_for(&self, host: &str) -> Result<RegistryOptions> {
+        let found = certs_d::lookup(&self.certs_d, host)?;
+        let configured = self.config.registry(host).cloned().unwrap_or_default();
+        let mut ca_files = self.flags.ca_files.clone();
+        ca_files.extend(configured.ca_file.clone());
+        ca_files.extend(found.ca_files);
+        Ok(RegistryOptions {
+            plain_http: self.flags.plain_http || configured.plain_http,
+            insecure: self.flags.insecure || configured.insecure,
+            tls: TlsFiles {
+                ca_files,
+                identity: self.flags.identity.clone().or(configured.identity()).or(found.identity),
+            },
+            referrers: configured.referrers.map(|r| r.mode()),
+            max_in_flight: configured.concurrency,
+            ..RegistryOptions::default()
+        })
     }
 
     pub fn registry(&self, host: &str) -> Result<Arc<Registry>> {
@@ -36,12 +94,7 @@ impl Session {
         if let Some(r) = map.get(host) {
             return Ok(r.clone());
         }
-        let opts = RegistryOptions {
-            plain_http: self.plain_http,
-            insecure: self.insecure,
-            ..RegistryOptions::default()
-        };
-        let r = Arc::new(Registry::new(host, opts, self.chain.clone())?);
+        let r = Arc::new(Registry::new(host, self.options_for(host)?, self.chain.clone())?);
         map.insert(host.to_string(), r.clone());
         Ok(r)
     }
@@ -60,7 +113,7 @@ impl Session {
         if layout {
             return Location::layout(input, create);
         }
-        let reference = Reference::parse(input)?;
+        let reference = Reference::parse(&self.config.expand(input))?;
         let registry = self.registry(&reference.registry)?;
         Ok(Location {
             target: registry,

@@ -5,6 +5,7 @@
 pub mod api_server;
 pub mod artifact;
 pub mod front;
+pub mod pki;
 pub mod proxy;
 pub mod release;
 pub mod seed;
@@ -32,6 +33,16 @@ pub struct DistConfig {
     pub deletes_disabled: bool,
     /// Token auth: (realm URL, service, issuer, root cert bundle path).
     pub token: Option<(String, String, String, PathBuf)>,
+    /// Serve TLS with this certificate and key; with `client_ca`, require a client
+    /// certificate that CA signed.
+    pub tls: Option<DistTls>,
+}
+
+#[derive(Clone)]
+pub struct DistTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub client_ca: Option<PathBuf>,
 }
 
 /// A CNCF distribution (`docker-registry`) process with its own storage, stopped on drop.
@@ -91,6 +102,13 @@ impl DistRegistry {
             root.join("data").display(),
             !self.config.deletes_disabled
         );
+        // Under `http:`, which the lines above end with.
+        if let Some(tls) = &self.config.tls {
+            cfg.push_str(&format!("  tls:\n    certificate: {}\n    key: {}\n", tls.cert.display(), tls.key.display()));
+            if let Some(ca) = &tls.client_ca {
+                cfg.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
+            }
+        }
         if !self.config.users.is_empty() {
             require("htpasswd");
             let mut lines = String::new();
@@ -130,7 +148,7 @@ impl DistRegistry {
             let text = std::fs::read_to_string(&log_path).unwrap_or_default();
             if let Some(i) = text.find("listening on ") {
                 let rest = &text[i + "listening on ".len()..];
-                self.addr = rest.split(['"', ' ', '\n']).next().unwrap_or_default().to_string();
+                self.addr = rest.split(['"', ' ', ',', '\n']).next().unwrap_or_default().to_string();
                 break;
             }
             assert!(Instant::now() < deadline, "docker-registry did not start:\n{text}");
@@ -211,6 +229,8 @@ pub fn isolate(cmd: &mut Command, home: &Path) {
     cmd.env("HOME", home)
         .env("DOCKER_CONFIG", home.join("docker"))
         .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("REFSCOPE_CERTS_D", home.join("certs.d"))
         .env("REFSCOPE_NO_KEYRING", "1")
         .env_remove("REFSCOPE_USERNAME")
         .env_remove("REFSCOPE_PASSWORD")

@@ -27,7 +27,37 @@ impl Served {
         Served::run(make, Some(self_signed()))
     }
 
+    /// HTTPS with the server certificate of `pki`, asking every client for a certificate of
+    /// its CA without requiring one; whether each connection presented one is recorded.
+    pub fn start_tls_noting_client_certs(
+        make: impl FnOnce() -> axum::Router + Send + 'static,
+        pki: &super::pki::Pki,
+    ) -> (Served, Arc<std::sync::Mutex<Vec<bool>>>) {
+        use tokio_rustls::rustls::RootCertStore;
+        use tokio_rustls::rustls::server::WebPkiClientVerifier;
+        let mut roots = RootCertStore::empty();
+        for c in CertificateDer::pem_file_iter(pki.path("ca.crt")).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let verifier = WebPkiClientVerifier::builder(Arc::new(roots)).allow_unauthenticated().build().unwrap();
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_file_iter(pki.path("server.crt")).unwrap().map(|c| c.unwrap()).collect();
+        let key = PrivateKeyDer::from_pem_file(pki.path("server.key")).unwrap();
+        let config = ServerConfig::builder().with_client_cert_verifier(verifier).with_single_cert(certs, key).unwrap();
+        let noted = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let served = Served::run_noting(make, Some(TlsAcceptor::from(Arc::new(config))), Some(noted.clone()));
+        (served, noted)
+    }
+
     fn run(make: impl FnOnce() -> axum::Router + Send + 'static, tls: Option<TlsAcceptor>) -> Served {
+        Served::run_noting(make, tls, None)
+    }
+
+    fn run_noting(
+        make: impl FnOnce() -> axum::Router + Send + 'static,
+        tls: Option<TlsAcceptor>,
+        noted: Option<Arc<std::sync::Mutex<Vec<bool>>>>,
+    ) -> Served {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -41,7 +71,7 @@ impl Served {
                 };
                 match tls {
                     None => axum::serve(listener, app).with_graceful_shutdown(stop).await.unwrap(),
-                    Some(acceptor) => axum::serve(TlsListener { inner: listener, acceptor }, app)
+                    Some(acceptor) => axum::serve(TlsListener { inner: listener, acceptor, noted }, app)
                         .with_graceful_shutdown(stop)
                         .await
                         .unwrap(),
@@ -93,6 +123,8 @@ fn self_signed() -> TlsAcceptor {
 struct TlsListener {
     inner: tokio::net::TcpListener,
     acceptor: TlsAcceptor,
+    /// Whether each accepted connection presented a client certificate.
+    noted: Option<Arc<std::sync::Mutex<Vec<bool>>>>,
 }
 
 impl axum::serve::Listener for TlsListener {
@@ -103,6 +135,9 @@ impl axum::serve::Listener for TlsListener {
         loop {
             let Ok((tcp, addr)) = self.inner.accept().await else { continue };
             if let Ok(tls) = self.acceptor.accept(tcp).await {
+                if let Some(noted) = &self.noted {
+                    noted.lock().unwrap().push(tls.get_ref().1.peer_certificates().is_some());
+                }
                 return (tls, addr);
             }
         }

@@ -150,7 +150,7 @@ enum Slot {
 /// Authentication state of one registry.
 pub struct Auth {
     registry: String,
-    base: Url,
+    origin: Arc<super::origin::Origin>,
     chain: Arc<Chain>,
     /// The registry's own client and the one for everywhere else (no client identity).
     http: reqwest::Client,
@@ -199,10 +199,10 @@ fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
 }
 
 impl Auth {
-    pub fn new(registry: String, base: Url, chain: Arc<Chain>, http: reqwest::Client, elsewhere: reqwest::Client) -> Auth {
+    pub(crate) fn new(registry: String, origin: Arc<super::origin::Origin>, chain: Arc<Chain>, http: reqwest::Client, elsewhere: reqwest::Client) -> Auth {
         Auth {
             registry,
-            base,
+            origin,
             chain,
             http,
             elsewhere,
@@ -352,7 +352,7 @@ impl Auth {
             reason,
         };
         let url = Url::parse(realm).map_err(|e| refuse(format!("the token realm `{realm}` is not a URL ({e})")))?;
-        destination::check_realm(&url, &self.base).map_err(|why| {
+        destination::check_realm(&url, &self.origin.url()).map_err(|why| {
             refuse(format!(
                 "refusing the token realm {url}: {why}; no credentials were sent there. If this registry is yours, fix its token service address"
             ))
@@ -430,7 +430,7 @@ impl Auth {
     }
 
     async fn fetch_token(&self, realm: &Url, service: Option<&str>, scopes: &[String]) -> Result<Token> {
-        let http = if super::link::same_origin(realm, &self.base) { &self.http } else { &self.elsewhere };
+        let http = if super::link::same_origin(realm, &self.origin.url()) { &self.http } else { &self.elsewhere };
         let cred = self.credential().await.map(|f| f.credential);
         let req = match &cred {
             Some(Credential::IdentityToken(refresh)) => {

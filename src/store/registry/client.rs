@@ -15,6 +15,7 @@ use url::Url;
 use super::Registry;
 use super::auth::Sent;
 use super::destination;
+use super::tls;
 use crate::error::{Error, Result};
 use crate::text::sanitize;
 
@@ -75,7 +76,7 @@ impl Request {
 impl Registry {
     /// Whether `url` is on this registry's origin; credentials never go anywhere else.
     pub(crate) fn same_origin(&self, url: &Url) -> bool {
-        super::link::same_origin(url, &self.base)
+        super::link::same_origin(url, &self.base())
     }
 
     /// The client for `url`: the registry's own, or the one for other origins, which never
@@ -94,6 +95,9 @@ impl Registry {
         let mut challenged = false;
         let mut attempt: u32 = 0;
         loop {
+            // On an unsettled loopback origin this request settles it, alone (see `origin`).
+            let probe = self.origin.probe_turn().await;
+            url = self.origin.rebase(&url);
             let home = self.same_origin(&url);
             let (authorization, sent) = if home { self.auth.authorize(&req.scopes).await? } else { (None, Sent::Nothing) };
             let mut rb = self
@@ -109,11 +113,24 @@ impl Registry {
             if let Some(t) = req.timeout.or(Some(self.opts.request_timeout)) {
                 rb = rb.timeout(t);
             }
+            let permit = self.permit().await;
             let slot = self.start_request();
             let started = std::time::Instant::now();
             let sent_request = rb.send().await;
-            drop(slot);
+            drop((slot, permit));
             log_exchange(&req.method, &url, &sent_request, started);
+            if probe.is_some() {
+                match &sent_request {
+                    Err(e) if home && tls::speaks_no_tls(e) => {
+                        tracing::info!("{} speaks no TLS; using plain HTTP", self.host);
+                        self.origin.fall_back_to_plain();
+                        continue;
+                    }
+                    Ok(_) => self.origin.settle_tls(),
+                    Err(_) => {}
+                }
+            }
+            drop(probe);
             let resp = match sent_request {
                 Ok(r) => r,
                 Err(e) if idempotent && attempt < self.opts.max_retries && is_transient(&e) => {
@@ -122,9 +139,12 @@ impl Registry {
                     attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(self.transport_error(e, &self.action_at(&req.action, &url))),
+                Err(e) => return Err(self.request_failed(e, &self.action_at(&req.action, &url), home).await),
             };
             let status = resp.status();
+            if home {
+                self.note_rate_limit(resp.headers());
+            }
             if status.is_redirection() && idempotent {
                 let Some(next) = self.redirect_target(&req, &url, &resp)? else {
                     return Ok(resp);
@@ -186,7 +206,7 @@ impl Registry {
         if !self.same_origin(&next) && !req.follow_elsewhere {
             return Ok(None);
         }
-        destination::check_hop(from, &next, &self.base).map_err(|why| {
+        destination::check_hop(from, &next, &self.base()).map_err(|why| {
             refuse(format!("refusing the redirect to {}: {why}", destination::origin(&next)))
         })?;
         Ok(Some(next))
@@ -217,7 +237,12 @@ impl Registry {
 
     /// Sends a request with a one-shot streaming body. Auth comes from what earlier requests of
     /// the same scopes learned; there is no replay, and redirects are not followed.
-    pub(crate) async fn send_stream(&self, req: Request, body: reqwest::Body) -> Result<Response> {
+    pub(crate) async fn send_stream(&self, mut req: Request, body: reqwest::Body) -> Result<Response> {
+        if self.origin.probing() {
+            // A one-shot body cannot be sent twice: settle the origin with a ping first.
+            self.send(Request::new(Method::GET, self.url("v2/")?, vec![], "GET /v2/")).await?;
+        }
+        req.url = self.origin.rebase(&req.url);
         let home = self.same_origin(&req.url);
         let mut rb = self
             .client_for(&req.url)
@@ -227,12 +252,19 @@ impl Registry {
         if home && let (Some(h), _) = self.auth.authorize(&req.scopes).await? {
             rb = rb.header(AUTHORIZATION, h);
         }
+        let permit = self.permit().await;
         let slot = self.start_request();
         let started = std::time::Instant::now();
         let sent = rb.send().await;
-        drop(slot);
+        drop((slot, permit));
         log_exchange(&req.method, &req.url, &sent, started);
-        let resp = sent.map_err(|e| self.transport_error(e, &self.action_at(&req.action, &req.url)))?;
+        let resp = match sent {
+            Ok(r) => r,
+            Err(e) => return Err(self.request_failed(e, &self.action_at(&req.action, &req.url), home).await),
+        };
+        if home {
+            self.note_rate_limit(resp.headers());
+        }
         if resp.status() == StatusCode::UNAUTHORIZED {
             if !home {
                 return Err(self.unauthorized_elsewhere(&req.action, &req.url));
@@ -243,7 +275,36 @@ impl Registry {
         Ok(resp)
     }
 
-    pub(crate) fn transport_error(&self, e: reqwest::Error, action: &str) -> Error {
+    /// The error for a request that got no answer. A TLS 1.3 server that wants a client
+    /// certificate refuses its absence after the handshake, often by closing the connection
+    /// under the request, which then says nothing about why; a TLS 1.2 handshake with no
+    /// credentials and no client identity gets the refusal as an alert, so it is asked.
+    async fn request_failed(&self, e: reqwest::Error, action: &str, home: bool) -> Error {
+        let unexplained = home
+            && self.base().scheme() == "https"
+            && self.opts.tls.identity.is_none()
+            && !e.is_timeout()
+            && !e.is_connect()
+            && tls::handshake_hint(&e, &self.host).is_none();
+        let hint = if unexplained { self.client_cert_refusal().await } else { None };
+        self.transport_error(e, action, hint)
+    }
+
+    async fn client_cert_refusal(&self) -> Option<String> {
+        let url = self.url("v2/").ok()?;
+        let probe = reqwest::Client::builder()
+            .tls_version_max(reqwest::tls::Version::TLS_1_2)
+            // Only a hint comes of it: nothing is sent but a bare GET /v2/.
+            .tls_danger_accept_invalid_certs(true)
+            .connect_timeout(self.opts.connect_timeout)
+            .timeout(self.opts.connect_timeout)
+            .build()
+            .ok()?;
+        let err = probe.get(url).send().await.err()?;
+        tls::handshake_hint(&err, &self.host).filter(|h| h.contains("client certificate"))
+    }
+
+    fn transport_error(&self, e: reqwest::Error, action: &str, tls_hint: Option<String>) -> Error {
         if e.is_timeout() {
             return Error::Timeout {
                 registry: self.host.clone(),
@@ -262,19 +323,13 @@ impl Registry {
         if let Some(i) = reason.find(" (os error") {
             reason.truncate(i);
         }
-        let lower = reason.to_ascii_lowercase();
-        let hint = if self.base.scheme() == "https"
-            && (lower.contains("certificate") || lower.contains("unknownissuer"))
-        {
-            "; for a self-signed certificate pass --insecure"
-        } else if self.base.scheme() == "https"
-            && (lower.contains("corrupt") || lower.contains("invalidcontenttype") || lower.contains("http/1"))
-        {
-            "; if the registry serves plain HTTP, pass --plain-http"
+        let handshake = tls::handshake_hint(&e, &self.host).or(tls_hint);
+        let hint = if let Some(h) = &handshake {
+            format!("; {h}")
         } else if is_connect {
-            "; is the registry running and the address right?"
+            "; is the registry running and the address right?".to_string()
         } else {
-            "; the connection broke off: check the registry and run the command again (finished work is kept)"
+            "; the connection broke off: check the registry and run the command again (finished work is kept)".to_string()
         };
         let reason = if is_connect { reason.to_lowercase() } else { format!("{action}: {reason}") };
         Error::Connect {
@@ -288,6 +343,7 @@ impl Registry {
         let status = resp.status();
         let at = resp.url().clone();
         let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()).and_then(|l| at.join(l).ok());
+        let wait = retry_after(resp.headers());
         let body = read_limited(resp, MAX_ERROR_BODY, &self.host, action)
             .await
             .unwrap_or_default();
@@ -325,6 +381,15 @@ impl Registry {
                 what: what.to_string(),
             },
             StatusCode::UNAUTHORIZED => self.auth.unauthorized(None),
+            StatusCode::TOO_MANY_REQUESTS => Error::RateLimited {
+                registry: self.host.clone(),
+                action: action.to_string(),
+                when: match wait {
+                    Some(w) => format!("in {}", humantime::format_duration(Duration::from_secs(w.as_secs().max(1)))),
+                    None => "later (it did not say when)".to_string(),
+                },
+                left: self.rate_limit().map(|r| format!(" ({})", r.describe())).unwrap_or_default(),
+            },
             StatusCode::METHOD_NOT_ALLOWED if codes.iter().any(|c| c == "UNSUPPORTED") && action.starts_with("DELETE") => {
                 Error::DeleteDisabled {
                     registry: self.host.clone(),

@@ -4,7 +4,10 @@ mod auth;
 pub(crate) mod client;
 pub mod destination;
 pub mod link;
+mod origin;
+pub mod ratelimit;
 mod referrers;
+pub mod tls;
 mod upload;
 
 use std::collections::HashMap;
@@ -39,10 +42,16 @@ const MAX_LISTING_BODY: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct RegistryOptions {
-    /// Talk HTTP instead of HTTPS. Loopback hosts get it without asking, as ORAS does.
+    /// Talk HTTP instead of HTTPS. Loopback hosts get it when they speak no TLS.
     pub plain_http: bool,
     /// Accept any TLS certificate.
     pub insecure: bool,
+    /// Extra CAs and a client certificate.
+    pub tls: tls::TlsFiles,
+    /// Use this way of listing referrers instead of finding out.
+    pub referrers: Option<ReferrersMode>,
+    /// Requests waiting for an answer at once, at most (`None`: no limit).
+    pub max_in_flight: Option<usize>,
     /// Time limit for requests with small bodies (blob streams use a read timeout instead).
     pub request_timeout: Duration,
     /// Idle time after which a streaming transfer is considered stalled.
@@ -58,6 +67,9 @@ impl Default for RegistryOptions {
         RegistryOptions {
             plain_http: false,
             insecure: false,
+            tls: tls::TlsFiles::default(),
+            referrers: None,
+            max_in_flight: None,
             request_timeout: Duration::from_secs(60),
             read_timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
@@ -70,7 +82,7 @@ impl Default for RegistryOptions {
 /// One registry host. Cheap to share: clone the `Arc`.
 pub struct Registry {
     host: String,
-    base: Url,
+    origin: Arc<origin::Origin>,
     /// For the registry's own origin. Redirects are followed by hand (see `client`).
     http: reqwest::Client,
     /// For every other origin (redirect targets, upload Locations elsewhere, token realms on
@@ -84,38 +96,58 @@ pub struct Registry {
     requests: AtomicU64,
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
+    /// Permits for requests in flight, when they are limited.
+    permits: Option<tokio::sync::Semaphore>,
+    /// What the registry's rate-limit headers said last.
+    rate_limit: Mutex<Option<ratelimit::RateLimit>>,
 }
 
 impl Registry {
     pub fn new(host: &str, opts: RegistryOptions, chain: Arc<Chain>) -> Result<Registry> {
-        let scheme = if opts.plain_http || is_loopback_host(host) { "http" } else { "https" };
+        // A loopback registry gets TLS when it speaks it; `origin` falls back to http if not.
+        let probing = !opts.plain_http && is_loopback_host(host);
+        let scheme = if opts.plain_http { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{}/", api_host(host))).map_err(|e| Error::Usage(format!(
             "`{host}` is not a usable registry address: {e}"
         )))?;
-        let client = || {
-            reqwest::Client::builder()
+        let material = opts.tls.load()?;
+        let client = |identity: Option<reqwest::Identity>| {
+            let mut b = reqwest::Client::builder()
                 .user_agent(concat!("refscope/", env!("CARGO_PKG_VERSION")))
                 .connect_timeout(opts.connect_timeout)
                 .read_timeout(opts.read_timeout)
                 .pool_max_idle_per_host(32)
                 .tls_danger_accept_invalid_certs(opts.insecure)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| Error::Usage(format!("cannot set up HTTP for {host}: {e}")))
+                .tls_certs_merge(material.roots.iter().cloned())
+                .redirect(reqwest::redirect::Policy::none());
+            if let Some(id) = identity {
+                b = b.identity(id);
+            }
+            b.build()
         };
-        let (http, elsewhere) = (client()?, client()?);
+        let setup = |e: reqwest::Error| Error::Usage(format!("cannot set up HTTP for {host}: {e}"));
+        let http = match (client(material.identity.clone()), &opts.tls.identity) {
+            (Ok(c), _) => c,
+            (Err(e), Some(id)) => return Err(tls::identity_error(id, &e)),
+            (Err(e), None) => return Err(setup(e)),
+        };
+        // CAs are only trust; the client identity never leaves the registry's origin.
+        let elsewhere = client(None).map_err(setup)?;
+        let origin = Arc::new(origin::Origin::new(base, probing));
         Ok(Registry {
             host: host.to_string(),
-            auth: auth::Auth::new(host.to_string(), base.clone(), chain, http.clone(), elsewhere.clone()),
-            base,
+            auth: auth::Auth::new(host.to_string(), origin.clone(), chain, http.clone(), elsewhere.clone()),
+            origin,
             http,
             elsewhere,
-            opts,
             modes: Mutex::new(HashMap::new()),
             open_sessions: Mutex::new(HashMap::new()),
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
+            permits: opts.max_in_flight.map(|n| tokio::sync::Semaphore::new(n.max(1))),
+            rate_limit: Mutex::new(None),
+            opts,
         })
     }
 
@@ -141,6 +173,17 @@ impl Registry {
         InFlight(&self.in_flight)
     }
 
+    /// What the registry's last rate-limit headers said (Docker Hub sends them), if any.
+    pub fn rate_limit(&self) -> Option<ratelimit::RateLimit> {
+        *self.rate_limit.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn note_rate_limit(&self, headers: &HeaderMap) {
+        if let Some(r) = ratelimit::RateLimit::from_headers(headers) {
+            *self.rate_limit.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+        }
+    }
+
     /// Uses this credential from now on (e.g. typed into a login dialog).
     pub fn set_credential(&self, found: Option<Found>) {
         self.auth.set_credential(found);
@@ -161,8 +204,13 @@ impl Registry {
         self.auth.summary()
     }
 
+    /// The registry's origin as settled so far (see `origin`).
+    fn base(&self) -> Url {
+        self.origin.url()
+    }
+
     fn url(&self, path: &str) -> Result<Url> {
-        self.base.join(path).map_err(|e| Error::Usage(format!("bad URL path {path}: {e}")))
+        self.base().join(path).map_err(|e| Error::Usage(format!("bad URL path {path}: {e}")))
     }
 
     fn repo_url(&self, repo: &str, rest: &str) -> Result<Url> {
@@ -179,6 +227,19 @@ impl Registry {
         vec![format!("repository:{repo}:pull,push")]
     }
 
+    /// Waits for a free request slot when requests in flight are limited.
+    async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.permits {
+            Some(s) => s.acquire().await.ok(),
+            None => None,
+        }
+    }
+
+    /// The referrers mode the settings impose, if any.
+    fn forced_mode(&self) -> Option<ReferrersMode> {
+        self.opts.referrers
+    }
+
     fn set_mode(&self, repo: &str, mode: ReferrersMode) {
         self.modes
             .lock()
@@ -187,6 +248,9 @@ impl Registry {
     }
 
     fn mode(&self, repo: &str) -> Option<ReferrersMode> {
+        if let Some(forced) = self.forced_mode() {
+            return Some(forced);
+        }
         self.modes.lock().unwrap_or_else(|p| p.into_inner()).get(repo).copied()
     }
 
@@ -213,7 +277,7 @@ impl Registry {
         what: &str,
     ) -> Result<(Bytes, Option<String>)> {
         let url = match &page.next {
-            Some(next) => link::continuation_url(&self.base, next, action)?,
+            Some(next) => link::continuation_url(&self.base(), next, action)?,
             None => {
                 let mut url = first;
                 {
@@ -232,7 +296,7 @@ impl Registry {
         if !resp.status().is_success() {
             return Err(self.status_error(resp, action, what).await);
         }
-        let next = link::next_link(resp.headers(), &url, &self.base, &self.host)?;
+        let next = link::next_link(resp.headers(), &url, &self.base(), &self.host)?;
         let body = read_limited(resp, MAX_LISTING_BODY, &self.host, action).await?;
         Ok((body, next))
     }

@@ -29,6 +29,13 @@ pub async fn list(reg: &Registry, repo: &str, subject: &Digest, artifact_type: O
                 fallback_index: None,
             });
         }
+        if reg.forced_mode() == Some(ReferrersMode::Api) {
+            return Err(Error::Protocol {
+                registry: reg.host.clone(),
+                action: format!("GET referrers of {repo}@{subject}"),
+                reason: "the config file says `referrers = \"api\"`, but the registry has no Referrers API; remove the line or set \"tag-schema\"".into(),
+            });
+        }
         reg.set_mode(repo, ReferrersMode::TagSchema);
     }
     from_tag_schema(reg, repo, subject, artifact_type).await
@@ -119,7 +126,7 @@ async fn from_api(
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.split(',').any(|f| f.trim() == "artifactType"));
-        let next = link::next_link(resp.headers(), &url, &reg.base, &reg.host)?;
+        let next = link::next_link(resp.headers(), &url, &reg.base(), &reg.host)?;
         let body = read_limited(resp, MAX_MANIFEST_SIZE, &reg.host, &action).await?;
         let manifests = match parse_answer(&body) {
             Ok(m) => m,
@@ -134,7 +141,7 @@ async fn from_api(
         out.extend(keep_referrers(manifests, subject, if filtered { None } else { artifact_type }));
         pager.advance_by(next.as_deref(), received, body.len() as u64)?;
         match next {
-            Some(n) => url = link::continuation_url(&reg.base, &n, &action)?,
+            Some(n) => url = link::continuation_url(&reg.base(), &n, &action)?,
             None => return Ok(Some(out)),
         }
     }

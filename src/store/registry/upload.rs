@@ -125,7 +125,7 @@ fn location(reg: &Registry, resp: &Response, request_url: &Url, action: &str) ->
     if !reg.same_origin(&url) {
         // Allowed (uploads may go to storage elsewhere), but only to a place bytes may go, and
         // never with the registry's credentials (`send_stream` sends none off its origin).
-        super::destination::check_hop(request_url, &url, &reg.base).map_err(|why| Error::Protocol {
+        super::destination::check_hop(request_url, &url, &reg.base()).map_err(|why| Error::Protocol {
             registry: reg.host.clone(),
             action: action.to_string(),
             reason: format!("refusing the upload Location at {}: {why}", super::destination::origin(&url)),
