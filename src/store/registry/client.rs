@@ -118,7 +118,6 @@ impl Registry {
             let started = std::time::Instant::now();
             let sent_request = rb.send().await;
             drop((slot, permit));
-            log_exchange(&req.method, &url, &sent_request, started);
             if probe.is_some() {
                 match &sent_request {
                     Err(e) if home && tls::speaks_no_tls(e) => {
@@ -130,6 +129,8 @@ impl Registry {
                     Err(_) => {}
                 }
             }
+            // A handshake refused for want of TLS is the probe, not a request: logged above.
+            log_exchange(&req.method, &url, &sent_request, started);
             drop(probe);
             let resp = match sent_request {
                 Ok(r) => r,

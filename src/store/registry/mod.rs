@@ -296,7 +296,8 @@ impl Registry {
         if !resp.status().is_success() {
             return Err(self.status_error(resp, action, what).await);
         }
-        let next = link::next_link(resp.headers(), &url, &self.base(), &self.host)?;
+        // The page may have been asked for before the loopback origin settled on plain HTTP.
+        let next = link::next_link(resp.headers(), &self.origin.rebase(&url), &self.base(), &self.host)?;
         let body = read_limited(resp, MAX_LISTING_BODY, &self.host, action).await?;
         Ok((body, next))
     }

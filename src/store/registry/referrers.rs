@@ -126,7 +126,7 @@ async fn from_api(
             .iter()
             .filter_map(|v| v.to_str().ok())
             .any(|v| v.split(',').any(|f| f.trim() == "artifactType"));
-        let next = link::next_link(resp.headers(), &url, &reg.base(), &reg.host)?;
+        let next = link::next_link(resp.headers(), &reg.origin.rebase(&url), &reg.base(), &reg.host)?;
         let body = read_limited(resp, MAX_MANIFEST_SIZE, &reg.host, &action).await?;
         let manifests = match parse_answer(&body) {
             Ok(m) => m,
