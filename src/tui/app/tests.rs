@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
+use super::dialogs::attach::ATTACH_FILES;
 use crate::graph::progress::{Event, Outcome};
 use crate::oci::media_types::OCI_MANIFEST;
 use crate::oci::{Descriptor, Digest};
