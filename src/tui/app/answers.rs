@@ -4,12 +4,12 @@
 use super::dialogs::Modal;
 use super::dialogs::attach::{self, AttachStage};
 use super::jobs::JobKind;
-use super::lists::TagInfo;
-use super::tree::{Loaded, TreeModel};
 use super::App;
+use super::tree::TreeModel;
 use crate::graph::progress::Event;
 use crate::oci::{Descriptor, Digest};
-use crate::tui::protocol::{CopyPreview, DeletePreview, Effect, Failure, JobId, ManifestView, ReferrersView, RequestId, WorkerEvent};
+use crate::tui::protocol::{Effect, Failure, JobId, ReferrersView, RequestId, WorkerEvent};
+use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded, ManifestView, TagInfo};
 
 pub(super) fn on_event(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
     match ev {

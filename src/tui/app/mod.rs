@@ -23,10 +23,11 @@ use self::dialogs::attach::AttachStage;
 use self::dialogs::login::LoginForm;
 use self::dialogs::{ArtifactRef, Modal};
 use self::jobs::{JobKind, Jobs};
-use self::lists::{ReposPane, TagInfo, TagsPane};
-use self::tree::{Loaded, RowKind, TreeModel};
+use self::lists::{ReposPane, TagsPane};
+use self::tree::{RowKind, TreeModel};
 use super::keymap::Context;
-use super::protocol::{Effect, Failure, JobId, ManifestView, RequestId, WorkerEvent};
+use super::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
+use super::view_model::{Loaded, ManifestView};
 use crate::oci::Digest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -298,9 +299,10 @@ impl App {
         format!("{base}{sep}{}", a.reference)
     }
 
-    fn start_job(&mut self, label: String, kind: JobKind, cancellable: bool) -> JobId {
+    /// Starts a job; `lease` keeps what the worker parked for it until the job ends.
+    fn start_job(&mut self, label: String, kind: JobKind, cancellable: bool, lease: Option<Lease>) -> JobId {
         let job = self.id();
-        self.jobs.start(job, label, kind, cancellable);
+        self.jobs.start(job, label, kind, cancellable, lease);
         job
     }
 
@@ -319,15 +321,6 @@ impl App {
             self.modal = Some(Modal::Login(Box::new(LoginForm::new(registry))));
         }
         self.error(f.message.clone());
-    }
-}
-
-/// Tag descriptions as the tags pane shows them.
-pub fn tag_info(view: &ManifestView) -> TagInfo {
-    TagInfo {
-        digest: view.descriptor.digest.clone(),
-        kind: view.kind().to_string(),
-        size: view.total_size,
     }
 }
 

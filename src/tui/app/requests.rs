@@ -1,7 +1,8 @@
 //! What to load next: the requests that opening a repository or a graph, moving the
 //! selection and refreshing need, with the ids that let stale answers be dropped.
 
-use super::tree::{Loaded, RowKind, Subject};
+use super::tree::{RowKind, Subject};
+use crate::tui::view_model::Loaded;
 use super::{AUTO_EXPAND, App};
 use crate::oci::Digest;
 use crate::tui::protocol::Effect;

@@ -11,10 +11,10 @@ use super::dialogs::attach::{AttachForm, AttachStage};
 use super::dialogs::prompt::{Prompt, PromptKind};
 use super::dialogs::{self, ArtifactRef, Modal};
 use super::jobs::JobKind;
-use super::tree::Loaded;
 use super::{App, Msg, Pane, answers};
 use crate::tui::keymap::{self, Action};
-use crate::tui::protocol::Effect;
+use crate::tui::protocol::{Effect, Lease};
+use crate::tui::view_model::Loaded;
 
 /// The reducer.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -276,22 +276,19 @@ fn move_by(app: &mut App, delta: isize) -> Vec<Effect> {
 
 pub(super) fn plan_delete(app: &mut App, a: ArtifactRef) -> Vec<Effect> {
     let id = app.id();
+    let lease = Lease::default();
     let effect = Effect::PlanDelete {
         id,
         repo: a.repo.clone(),
         reference: a.reference.clone(),
+        lease: lease.clone(),
     };
-    app.modal = Some(Modal::DeleteReview {
-        id,
-        target: a,
-        preview: Loaded::Loading,
-        scroll: 0,
-    });
+    app.modal = Some(Modal::DeleteReview { id, target: a, preview: Loaded::Loading, scroll: 0, lease });
     vec![effect]
 }
 
 pub(super) fn start_pull(app: &mut App, a: ArtifactRef, dir: &str) -> Vec<Effect> {
-    let job = app.start_job(format!("pull {}", a.label), JobKind::Pull, false);
+    let job = app.start_job(format!("pull {}", a.label), JobKind::Pull, false, None);
     vec![Effect::Pull {
         job,
         repo: a.repo,
@@ -302,18 +299,15 @@ pub(super) fn start_pull(app: &mut App, a: ArtifactRef, dir: &str) -> Vec<Effect
 
 pub(super) fn plan_copy(app: &mut App, a: ArtifactRef, destination: &str) -> Vec<Effect> {
     let id = app.id();
+    let lease = Lease::default();
     let effect = Effect::PlanCopy {
         id,
         repo: a.repo.clone(),
         reference: a.reference.clone(),
         tag: a.tag.clone(),
         destination: destination.to_string(),
+        lease: lease.clone(),
     };
-    app.modal = Some(Modal::CopyReview {
-        id,
-        target: a,
-        preview: Loaded::Loading,
-        scroll: 0,
-    });
+    app.modal = Some(Modal::CopyReview { id, target: a, preview: Loaded::Loading, scroll: 0, lease });
     vec![effect]
 }

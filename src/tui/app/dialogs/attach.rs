@@ -8,7 +8,7 @@ use tui_input::backend::crossterm::EventHandler;
 use super::{ArtifactRef, Modal, key_is, scroll};
 use crate::tui::app::App;
 use crate::tui::app::jobs::JobKind;
-use crate::tui::protocol::{Effect, RequestId};
+use crate::tui::protocol::{Effect, Lease, RequestId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AttachStage {
@@ -31,6 +31,8 @@ pub struct AttachForm {
     pub completion_id: Option<RequestId>,
     pub stage: AttachStage,
     pub error: Option<String>,
+    /// Keeps the worker's built artifact while it is built or previewed.
+    pub lease: Option<Lease>,
 }
 
 impl AttachForm {
@@ -43,6 +45,7 @@ impl AttachForm {
             completion_id: None,
             stage: AttachStage::Editing,
             error: None,
+            lease: None,
         }
     }
 }
@@ -56,11 +59,13 @@ pub(super) fn on_key(app: &mut App, mut form: AttachForm, key: KeyEvent) -> Vec<
         AttachStage::Building(_) => {}
         AttachStage::Preview { id, manifest, scroll: s } => {
             if key_is(&key, KeyCode::Char('y')) || key_is(&key, KeyCode::Enter) {
-                let job = app.start_job(format!("attach to {}", form.subject.label), JobKind::Write, false);
+                let job = app.start_job(format!("attach to {}", form.subject.label), JobKind::Write, false, form.lease.take());
                 return vec![Effect::PushAttach { job, id }];
             }
             if key_is(&key, KeyCode::Char('e')) || key_is(&key, KeyCode::Backspace) {
                 form.stage = AttachStage::Editing;
+                // Editing again builds anew; the worker can let this build go.
+                form.lease = None;
             } else {
                 form.stage = AttachStage::Preview { id, manifest, scroll: scroll(s, &key, app.page_size()) };
             }
@@ -82,8 +87,10 @@ pub(super) fn on_key(app: &mut App, mut form: AttachForm, key: KeyEvent) -> Vec<
                         .filter(|s| !s.is_empty())
                         .collect();
                     let id = app.id();
+                    let lease = Lease::default();
                     form.stage = AttachStage::Building(id);
                     form.error = None;
+                    form.lease = Some(lease.clone());
                     let effect = Effect::BuildAttach {
                         id,
                         repo: form.subject.repo.clone(),
@@ -91,6 +98,7 @@ pub(super) fn on_key(app: &mut App, mut form: AttachForm, key: KeyEvent) -> Vec<
                         files,
                         artifact_type,
                         annotations,
+                        lease,
                     };
                     app.modal = Some(Modal::Attach(Box::new(form)));
                     return vec![effect];

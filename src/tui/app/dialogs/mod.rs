@@ -13,9 +13,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use self::attach::AttachForm;
 use self::login::LoginForm;
 use self::prompt::Prompt;
+use self::review::Review;
 use super::App;
-use super::tree::Loaded;
-use crate::tui::protocol::{CopyPreview, DeletePreview, Effect, RequestId};
+use crate::tui::protocol::{Effect, Lease, RequestId};
+use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 
 /// An artifact an action applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,8 +37,10 @@ pub enum Modal {
     Help { scroll: u16 },
     Prompt(Prompt),
     Attach(Box<AttachForm>),
-    CopyReview { id: RequestId, target: ArtifactRef, preview: Loaded<CopyPreview>, scroll: u16 },
-    DeleteReview { id: RequestId, target: ArtifactRef, preview: Loaded<DeletePreview>, scroll: u16 },
+    /// The lease keeps the worker's copy of the plan until the review closes (or the job it
+    /// starts ends).
+    CopyReview { id: RequestId, target: ArtifactRef, preview: Loaded<CopyPreview>, scroll: u16, lease: Lease },
+    DeleteReview { id: RequestId, target: ArtifactRef, preview: Loaded<DeletePreview>, scroll: u16, lease: Lease },
     Login(Box<LoginForm>),
 }
 
@@ -48,8 +51,8 @@ pub(super) fn on_key(app: &mut App, modal: Modal, key: KeyEvent) -> Vec<Effect> 
         Modal::Help { scroll } => help::on_key(app, scroll, key),
         Modal::Prompt(p) => prompt::on_key(app, p, key),
         Modal::Attach(form) => attach::on_key(app, *form, key),
-        Modal::CopyReview { id, target, preview, scroll } => review::on_copy_key(app, id, target, preview, scroll, key),
-        Modal::DeleteReview { id, target, preview, scroll } => review::on_delete_key(app, id, target, preview, scroll, key),
+        Modal::CopyReview { id, target, preview, scroll, lease } => review::on_copy_key(app, Review { id, target, preview, scroll, lease }, key),
+        Modal::DeleteReview { id, target, preview, scroll, lease } => review::on_delete_key(app, Review { id, target, preview, scroll, lease }, key),
         Modal::Login(form) => login::on_key(app, *form, key),
     }
 }

@@ -5,39 +5,51 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::{ArtifactRef, Modal, key_is, scroll};
 use crate::tui::app::App;
 use crate::tui::app::jobs::JobKind;
-use crate::tui::app::tree::Loaded;
-use crate::tui::protocol::{CopyPreview, DeletePreview, Effect, RequestId};
+use crate::tui::protocol::{Effect, Lease, RequestId};
+use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 
-pub(super) fn on_copy_key(app: &mut App, id: RequestId, target: ArtifactRef, preview: Loaded<CopyPreview>, s: u16, key: KeyEvent) -> Vec<Effect> {
+/// A review's fields, taken out of its [`Modal`] variant while a key is handled.
+pub(super) struct Review<P> {
+    pub id: RequestId,
+    pub target: ArtifactRef,
+    pub preview: Loaded<P>,
+    pub scroll: u16,
+    pub lease: Lease,
+}
+
+pub(super) fn on_copy_key(app: &mut App, mut r: Review<CopyPreview>, key: KeyEvent) -> Vec<Effect> {
     if key_is(&key, KeyCode::Esc) || key_is(&key, KeyCode::Char('n')) || key_is(&key, KeyCode::Char('q')) {
         app.info("copy cancelled; nothing was written");
         return Vec::new();
     }
-    if let Loaded::Ready(plan) = &preview
+    if let Loaded::Ready(plan) = &r.preview
         && (key_is(&key, KeyCode::Char('y')) || key_is(&key, KeyCode::Enter))
     {
-        let job = app.start_job(format!("copy {} → {}", target.label, plan.destination), JobKind::Write, true);
-        return vec![Effect::ExecuteCopy { job, id }];
+        let label = format!("copy {} → {}", r.target.label, plan.destination);
+        let job = app.start_job(label, JobKind::Write, true, Some(r.lease));
+        return vec![Effect::ExecuteCopy { job, id: r.id }];
     }
-    let page = app.page_size();
-    app.modal = Some(Modal::CopyReview { id, target, preview, scroll: scroll(s, &key, page) });
+    r.scroll = scroll(r.scroll, &key, app.page_size());
+    let Review { id, target, preview, scroll, lease } = r;
+    app.modal = Some(Modal::CopyReview { id, target, preview, scroll, lease });
     Vec::new()
 }
 
-pub(super) fn on_delete_key(app: &mut App, id: RequestId, target: ArtifactRef, preview: Loaded<DeletePreview>, s: u16, key: KeyEvent) -> Vec<Effect> {
+pub(super) fn on_delete_key(app: &mut App, mut r: Review<DeletePreview>, key: KeyEvent) -> Vec<Effect> {
     if key_is(&key, KeyCode::Esc) || key_is(&key, KeyCode::Char('n')) || key_is(&key, KeyCode::Char('q')) {
         app.info("delete cancelled; nothing was deleted");
         return Vec::new();
     }
-    if matches!(preview, Loaded::Ready(_)) && key_is(&key, KeyCode::Char('y')) {
+    if matches!(r.preview, Loaded::Ready(_)) && key_is(&key, KeyCode::Char('y')) {
         let kind = JobKind::Delete {
-            repo: target.repo.clone(),
-            reference: target.reference.clone(),
+            repo: r.target.repo.clone(),
+            reference: r.target.reference.clone(),
         };
-        let job = app.start_job(format!("delete {}", target.label), kind, false);
-        return vec![Effect::ApplyDelete { job, id }];
+        let job = app.start_job(format!("delete {}", r.target.label), kind, false, Some(r.lease));
+        return vec![Effect::ApplyDelete { job, id: r.id }];
     }
-    let page = app.page_size();
-    app.modal = Some(Modal::DeleteReview { id, target, preview, scroll: scroll(s, &key, page) });
+    r.scroll = scroll(r.scroll, &key, app.page_size());
+    let Review { id, target, preview, scroll, lease } = r;
+    app.modal = Some(Modal::DeleteReview { id, target, preview, scroll, lease });
     Vec::new()
 }
