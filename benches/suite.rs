@@ -401,7 +401,8 @@ fn ms(d: Duration) -> String {
 /// A model with 10,000 repositories and a 10,000-node referrers tree, all expanded.
 fn big_model() -> refscope::tui::app::App {
     use refscope::oci::{Descriptor, Digest};
-    use refscope::tui::app::tree::{Loaded, Subject};
+    use refscope::tui::app::tree::Subject;
+    use refscope::tui::view_model::Loaded;
     use refscope::tui::app::{App, Options};
     let mut app = App::new(Options {
         target_label: "registry.example.com".into(),

@@ -156,7 +156,7 @@ async fn a_server_error_then_success_completes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registry_restarted_under_the_tui_is_reported_and_recovered_by_refresh() {
-    use refscope::tui::app::tree::Loaded;
+    use refscope::tui::view_model::Loaded;
     let mut reg = DistRegistry::start();
     common::put_demo_image(&reg.addr, "net-monitor");
     let cache = tempfile::tempdir().unwrap();

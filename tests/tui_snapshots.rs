@@ -6,8 +6,8 @@ mod common;
 
 use common::screen;
 use crossterm::event::KeyCode;
-use refscope::tui::app::modal::Modal;
-use refscope::tui::app::tree::Loaded;
+use refscope::tui::app::dialogs::Modal;
+use refscope::tui::view_model::Loaded;
 use refscope::tui::app::{App, Msg, Options, update};
 use refscope::tui::headless::{self, Headless};
 use refscope::tui::keymap;
@@ -248,7 +248,7 @@ async fn the_attach_form_and_its_preview_at_80x24() {
     keys.extend(keys_of("org.opencontainers.image.created=2025-03-01T10:00:00Z"));
     keys.push(KeyCode::Enter);
     d.keys(&keys).await;
-    assert!(matches!(&d.app.modal, Some(Modal::Attach(f)) if matches!(f.stage, refscope::tui::app::modal::AttachStage::Preview { .. })), "the preview opens");
+    assert!(matches!(&d.app.modal, Some(Modal::Attach(f)) if matches!(f.stage, refscope::tui::app::dialogs::attach::AttachStage::Preview { .. })), "the preview opens");
     snapshot("attach_preview", &mut d.app);
     let mut screens = Vec::new();
     for _ in 0..40 {

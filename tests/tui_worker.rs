@@ -6,7 +6,7 @@ mod common;
 use crossterm::event::KeyCode;
 use common::proxy::{Faults, Proxy};
 use common::{DistRegistry, Seeder};
-use refscope::tui::app::modal::Modal;
+use refscope::tui::app::dialogs::Modal;
 use refscope::tui::headless::Headless;
 
 async fn tui(target: &str, cache: &tempfile::TempDir) -> Headless {

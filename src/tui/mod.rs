@@ -6,6 +6,7 @@ pub mod headless;
 pub mod keymap;
 pub mod protocol;
 pub mod ui;
+pub mod view_model;
 pub mod worker;
 
 use std::io::Write;

@@ -2,13 +2,15 @@
 //! ([`WorkerEvent`]). Requests carry ids so the model can drop answers it no longer wants.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
 
 use crate::graph::progress::Event;
-use crate::oci::{Annotations, Descriptor, Digest};
-
+use crate::oci::{Descriptor, Digest};
 use crate::store::ReferrersMode;
 
-use super::app::lists::TagInfo;
+use super::view_model::{CopyPreview, DeletePreview, ManifestView, TagInfo};
 
 pub type RequestId = u64;
 pub type JobId = u64;
@@ -23,12 +25,12 @@ pub enum Effect {
     LoadManifest { repo: String, digest: Digest },
     LoadReferrers { id: RequestId, repo: String, digest: Digest },
     Pull { job: JobId, repo: String, reference: String, dir: PathBuf },
-    BuildAttach { id: RequestId, repo: String, subject: String, files: Vec<String>, artifact_type: String, annotations: Vec<String> },
+    BuildAttach { id: RequestId, repo: String, subject: String, files: Vec<String>, artifact_type: String, annotations: Vec<String>, lease: Lease },
     PushAttach { job: JobId, id: RequestId },
     /// `tag` is the source tag, used when the destination names none.
-    PlanCopy { id: RequestId, repo: String, reference: String, tag: Option<String>, destination: String },
+    PlanCopy { id: RequestId, repo: String, reference: String, tag: Option<String>, destination: String, lease: Lease },
     ExecuteCopy { job: JobId, id: RequestId },
-    PlanDelete { id: RequestId, repo: String, reference: String },
+    PlanDelete { id: RequestId, repo: String, reference: String, lease: Lease },
     ApplyDelete { job: JobId, id: RequestId },
     Cancel { job: JobId },
     /// Put text on the clipboard (OSC 52); done by the terminal loop, not the worker.
@@ -38,6 +40,38 @@ pub enum Effect {
     CompletePath { id: RequestId, partial: String },
 }
 
+/// The model's hold on what the worker keeps for it between two effects: a built attach, a
+/// copy or delete plan waiting to be confirmed. The dialog that asked holds the lease (and the
+/// job, once confirmed); when the dialog closes without using it, the last copy drops and the
+/// worker lets the parked work go, with the temporary directory of a copy into a new layout.
+#[derive(Debug, Clone, Default)]
+pub struct Lease(Arc<Held>);
+
+#[derive(Debug, Default)]
+struct Held(CancellationToken);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+impl Lease {
+    /// Resolves once every copy of the lease is gone.
+    pub fn released(&self) -> impl Future<Output = ()> + Send + use<> {
+        let token = self.0.0.clone();
+        async move { token.cancelled().await }
+    }
+}
+
+impl PartialEq for Lease {
+    fn eq(&self, other: &Lease) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Lease {}
+
 /// Why something failed, for the status bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -46,57 +80,6 @@ pub struct Failure {
     pub unauthorized: Option<String>,
     /// The registry answered and said no (404, 403, another 4xx), as opposed to not answering.
     pub refused: bool,
-}
-
-/// A manifest as the details pane shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestView {
-    pub descriptor: Descriptor,
-    pub artifact_type: Option<String>,
-    pub config: Option<Descriptor>,
-    pub subject: Option<Digest>,
-    pub annotations: Annotations,
-    pub layers: Vec<Descriptor>,
-    /// Platform manifests of an index.
-    pub manifests: Vec<Descriptor>,
-    /// The manifest pretty-printed, one line per entry.
-    pub pretty: Vec<String>,
-    /// Manifest, config and layers together.
-    pub total_size: u64,
-}
-
-impl ManifestView {
-    pub fn kind(&self) -> &str {
-        self.artifact_type.as_deref().unwrap_or(&self.descriptor.media_type)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CopyRow {
-    pub digest: Digest,
-    pub kind: String,
-    /// 0 for the artifact itself, then one more per referrer level.
-    pub depth: usize,
-    pub exists: bool,
-    pub bytes: u64,
-}
-
-/// A planned copy, shown before anything is written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CopyPreview {
-    pub destination: String,
-    pub rows: Vec<CopyRow>,
-    pub blobs_to_send: usize,
-    pub blobs_present: usize,
-    pub bytes_to_send: u64,
-    pub warnings: Vec<String>,
-}
-
-/// A planned delete: every step, in order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeletePreview {
-    pub target: String,
-    pub lines: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::graph::progress::{Event, Outcome};
-use crate::tui::protocol::JobId;
+use crate::tui::protocol::{JobId, Lease};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Task {
@@ -32,6 +32,8 @@ pub struct Job {
     pub tasks: BTreeMap<u64, Task>,
     pub cancellable: bool,
     pub cancelling: bool,
+    /// Keeps what the worker parked for the job (a plan) until the job ends.
+    pub lease: Option<Lease>,
 }
 
 impl Job {
@@ -52,7 +54,7 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    pub fn start(&mut self, id: JobId, label: String, kind: JobKind, cancellable: bool) {
+    pub fn start(&mut self, id: JobId, label: String, kind: JobKind, cancellable: bool, lease: Option<Lease>) {
         self.running.insert(
             id,
             Job {
@@ -62,6 +64,7 @@ impl Jobs {
                 tasks: BTreeMap::new(),
                 cancellable,
                 cancelling: false,
+                lease,
             },
         );
     }

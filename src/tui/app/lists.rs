@@ -5,9 +5,8 @@ use std::collections::{HashMap, HashSet};
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
-use super::tree::Loaded;
-use crate::oci::Digest;
 use crate::store::is_digest_tag;
+use crate::tui::view_model::{Loaded, TagInfo};
 
 /// A selection over the items that pass a fuzzy filter, best match first; items that match
 /// equally well (all of them, with no filter) keep their order.
@@ -149,16 +148,6 @@ impl ReposPane {
     pub fn wants_more(&self, lookahead: usize) -> bool {
         !self.complete && !self.loading && self.refused.is_none() && self.error.is_none() && self.login.is_none() && self.list.selected + lookahead >= self.list.visible.len()
     }
-}
-
-/// What the tags pane shows about one tag, once its manifest is known.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagInfo {
-    pub digest: Digest,
-    /// Artifact type, or media type for images.
-    pub kind: String,
-    /// Manifest, config and layers together.
-    pub size: u64,
 }
 
 /// The tags pane.

@@ -4,10 +4,12 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
+use super::dialogs::attach::ATTACH_FILES;
 use crate::graph::progress::{Event, Outcome};
 use crate::oci::media_types::OCI_MANIFEST;
 use crate::oci::{Descriptor, Digest};
-use crate::tui::protocol::{CopyPreview, DeletePreview, ReferrersView};
+use crate::tui::protocol::ReferrersView;
+use crate::tui::view_model::{CopyPreview, DeletePreview};
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -314,4 +316,36 @@ fn escape_then_key_arriving_as_alt_key_is_two_keys() {
     assert!(matches!(app.modal, Some(Modal::Help { .. })));
     update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT)));
     assert!(app.modal.is_none() && app.quit);
+}
+
+#[test]
+fn a_review_closed_unconfirmed_releases_its_lease_and_a_confirmed_copy_keeps_it_until_the_job_ends() {
+    use futures_util::FutureExt;
+    let (mut app, _, _) = opened();
+    let plan = |app: &mut App| {
+        update(app, key('c'));
+        typed(app, "localhost:5000/staging/net-monitor:v1");
+        let fx = update(app, code(KeyCode::Enter));
+        find(&fx, |e| match e {
+            Effect::PlanCopy { id, lease, .. } => Some((*id, lease.released(), lease.released())),
+            _ => None,
+        })
+    };
+    let (_, before, after) = plan(&mut app);
+    assert!(before.now_or_never().is_none(), "the open review holds the plan");
+    update(&mut app, code(KeyCode::Esc));
+    assert!(after.now_or_never().is_some(), "Esc lets the worker drop the plan");
+
+    let (id, while_running, after_job) = plan(&mut app);
+    let preview = CopyPreview { destination: "localhost:5000/staging/net-monitor:v1".into(), rows: vec![], blobs_to_send: 0, blobs_present: 0, bytes_to_send: 0, warnings: vec![] };
+    update(&mut app, Msg::Worker(WorkerEvent::CopyPlanned { id, result: Ok(preview) }));
+    let fx = update(&mut app, key('y'));
+    let job = find(&fx, |e| match e {
+        Effect::ExecuteCopy { job, .. } => Some(*job),
+        _ => None,
+    });
+    assert!(app.modal.is_none());
+    assert!(while_running.now_or_never().is_none(), "the job keeps the plan the worker is about to run");
+    update(&mut app, Msg::Worker(WorkerEvent::JobFinished { job, result: Ok("copied".into()) }));
+    assert!(after_job.now_or_never().is_some());
 }

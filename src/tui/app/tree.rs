@@ -9,29 +9,7 @@ use std::rc::Rc;
 use crate::graph::discover::sort_referrers;
 use crate::oci::{Descriptor, Digest};
 use crate::store::ReferrersMode;
-
-/// Something fetched in the background.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Loaded<T> {
-    #[default]
-    NotRequested,
-    Loading,
-    Ready(T),
-    Failed(String),
-}
-
-impl<T> Loaded<T> {
-    pub fn ready(&self) -> Option<&T> {
-        match self {
-            Loaded::Ready(t) => Some(t),
-            _ => None,
-        }
-    }
-
-    pub fn is_loading(&self) -> bool {
-        matches!(self, Loaded::Loading)
-    }
-}
+use crate::tui::view_model::Loaded;
 
 /// The artifact whose graph is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]

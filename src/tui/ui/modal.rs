@@ -11,10 +11,12 @@ use super::Theme;
 use super::wrap::{wrap, wrap_all};
 use crate::text::{human_size, sanitize};
 use crate::tui::app::App;
-use crate::tui::app::modal::{AttachForm, AttachStage, LoginForm, Modal, Prompt, PromptKind};
-use crate::tui::app::tree::Loaded;
+use crate::tui::app::dialogs::Modal;
+use crate::tui::app::dialogs::attach::{AttachForm, AttachStage};
+use crate::tui::app::dialogs::login::LoginForm;
+use crate::tui::app::dialogs::prompt::{Prompt, PromptKind};
 use crate::tui::keymap;
-use crate::tui::protocol::{CopyPreview, DeletePreview};
+use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);

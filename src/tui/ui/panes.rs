@@ -10,9 +10,9 @@ use tui_tree_widget::{Tree, TreeItem};
 use super::{Theme, ViewState, spinner};
 use crate::oci::media_types::annotations::{CREATED, TITLE};
 use crate::text::{human_size, sanitize};
-use crate::tui::app::tree::{Loaded, Row, RowKind};
+use crate::tui::app::tree::{Row, RowKind};
 use crate::tui::app::{App, Pane};
-use crate::tui::protocol::ManifestView;
+use crate::tui::view_model::{Loaded, ManifestView};
 
 fn block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
     Block::default().borders(Borders::ALL).border_style(theme.border(focused)).title(title)

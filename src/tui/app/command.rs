@@ -1,0 +1,122 @@
+//! The `:` command line: a line parsed into a [`Command`], then carried out with the same
+//! steps the keys take.
+
+use super::dialogs::Modal;
+use super::dialogs::attach::AttachForm;
+use super::{App, Pane, update};
+use crate::tui::protocol::Effect;
+
+/// One `:` command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Help,
+    /// `open REPO[:TAG|@DIGEST]`.
+    Open { repo: String, reference: Option<String> },
+    /// `type T`: only referrers of artifact type `T` (empty: all).
+    TypeFilter(String),
+    /// `pull DIR`; the directory may be missing, which is reported once the selection is known.
+    Pull { dir: String },
+    /// `copy DEST`.
+    Copy { destination: String },
+    Delete,
+    Attach,
+}
+
+impl Command {
+    /// Parses one line; an empty line is no command.
+    pub fn parse(line: &str) -> Result<Option<Command>, String> {
+        let (cmd, arg) = line.trim().split_once(' ').map(|(c, a)| (c, a.trim())).unwrap_or((line.trim(), ""));
+        let command = match cmd {
+            "" => return Ok(None),
+            "q" | "quit" => Command::Quit,
+            "help" | "h" => Command::Help,
+            "open" | "o" => {
+                if arg.is_empty() {
+                    return Err("open needs a repository: :open REPO[:TAG]".into());
+                }
+                let (repo, reference) = match arg.rsplit_once('@') {
+                    Some((r, d)) => (r, Some(d.to_string())),
+                    None => match arg.rsplit_once(':') {
+                        Some((r, t)) if !t.contains('/') => (r, Some(t.to_string())),
+                        _ => (arg, None),
+                    },
+                };
+                crate::oci::validate_repository(repo).map_err(|e| format!("{repo}: {e}"))?;
+                Command::Open { repo: repo.to_string(), reference }
+            }
+            "type" | "t" => Command::TypeFilter(arg.to_string()),
+            "pull" => Command::Pull { dir: arg.to_string() },
+            "copy" | "cp" => Command::Copy { destination: arg.to_string() },
+            "delete" => Command::Delete,
+            "attach" => Command::Attach,
+            other => return Err(format!("unknown command `{other}`; try :help")),
+        };
+        Ok(Some(command))
+    }
+}
+
+/// Runs a typed line; an error stays in the prompt for the user to mend.
+pub(super) fn run(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
+    let Some(command) = Command::parse(line)? else { return Ok(Vec::new()) };
+    match command {
+        Command::Quit => {
+            app.quit = true;
+            Ok(Vec::new())
+        }
+        Command::Help => {
+            app.modal = Some(Modal::Help { scroll: 0 });
+            Ok(Vec::new())
+        }
+        Command::Open { repo, reference } => {
+            app.repos.add_and_select(&repo);
+            let mut fx = app.open_repo(&repo);
+            app.focus = Pane::Tags;
+            if let Some(r) = reference {
+                app.select_tag = Some(r.clone()).filter(|r| !r.contains(':'));
+                fx.extend(app.open_subject(&repo, &r));
+                app.focus = Pane::Tree;
+            }
+            Ok(fx)
+        }
+        Command::TypeFilter(t) => {
+            app.tree.set_type_filter(Some(t));
+            Ok(Vec::new())
+        }
+        verb => {
+            let Some(a) = app.selected_artifact() else {
+                return Err("select a tag or an artifact in the tree first".into());
+            };
+            match verb {
+                Command::Pull { dir } => {
+                    if dir.is_empty() {
+                        return Err("pull needs a directory: :pull DIR".into());
+                    }
+                    Ok(update::start_pull(app, a, &dir))
+                }
+                Command::Copy { destination } => {
+                    if app.opts.read_only {
+                        return Err("read-only mode: copying is off".into());
+                    }
+                    if destination.is_empty() {
+                        return Err("copy needs a destination: :copy REGISTRY/REPO[:TAG]".into());
+                    }
+                    Ok(update::plan_copy(app, a, &destination))
+                }
+                Command::Delete => {
+                    if app.opts.read_only {
+                        return Err("read-only mode: deleting is off".into());
+                    }
+                    Ok(update::plan_delete(app, a))
+                }
+                _ => {
+                    if app.opts.read_only {
+                        return Err("read-only mode: attaching is off".into());
+                    }
+                    app.modal = Some(Modal::Attach(Box::new(AttachForm::new(a))));
+                    Ok(Vec::new())
+                }
+            }
+        }
+    }
+}

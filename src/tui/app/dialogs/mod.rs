@@ -1,0 +1,74 @@
+//! Dialogs: help, one-line prompts, the attach form, the copy and delete reviews, login. Each
+//! module holds one dialog's state and the keys it takes; this one routes a key to the dialog
+//! on screen.
+
+pub mod attach;
+pub mod help;
+pub mod login;
+pub mod prompt;
+pub mod review;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use self::attach::AttachForm;
+use self::login::LoginForm;
+use self::prompt::Prompt;
+use self::review::Review;
+use super::App;
+use crate::tui::protocol::{Effect, Lease, RequestId};
+use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
+
+/// An artifact an action applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactRef {
+    pub repo: String,
+    /// Tag or digest.
+    pub reference: String,
+    /// The tag, when the artifact was picked by one (copies keep it).
+    pub tag: Option<String>,
+    /// The digest, when known already.
+    pub digest: Option<crate::oci::Digest>,
+    /// For titles and messages.
+    pub label: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Modal {
+    Help { scroll: u16 },
+    Prompt(Prompt),
+    Attach(Box<AttachForm>),
+    /// The lease keeps the worker's copy of the plan until the review closes (or the job it
+    /// starts ends).
+    CopyReview { id: RequestId, target: ArtifactRef, preview: Loaded<CopyPreview>, scroll: u16, lease: Lease },
+    DeleteReview { id: RequestId, target: ArtifactRef, preview: Loaded<DeletePreview>, scroll: u16, lease: Lease },
+    Login(Box<LoginForm>),
+}
+
+/// Gives a key to the dialog taken out of `app.modal`; each handler puts its dialog back
+/// unless the key closed it.
+pub(super) fn on_key(app: &mut App, modal: Modal, key: KeyEvent) -> Vec<Effect> {
+    match modal {
+        Modal::Help { scroll } => help::on_key(app, scroll, key),
+        Modal::Prompt(p) => prompt::on_key(app, p, key),
+        Modal::Attach(form) => attach::on_key(app, *form, key),
+        Modal::CopyReview { id, target, preview, scroll, lease } => review::on_copy_key(app, Review { id, target, preview, scroll, lease }, key),
+        Modal::DeleteReview { id, target, preview, scroll, lease } => review::on_delete_key(app, Review { id, target, preview, scroll, lease }, key),
+        Modal::Login(form) => login::on_key(app, *form, key),
+    }
+}
+
+fn key_is(key: &KeyEvent, code: KeyCode) -> bool {
+    key.code == code && !key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// A scroll offset moved by a key.
+fn scroll(v: u16, key: &KeyEvent, page: isize) -> u16 {
+    let delta = match key.code {
+        KeyCode::Char('j') | KeyCode::Down => 1,
+        KeyCode::Char('k') | KeyCode::Up => -1,
+        KeyCode::PageDown => page,
+        KeyCode::PageUp => -page,
+        _ => 0,
+    };
+    (v as isize + delta).clamp(0, u16::MAX as isize / 2) as u16
+}

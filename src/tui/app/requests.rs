@@ -1,0 +1,162 @@
+//! What to load next: the requests that opening a repository or a graph, moving the
+//! selection and refreshing need, with the ids that let stale answers be dropped.
+
+use super::tree::{RowKind, Subject};
+use crate::tui::view_model::Loaded;
+use super::{AUTO_EXPAND, App};
+use crate::oci::Digest;
+use crate::tui::protocol::Effect;
+
+impl App {
+    pub(super) fn load_catalog(&mut self, next: Option<String>) -> Vec<Effect> {
+        let id = self.id();
+        self.repos.loading = true;
+        self.pending.catalog = Some(id);
+        vec![Effect::LoadCatalog { id, next }]
+    }
+
+    pub(super) fn open_repo(&mut self, repo: &str) -> Vec<Effect> {
+        let id = self.id();
+        self.tags.open(repo);
+        self.repos.opened = Some(repo.to_string());
+        self.pending.tags = Some(id);
+        vec![Effect::LoadTags {
+            id,
+            repo: repo.to_string(),
+        }]
+    }
+
+    pub(super) fn open_subject(&mut self, repo: &str, reference: &str) -> Vec<Effect> {
+        let id = self.id();
+        self.tree.open(Subject {
+            repo: repo.to_string(),
+            reference: reference.to_string(),
+        });
+        self.pending.subject = Some(id);
+        self.pending.referrers.clear();
+        self.auto_expand = AUTO_EXPAND;
+        self.details_from_tags = false;
+        self.details_scroll = 0;
+        vec![Effect::ResolveSubject {
+            id,
+            repo: repo.to_string(),
+            reference: reference.to_string(),
+        }]
+    }
+
+    pub(super) fn ensure_manifest(&mut self, digest: &Digest) -> Vec<Effect> {
+        let Some(repo) = self.current_repo() else { return Vec::new() };
+        if self.manifests.contains_key(digest) {
+            return Vec::new();
+        }
+        self.manifests.insert(digest.clone(), Loaded::Loading);
+        vec![Effect::LoadManifest {
+            repo,
+            digest: digest.clone(),
+        }]
+    }
+
+    pub(super) fn current_repo(&self) -> Option<String> {
+        self.tree.subject().map(|s| s.repo.clone()).or_else(|| self.tags.repo.clone())
+    }
+
+    /// The digest the details pane shows.
+    pub fn details_digest(&self) -> Option<Digest> {
+        if self.details_from_tags {
+            let tag = self.tags.selected()?;
+            return self.tags.info.get(tag)?.ready().map(|i| i.digest.clone());
+        }
+        self.tree.selected_row()?.digest
+    }
+
+    /// Requests what the current selection needs to be described.
+    pub(super) fn follow_selection(&mut self) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        if self.details_from_tags
+            && let Some(repo) = self.tags.repo.clone()
+        {
+            let tags = self.tags.to_describe(self.size.1 as usize);
+            if !tags.is_empty() {
+                fx.push(Effect::DescribeTags { repo, tags });
+            }
+        }
+        if let Some(d) = self.details_digest() {
+            fx.extend(self.ensure_manifest(&d));
+        }
+        fx
+    }
+
+    /// Asks for the referrers of every opened node that has none loaded, opening a few more
+    /// while the auto-expand budget lasts.
+    pub(super) fn fill_tree(&mut self) -> Vec<Effect> {
+        let Some(repo) = self.tree.subject().map(|s| s.repo.clone()) else { return Vec::new() };
+        let mut fx = Vec::new();
+        let mut root_needed = None;
+        if let Some(root) = self.tree.root_digest().cloned()
+            && self.tree.referrers_of(&root).is_none()
+        {
+            root_needed = Some(root);
+        }
+        let mut wanted: Vec<Digest> = root_needed.into_iter().collect();
+        for row in self.tree.rows().iter() {
+            if !matches!(row.kind, RowKind::Node | RowKind::Platform) {
+                continue;
+            }
+            let Some(d) = row.digest.clone() else { continue };
+            let open = self.tree.is_expanded(&row.path);
+            if !open && self.auto_expand > 0 && row.expandable {
+                self.auto_expand -= 1;
+                self.tree.expand_path(row.path.clone());
+            } else if !open {
+                continue;
+            }
+            if self.tree.referrers_of(&d).is_none_or(|l| matches!(l, Loaded::NotRequested)) {
+                wanted.push(d);
+            }
+        }
+        for d in wanted {
+            if self.pending.referrers.contains_key(&d) {
+                continue;
+            }
+            let id = self.id();
+            self.pending.referrers.insert(d.clone(), id);
+            self.tree.set_loading(d.clone());
+            fx.push(Effect::LoadReferrers {
+                id,
+                repo: repo.clone(),
+                digest: d,
+            });
+        }
+        fx
+    }
+
+
+    /// Reloads what is shown; caches of content addressed by digest stay.
+    pub(super) fn refresh(&mut self) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        if self.opts.has_catalog && self.repos.refused.is_none() {
+            let keep = self.repos.selected().cloned();
+            self.repos.reset();
+            self.select_repo_after_reload = keep;
+            fx.extend(self.load_catalog(None));
+        }
+        if let Some(repo) = self.tags.repo.clone() {
+            let keep = self.tags.selected().cloned();
+            fx.extend(self.open_repo(&repo));
+            self.select_tag = keep;
+        }
+        if let Some(subject) = self.tree.subject().cloned() {
+            let id = self.id();
+            self.pending.subject = Some(id);
+            self.pending.referrers.clear();
+            self.tree.forget_referrers();
+            self.tree.set_root(Loaded::Loading);
+            fx.push(Effect::ResolveSubject {
+                id,
+                repo: subject.repo,
+                reference: subject.reference,
+            });
+        }
+        fx
+    }
+}

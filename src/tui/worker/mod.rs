@@ -1,0 +1,189 @@
+//! The background worker: owns the targets, carries out [`Effect`]s concurrently on the tokio
+//! runtime, and reports [`WorkerEvent`]s. The draw loop never waits on any of it. This module
+//! routes each effect; [`reads`] answers the reads, [`jobs`] plans and runs the writes.
+
+mod jobs;
+mod reads;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+use self::jobs::CopyJob;
+use crate::cache::DiskCache;
+use crate::error::Error;
+use crate::graph::delete::DeletePlan;
+use crate::graph::progress::Progress;
+use crate::graph::push::Built;
+use crate::store::Target;
+use crate::store::open::Session;
+use crate::store::registry::Registry;
+use crate::text::sanitize;
+use crate::tui::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
+
+/// Requests in flight for one batch (tag descriptions, referrer checks).
+const BATCH: usize = 8;
+
+/// What the worker works on.
+pub struct Context {
+    pub target: Arc<dyn Target>,
+    /// The same target when it is a registry (for login and the auth summary).
+    pub registry: Option<Arc<Registry>>,
+    /// Opens copy destinations with the same flags and credentials.
+    pub session: Arc<Session>,
+    /// Where a login chosen to be saved goes (Docker config path).
+    pub config_path: Option<PathBuf>,
+    pub keyring: bool,
+    /// Snapshots of what was last seen, shown at once on the next visit; `None` for layouts.
+    pub cache: Option<Arc<DiskCache>>,
+}
+
+/// Work parked between two effects, by request id.
+struct Shelf<T>(Mutex<HashMap<RequestId, T>>);
+
+impl<T> Shelf<T> {
+    fn new() -> Shelf<T> {
+        Shelf(Mutex::new(HashMap::new()))
+    }
+
+    fn take(&self, id: RequestId) -> Option<T> {
+        lock(&self.0).remove(&id)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        lock(&self.0).len()
+    }
+}
+
+struct Shared {
+    ctx: Context,
+    events: UnboundedSender<WorkerEvent>,
+    cancels: Mutex<HashMap<JobId, CancellationToken>>,
+    built: Shelf<(String, Built)>,
+    copies: Shelf<CopyJob>,
+    /// Repository, the reference as shown, the plan.
+    deletes: Shelf<(String, String, DeletePlan)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Starts the worker; effects go in through the returned sender, events come out of the receiver.
+pub fn spawn(ctx: Context) -> (UnboundedSender<Effect>, UnboundedReceiver<WorkerEvent>) {
+    let (effect_tx, effect_rx) = unbounded_channel::<Effect>();
+    let (event_tx, event_rx) = unbounded_channel();
+    tokio::spawn(run(Arc::new(Shared::new(ctx, event_tx)), effect_rx));
+    (effect_tx, event_rx)
+}
+
+async fn run(shared: Arc<Shared>, mut effects: UnboundedReceiver<Effect>) {
+    while let Some(effect) = effects.recv().await {
+        let s = shared.clone();
+        tokio::spawn(async move { s.handle(effect).await });
+    }
+}
+
+fn failure(e: &Error) -> Failure {
+    Failure {
+        message: sanitize(&e.to_string()),
+        unauthorized: match e {
+            Error::Unauthorized { registry, .. } => Some(registry.clone()),
+            _ => None,
+        },
+        refused: matches!(e, Error::NotFound { .. } | Error::Denied { .. })
+            || matches!(e, Error::Status { status, .. } if (400..500).contains(status)),
+    }
+}
+
+impl Shared {
+    fn new(ctx: Context, events: UnboundedSender<WorkerEvent>) -> Shared {
+        Shared {
+            ctx,
+            events,
+            cancels: Mutex::new(HashMap::new()),
+            built: Shelf::new(),
+            copies: Shelf::new(),
+            deletes: Shelf::new(),
+        }
+    }
+
+    fn send(&self, ev: WorkerEvent) {
+        let _ = self.events.send(ev);
+    }
+
+    fn target(&self) -> &dyn Target {
+        self.ctx.target.as_ref()
+    }
+
+    /// What was last seen under `key` for this target.
+    fn snapshot<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.ctx.cache.as_ref()?.get_state(&format!("{}|{key}", self.ctx.target.name()))
+    }
+
+    fn remember<T: serde::Serialize>(&self, key: &str, value: &T) {
+        if let Some(cache) = &self.ctx.cache {
+            cache.put_state(&format!("{}|{key}", self.ctx.target.name()), value);
+        }
+    }
+
+    fn report_auth(&self) {
+        if let Some(r) = &self.ctx.registry
+            && let Some(label) = r.auth_summary()
+        {
+            self.send(WorkerEvent::Auth { label });
+        }
+    }
+
+    fn job_progress(self: &Arc<Self>, job: JobId) -> Progress {
+        let s = self.clone();
+        Progress::new(move |event| s.send(WorkerEvent::Progress { job, event }))
+    }
+
+    /// Keeps `item` on a shelf until it is taken or the lease is released, whichever is first.
+    fn park<T: Send + 'static>(self: &Arc<Self>, shelf: fn(&Shared) -> &Shelf<T>, id: RequestId, item: T, lease: &Lease) {
+        lock(&shelf(self).0).insert(id, item);
+        // Watched only once parked: a lease released while planning still clears the shelf.
+        let (s, released) = (self.clone(), lease.released());
+        tokio::spawn(async move {
+            released.await;
+            shelf(&s).take(id);
+        });
+    }
+
+    async fn handle(self: Arc<Self>, effect: Effect) {
+        match effect {
+            Effect::LoadCatalog { id, next } => self.load_catalog(id, next).await,
+            Effect::LoadTags { id, repo } => self.load_tags(id, repo).await,
+            Effect::DescribeTags { repo, tags } => self.describe_tags(repo, tags).await,
+            Effect::ResolveSubject { id, repo, reference } => self.resolve_subject(id, repo, reference).await,
+            Effect::LoadManifest { repo, digest } => self.load_manifest(repo, digest).await,
+            Effect::LoadReferrers { id, repo, digest } => self.load_referrers(id, repo, digest).await,
+            Effect::CompletePath { id, partial } => self.complete(id, partial).await,
+            Effect::Pull { job, repo, reference, dir } => self.pull(job, repo, reference, dir).await,
+            Effect::BuildAttach { id, repo, subject, files, artifact_type, annotations, lease } => {
+                let built = self.build(&repo, &subject, files, artifact_type, annotations).await;
+                self.park_attach(id, repo, built, &lease);
+            }
+            Effect::PushAttach { job, id } => self.push_attach(job, id).await,
+            Effect::PlanCopy { id, repo, reference, tag, destination, lease } => self.plan_copy(id, repo, reference, tag, destination, lease).await,
+            Effect::ExecuteCopy { job, id } => self.execute_copy(job, id).await,
+            Effect::PlanDelete { id, repo, reference, lease } => self.plan_delete(id, repo, reference, lease).await,
+            Effect::ApplyDelete { job, id } => self.apply_delete(job, id).await,
+            Effect::Cancel { job } => {
+                if let Some(t) = lock(&self.cancels).get(&job) {
+                    t.cancel();
+                }
+            }
+            Effect::Clipboard(_) => {}
+            Effect::Login { registry, username, password, save } => self.login(registry, username, password, save).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
