@@ -430,7 +430,7 @@ fn big_model() -> refscope::tui::app::App {
         let children = (0..99).map(|j| desc(format!("n{i}-{j}"), kinds[j % 4])).collect();
         app.tree.set_referrers(&f.digest, children);
     }
-    let paths: Vec<_> = app.tree.rows().iter().filter(|r| r.digest.is_some()).map(|r| r.path.clone()).collect();
+    let paths: Vec<_> = app.tree.rows(&app.store).iter().filter(|r| r.digest.is_some()).map(|r| r.path.clone()).collect();
     for p in paths {
         app.tree.expand_path(p);
     }
@@ -445,7 +445,7 @@ fn bench_tui_frame(rows: &mut Vec<Row>) {
     use refscope::tui::app::{Msg, update};
     use refscope::tui::ui::{ViewState, draw};
     let mut app = big_model();
-    let nodes = app.tree.rows().len();
+    let nodes = app.tree.rows(&app.store).len();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut view = ViewState::default();
     let mut steady = Vec::new();
@@ -591,7 +591,7 @@ async fn bench_warm_reopen(rows: &mut Vec<Row>) {
     s.manifest("graph", "v1", &root.media_type, &common::read_manifest_bytes(&s, "graph", &root.digest.to_string()).await).await;
     let slow = common::proxy::Proxy::start(&reg.addr, common::proxy::Faults { latency: Duration::from_millis(5), ..Default::default() });
     let cache = tempfile::tempdir().unwrap();
-    let nodes = |app: &refscope::tui::app::App| app.tree.rows().iter().filter(|r| r.kind == RowKind::Node).count();
+    let nodes = |app: &refscope::tui::app::App| app.tree.rows(&app.store).iter().filter(|r| r.kind == RowKind::Node).count();
     let mut cold_times = Vec::new();
     let mut warm_times = Vec::new();
     let mut shown = 0;

@@ -15,7 +15,7 @@ fn start(addr: &str, cache: &std::path::Path) -> refscope::tui::Start {
 
 /// The digests the tree shows.
 fn shown(app: &App) -> Vec<String> {
-    let mut v: Vec<String> = app.tree.rows().iter().filter(|r| r.kind == RowKind::Node).filter_map(|r| r.digest.as_ref().map(|d| d.to_string())).collect();
+    let mut v: Vec<String> = app.tree.rows(&app.store).iter().filter(|r| r.kind == RowKind::Node).filter_map(|r| r.digest.as_ref().map(|d| d.to_string())).collect();
     v.sort();
     v
 }

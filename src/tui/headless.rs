@@ -26,7 +26,7 @@ pub fn waiting_for(app: &App) -> Option<&'static str> {
         Some("a load, a plan or a job")
     } else if app.refreshing() {
         Some("the refresh of a cached tree")
-    } else if app.manifests.values().any(|m| m.is_loading()) {
+    } else if app.store.loading_manifest() {
         Some("a manifest")
     } else if app.tags.info.values().any(|t| t.is_loading()) {
         Some("a tag's details")

@@ -10,6 +10,7 @@ use crate::graph::progress::Event;
 use crate::oci::{Descriptor, Digest};
 use crate::tui::protocol::{Effect, Failure, JobId, ReferrersView, RequestId, WorkerEvent};
 use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded, ManifestView, TagInfo};
+use crate::graph::model::{TagRole, classify_tag};
 
 pub(super) fn on_event(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
     match ev {
@@ -96,6 +97,7 @@ fn tags(app: &mut App, id: RequestId, repo: String, result: Result<Vec<String>, 
     }
     match result {
         Ok(tags) => {
+            app.store.set_tags(&repo, tags.clone());
             app.tags.set(tags);
             app.tags.loading = cached;
             if let Some(t) = app.select_tag.take()
@@ -108,6 +110,7 @@ fn tags(app: &mut App, id: RequestId, repo: String, result: Result<Vec<String>, 
             if !tags.is_empty() {
                 fx.push(Effect::DescribeTags { repo, tags });
             }
+            fx.extend(app.fill_tree());
             fx.extend(app.follow_selection());
             fx
         }
@@ -121,15 +124,26 @@ fn tags(app: &mut App, id: RequestId, repo: String, result: Result<Vec<String>, 
 }
 
 fn tag_info(app: &mut App, repo: String, tag: String, result: Result<TagInfo, Failure>) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    if matches!(classify_tag(&tag), TagRole::Attachment(..)) {
+        // A cosign attachment tag: the tree shows what it points at.
+        let target = match &result {
+            Ok(info) => Loaded::Ready(info.digest.clone()),
+            Err(f) => Loaded::Failed(f.message.clone()),
+        };
+        app.store.set_tag_target(&repo, &tag, target);
+        fx.extend(app.fill_tree());
+    }
     if app.tags.repo.as_deref() != Some(repo.as_str()) {
-        return Vec::new();
+        return fx;
     }
     let loaded = match result {
         Ok(info) => Loaded::Ready(info),
         Err(f) => Loaded::Failed(f.message),
     };
     app.tags.info.insert(tag, loaded);
-    app.follow_selection()
+    fx.extend(app.follow_selection());
+    fx
 }
 
 fn subject(app: &mut App, id: RequestId, repo: String, result: Result<Descriptor, Failure>, cached: bool) -> Vec<Effect> {
@@ -158,15 +172,8 @@ fn subject(app: &mut App, id: RequestId, repo: String, result: Result<Descriptor
 
 fn manifest(app: &mut App, digest: Digest, result: Result<ManifestView, Failure>) -> Vec<Effect> {
     match result {
-        Ok(view) => {
-            if !view.manifests.is_empty() {
-                app.tree.set_platforms(digest.clone(), view.manifests.clone());
-            }
-            app.manifests.insert(digest, Loaded::Ready(view));
-        }
-        Err(f) => {
-            app.manifests.insert(digest, Loaded::Failed(f.message));
-        }
+        Ok(view) => app.store.set_manifest(digest, Loaded::Ready(view)),
+        Err(f) => app.store.set_manifest(digest, Loaded::Failed(f.message)),
     }
     app.fill_tree()
 }

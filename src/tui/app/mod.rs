@@ -11,6 +11,7 @@ pub mod dialogs;
 pub mod jobs;
 pub mod lists;
 mod requests;
+pub mod store;
 pub mod tree;
 mod update;
 
@@ -24,10 +25,11 @@ use self::dialogs::login::LoginForm;
 use self::dialogs::{ArtifactRef, Modal};
 use self::jobs::{JobKind, Jobs};
 use self::lists::{ReposPane, TagsPane};
+use self::store::Store;
 use self::tree::{RowKind, TreeModel};
 use super::keymap::Context;
 use super::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
-use super::view_model::{Loaded, ManifestView};
+use super::view_model::Loaded;
 use crate::oci::Digest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -139,7 +141,8 @@ pub struct App {
     pub details_scroll: u16,
     /// The details pane follows the tags pane (else the tree).
     pub details_from_tags: bool,
-    pub manifests: HashMap<Digest, Loaded<ManifestView>>,
+    /// What has been fetched; the panes derive from it.
+    pub store: Store,
     pub modal: Option<Modal>,
     pub jobs: Jobs,
     pub message: Option<Message>,
@@ -168,7 +171,7 @@ impl App {
             tree: TreeModel::default(),
             details_scroll: 0,
             details_from_tags: false,
-            manifests: HashMap::new(),
+            store: Store::default(),
             modal: None,
             jobs: Jobs::default(),
             message: None,
@@ -266,7 +269,7 @@ impl App {
             });
         }
         let subject = self.tree.subject()?;
-        let row = self.tree.selected_row()?;
+        let row = self.tree.selected_row(&self.store)?;
         match row.kind {
             RowKind::Root => {
                 let is_tag = !subject.reference.contains(':');

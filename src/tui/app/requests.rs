@@ -46,10 +46,10 @@ impl App {
 
     pub(super) fn ensure_manifest(&mut self, digest: &Digest) -> Vec<Effect> {
         let Some(repo) = self.current_repo() else { return Vec::new() };
-        if self.manifests.contains_key(digest) {
+        if self.store.manifest(digest).is_some() {
             return Vec::new();
         }
-        self.manifests.insert(digest.clone(), Loaded::Loading);
+        self.store.set_manifest(digest.clone(), Loaded::Loading);
         vec![Effect::LoadManifest {
             repo,
             digest: digest.clone(),
@@ -66,7 +66,7 @@ impl App {
             let tag = self.tags.selected()?;
             return self.tags.info.get(tag)?.ready().map(|i| i.digest.clone());
         }
-        self.tree.selected_row()?.digest
+        self.tree.selected_row(&self.store)?.digest
     }
 
     /// Requests what the current selection needs to be described.
@@ -86,20 +86,16 @@ impl App {
         fx
     }
 
-    /// Asks for the referrers of every opened node that has none loaded, opening a few more
-    /// while the auto-expand budget lasts.
+    /// Asks for what every opened node needs and lacks: its referrers, its manifest when it
+    /// is an index (for its children), what its cosign attachment tags point at. Opens a few
+    /// more nodes while the auto-expand budget lasts.
     pub(super) fn fill_tree(&mut self) -> Vec<Effect> {
         let Some(repo) = self.tree.subject().map(|s| s.repo.clone()) else { return Vec::new() };
         let mut fx = Vec::new();
-        let mut root_needed = None;
-        if let Some(root) = self.tree.root_digest().cloned()
-            && self.tree.referrers_of(&root).is_none()
-        {
-            root_needed = Some(root);
-        }
-        let mut wanted: Vec<Digest> = root_needed.into_iter().collect();
-        for row in self.tree.rows().iter() {
-            if !matches!(row.kind, RowKind::Node | RowKind::Platform) {
+        let mut wanted: Vec<Digest> = Vec::new();
+        let mut open_nodes: Vec<(Digest, bool)> = Vec::new();
+        for row in self.tree.rows(&self.store).iter() {
+            if !matches!(row.kind, RowKind::Root | RowKind::Node | RowKind::Platform) {
                 continue;
             }
             let Some(d) = row.digest.clone() else { continue };
@@ -111,8 +107,26 @@ impl App {
                 continue;
             }
             if self.tree.referrers_of(&d).is_none_or(|l| matches!(l, Loaded::NotRequested)) {
-                wanted.push(d);
+                wanted.push(d.clone());
             }
+            open_nodes.push((d, row.is_index));
+        }
+        let mut tags = Vec::new();
+        for (d, is_index) in open_nodes {
+            if is_index {
+                fx.extend(self.ensure_manifest(&d));
+            }
+            for (tag, _) in self.store.attachments(&repo, &d) {
+                if self.store.tag_target(tag).is_none() && !tags.contains(tag) {
+                    tags.push(tag.clone());
+                }
+            }
+        }
+        for tag in &tags {
+            self.store.set_tag_target(&repo, tag, Loaded::Loading);
+        }
+        if !tags.is_empty() {
+            fx.push(Effect::DescribeTags { repo: repo.clone(), tags });
         }
         for d in wanted {
             if self.pending.referrers.contains_key(&d) {
@@ -150,6 +164,7 @@ impl App {
             self.pending.subject = Some(id);
             self.pending.referrers.clear();
             self.tree.forget_referrers();
+            self.store.forget_tag_targets();
             self.tree.set_root(Loaded::Loading);
             fx.push(Effect::ResolveSubject {
                 id,

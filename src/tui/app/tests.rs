@@ -9,7 +9,7 @@ use crate::graph::progress::{Event, Outcome};
 use crate::oci::media_types::OCI_MANIFEST;
 use crate::oci::{Descriptor, Digest};
 use crate::tui::protocol::ReferrersView;
-use crate::tui::view_model::{CopyPreview, DeletePreview};
+use crate::tui::view_model::{CopyPreview, DeletePreview, ManifestView, TagInfo};
 
 fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
@@ -86,7 +86,7 @@ fn a_node_opened_by_hand_has_its_referrers_asked_for_once_and_again_after_a_fail
     app.auto_expand = 0;
     app.focus = Pane::Tree;
     // Close the SBOM (opened automatically) and forget it, as if it were past the budget.
-    let sbom_path = app.tree.rows().iter().find(|r| r.digest.as_ref() == Some(&sbom.digest)).unwrap().path.clone();
+    let sbom_path = app.tree.rows(&app.store).iter().find(|r| r.digest.as_ref() == Some(&sbom.digest)).unwrap().path.clone();
     app.tree.selected = sbom_path.clone();
     app.pending.referrers.clear();
     app.tree.set_failed(sbom.digest.clone(), "boom".into());
@@ -143,11 +143,11 @@ fn catalog_then_open_repository_then_tag() {
 #[test]
 fn the_tree_fills_in_lazily_and_auto_expands_a_small_graph() {
     let (app, _root, sbom) = opened();
-    let labels: Vec<String> = app.tree.rows().iter().map(|r| r.label.clone()).collect();
+    let labels: Vec<String> = app.tree.rows(&app.store).iter().map(|r| r.label.clone()).collect();
     assert!(labels.iter().any(|l| l == "sbom/example (1)"), "{labels:?}");
     // Opened automatically: the SBOM's own referrers are being fetched.
     assert!(app.tree.referrers_of(&sbom.digest).is_some_and(Loaded::is_loading));
-    let sbom_row = app.tree.rows().iter().find(|r| r.digest.as_ref() == Some(&sbom.digest)).unwrap().clone();
+    let sbom_row = app.tree.rows(&app.store).iter().find(|r| r.digest.as_ref() == Some(&sbom.digest)).unwrap().clone();
     assert!(sbom_row.loading, "a spinner on the node being fetched");
 }
 
@@ -226,7 +226,7 @@ fn delete_asks_with_the_exact_plan() {
     let (mut app, _, sbom) = opened();
     update(&mut app, key('j'));
     update(&mut app, key('j'));
-    assert_eq!(app.tree.selected_row().and_then(|r| r.digest), Some(sbom.digest.clone()));
+    assert_eq!(app.tree.selected_row(&app.store).and_then(|r| r.digest), Some(sbom.digest.clone()));
     let fx = update(&mut app, key('d'));
     let (id, reference) = find(&fx, |e| match e {
         Effect::PlanDelete { id, reference, .. } => Some((*id, reference.clone())),
@@ -348,4 +348,56 @@ fn a_review_closed_unconfirmed_releases_its_lease_and_a_confirmed_copy_keeps_it_
     assert!(while_running.now_or_never().is_none(), "the job keeps the plan the worker is about to run");
     update(&mut app, Msg::Worker(WorkerEvent::JobFinished { job, result: Ok("copied".into()) }));
     assert!(after_job.now_or_never().is_some());
+}
+
+/// A manifest view of an index listing `children`.
+fn index_view(index: &Descriptor, children: Vec<Descriptor>) -> ManifestView {
+    ManifestView {
+        descriptor: index.clone(),
+        artifact_type: None,
+        config: None,
+        subject: None,
+        annotations: Default::default(),
+        layers: vec![],
+        manifests: children,
+        pretty: vec![],
+        total_size: 0,
+    }
+}
+
+#[test]
+fn platforms_show_when_the_details_pane_loaded_the_index_first_and_cosign_tags_join_their_subject() {
+    let (mut app, fx) = registry_app(Some("app"), None);
+    let tags_id = find(&fx, |e| match e {
+        Effect::LoadTags { id, .. } => Some(*id),
+        _ => None,
+    });
+    let mut index = Descriptor::new(crate::oci::media_types::OCI_INDEX, Digest::sha256_of(b"index"), 300);
+    index.artifact_type = None;
+    let amd = desc("amd64", None);
+    let sig_tag = format!("{}.sig", index.digest.fallback_tag());
+    update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags_id, repo: "app".into(), result: Ok(vec!["v1".into(), sig_tag.clone()]), cached: false }));
+    assert_eq!(app.tags.shown, ["v1"], "the cosign tag stays hidden in the tags pane");
+    // The tags pane describes v1 first: the index's manifest is in before the tree opens.
+    update(&mut app, Msg::Worker(WorkerEvent::Manifest { digest: index.digest.clone(), result: Ok(index_view(&index, vec![amd.clone()])) }));
+    let fx = app.open_subject("app", "v1");
+    let id = find(&fx, |e| match e {
+        Effect::ResolveSubject { id, .. } => Some(*id),
+        _ => None,
+    });
+    let fx = update(&mut app, Msg::Worker(WorkerEvent::Subject { id, repo: "app".into(), result: Ok(index.clone()), cached: false }));
+    let rows = app.tree.rows(&app.store);
+    assert!(rows.iter().any(|r| r.kind == RowKind::Platform && r.digest.as_ref() == Some(&amd.digest)), "{rows:?}");
+    let asked = find(&fx, |e| match e {
+        Effect::DescribeTags { tags, .. } if tags.contains(&sig_tag) => Some(tags.clone()),
+        _ => None,
+    });
+    assert_eq!(asked, [sig_tag.clone()], "the one attachment tag the tag list has, nothing guessed");
+    let sig = desc("cosign-sig", None);
+    update(&mut app, Msg::Worker(WorkerEvent::TagInfo { repo: "app".into(), tag: sig_tag.clone(), result: Ok(TagInfo { digest: sig.digest.clone(), kind: OCI_MANIFEST.into(), size: 10 }) }));
+    let rows = app.tree.rows(&app.store);
+    let heading = rows.iter().position(|r| r.kind == RowKind::Attachment).expect("an attachment heading");
+    assert!(rows[heading].label.starts_with("cosign signature · cosign tag sha256-"), "{}", rows[heading].label);
+    assert_eq!(rows[heading + 1].digest, Some(sig.digest.clone()));
+    assert_eq!(rows[heading + 1].depth, rows[heading].depth + 1);
 }

@@ -1,12 +1,16 @@
 //! The referrers tree: what is loaded, what is expanded, what is selected. Rows are derived
-//! from this state (never stored), in the shape `oras discover -o tree` prints: the subject,
-//! then referrers grouped under their artifact type, each with its own referrers below.
+//! from this state and the app's [`Store`] (never stored), in the shape `oras discover -o tree`
+//! prints: the subject, its platform manifests when it is an index, then referrers grouped
+//! under their artifact type, then its cosign tag attachments, each with its own graph below.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+use super::store::Store;
 use crate::graph::discover::sort_referrers;
+use crate::graph::model::Attachment;
+use crate::oci::media_types::{self, annotations::CREATED};
 use crate::oci::{Descriptor, Digest};
 use crate::store::ReferrersMode;
 use crate::tui::view_model::Loaded;
@@ -43,6 +47,8 @@ pub enum RowKind {
     /// The platform manifests of an index.
     Platforms,
     Platform,
+    /// A cosign attachment tag (`sha256-<hex>.sig|.att|.sbom`) of the row above.
+    Attachment,
     /// "loading…", "no referrers", an error: not selectable as an artifact.
     Note,
 }
@@ -61,6 +67,8 @@ pub struct Row {
     pub expandable: bool,
     pub loading: bool,
     pub failed: bool,
+    /// It is an index: its manifest is needed for its children.
+    pub is_index: bool,
 }
 
 /// What the tree shows. Everything that shapes the rows is private and changed through
@@ -71,8 +79,6 @@ pub struct TreeModel {
     root: Loaded<Descriptor>,
     /// Referrers of each digest, verified and sorted, as far as loaded.
     referrers: HashMap<Digest, Loaded<Vec<Descriptor>>>,
-    /// Platform manifests of index nodes.
-    platforms: HashMap<Digest, Vec<Descriptor>>,
     /// Nodes the user opened (artifacts are closed until opened).
     expanded: HashSet<Path>,
     /// Groups the user closed (groups are open until closed).
@@ -80,7 +86,8 @@ pub struct TreeModel {
     /// Only referrers of this artifact type are shown.
     type_filter: Option<String>,
     generation: u64,
-    rows_cache: RefCell<Option<(u64, Rc<Vec<Row>>)>>,
+    /// The rows, with the tree and store generations they were built from.
+    rows_cache: RefCell<Option<((u64, u64), Rc<Vec<Row>>)>>,
     pub selected: Path,
     pub mode: Option<ReferrersMode>,
     pub warnings: Vec<String>,
@@ -98,6 +105,10 @@ fn platform_id(d: &Digest) -> Segment {
 
 fn group_id(kind: &str) -> Segment {
     Rc::from(format!("t:{kind}"))
+}
+
+fn attachment_id(tag: &str) -> Segment {
+    Rc::from(format!("a:{tag}"))
 }
 
 impl TreeModel {
@@ -154,11 +165,6 @@ impl TreeModel {
         self.changed();
     }
 
-    pub fn set_platforms(&mut self, digest: Digest, manifests: Vec<Descriptor>) {
-        self.platforms.insert(digest, manifests);
-        self.changed();
-    }
-
     pub fn is_expanded(&self, path: &[Segment]) -> bool {
         self.expanded.contains(path)
     }
@@ -188,7 +194,7 @@ impl TreeModel {
     /// Whether a row's children show.
     pub fn is_open(&self, path: &[Segment], kind: RowKind) -> bool {
         match kind {
-            RowKind::Group | RowKind::Platforms => !self.collapsed.contains(path),
+            RowKind::Group | RowKind::Platforms | RowKind::Attachment => !self.collapsed.contains(path),
             _ => self.expanded.contains(path),
         }
     }
@@ -197,19 +203,20 @@ impl TreeModel {
         self.type_filter.as_ref().is_none_or(|t| d.kind() == t)
     }
 
-    /// The visible rows, top to bottom (built once per generation).
-    pub fn rows(&self) -> Rc<Vec<Row>> {
-        if let Some((generation, rows)) = self.rows_cache.borrow().as_ref()
-            && *generation == self.generation
+    /// The visible rows, top to bottom (built once per generation of the tree and the store).
+    pub fn rows(&self, store: &Store) -> Rc<Vec<Row>> {
+        let key = (self.generation, store.generation());
+        if let Some((built, rows)) = self.rows_cache.borrow().as_ref()
+            && *built == key
         {
             return rows.clone();
         }
-        let rows = Rc::new(self.build_rows());
-        *self.rows_cache.borrow_mut() = Some((self.generation, rows.clone()));
+        let rows = Rc::new(self.build_rows(store));
+        *self.rows_cache.borrow_mut() = Some((key, rows.clone()));
         rows
     }
 
-    fn build_rows(&self) -> Vec<Row> {
+    fn build_rows(&self, store: &Store) -> Vec<Row> {
         let mut rows = Vec::new();
         let Some(subject) = &self.subject else { return rows };
         let root_path = root_path();
@@ -229,105 +236,33 @@ impl TreeModel {
             expandable: true,
             loading: self.root.is_loading(),
             failed: matches!(self.root, Loaded::Failed(_)),
+            is_index: self.root.ready().is_some_and(|d| media_types::is_index(&d.media_type)),
         });
         if !self.expanded.contains(&root_path) {
             return rows;
         }
         match (&self.root, &root_digest) {
             (Loaded::Failed(e), _) => rows.push(note(&root_path, 1, e.clone(), false, true)),
-            (Loaded::Ready(_), Some(d)) => self.push_children(d, &root_path, 1, &mut rows),
+            (Loaded::Ready(_), Some(d)) => {
+                let b = Builder { tree: self, store, repo: &subject.repo };
+                let before = rows.len();
+                b.children(d, &root_path, 1, &mut rows);
+                if rows.len() == before && matches!(self.referrers.get(d), Some(Loaded::Ready(_))) {
+                    let text = match &self.type_filter {
+                        Some(t) => format!("no referrers of type {t}"),
+                        None => "no referrers".to_string(),
+                    };
+                    rows.push(note(&root_path, 1, text, false, false));
+                }
+            }
             _ => rows.push(note(&root_path, 1, "loading…".into(), true, false)),
         }
         rows
     }
 
-    fn push_children(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
-        if let Some(platforms) = self.platforms.get(digest).filter(|p| !p.is_empty()) {
-            let mut p = path.to_vec();
-            p.push(Rc::from(PLATFORMS));
-            rows.push(heading(p.clone(), depth, RowKind::Platforms, format!("platforms ({})", platforms.len())));
-            if self.is_open(&p, RowKind::Platforms) {
-                for m in platforms {
-                    let mut mp = p.clone();
-                    mp.push(platform_id(&m.digest));
-                    let plat = m.platform.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "unknown platform".into());
-                    rows.push(Row {
-                        path: mp.clone(),
-                        depth: depth + 1,
-                        kind: RowKind::Platform,
-                        label: format!("{plat}  {}", m.digest),
-                        digest: Some(m.digest.clone()),
-                        created: None,
-                        size: Some(m.size),
-                        expandable: true,
-                        loading: self.referrers.get(&m.digest).is_some_and(Loaded::is_loading),
-                        failed: false,
-                    });
-                    if self.expanded.contains(&mp) {
-                        self.push_referrers(&m.digest, &mp, depth + 2, rows);
-                    }
-                }
-            }
-        }
-        self.push_referrers(digest, path, depth, rows);
-    }
-
-    fn push_referrers(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
-        match self.referrers.get(digest) {
-            None | Some(Loaded::NotRequested) => {}
-            Some(Loaded::Loading) => rows.push(note(path, depth, "loading referrers…".into(), true, false)),
-            Some(Loaded::Failed(e)) => rows.push(note(path, depth, e.clone(), false, true)),
-            Some(Loaded::Ready(list)) => {
-                let list: Vec<&Descriptor> = list.iter().filter(|d| self.passes(d)).collect();
-                if list.is_empty() && depth == 1 && self.platforms.get(digest).is_none_or(|p| p.is_empty()) {
-                    let text = match &self.type_filter {
-                        Some(t) => format!("no referrers of type {t}"),
-                        None => "no referrers".to_string(),
-                    };
-                    rows.push(note(path, depth, text, false, false));
-                }
-                let mut groups: Vec<(&str, Vec<&Descriptor>)> = Vec::new();
-                for d in list {
-                    match groups.iter_mut().find(|(k, _)| *k == d.kind()) {
-                        Some((_, v)) => v.push(d),
-                        None => groups.push((d.kind(), vec![d])),
-                    }
-                }
-                for (kind, members) in groups {
-                    let mut gp = path.to_vec();
-                    gp.push(group_id(kind));
-                    rows.push(heading(gp.clone(), depth, RowKind::Group, format!("{kind} ({})", members.len())));
-                    if !self.is_open(&gp, RowKind::Group) {
-                        continue;
-                    }
-                    for m in members {
-                        let mut np = gp.clone();
-                        np.push(node_id(&m.digest));
-                        let children = self.referrers.get(&m.digest);
-                        rows.push(Row {
-                            path: np.clone(),
-                            depth: depth + 1,
-                            kind: RowKind::Node,
-                            label: String::new(),
-                            digest: Some(m.digest.clone()),
-                            created: m.annotation(crate::oci::media_types::annotations::CREATED).map(str::to_string),
-                            size: Some(m.size),
-                            expandable: !matches!(children, Some(Loaded::Ready(l)) if !l.iter().any(|d| self.passes(d))),
-                            loading: children.is_some_and(Loaded::is_loading),
-                            failed: matches!(children, Some(Loaded::Failed(_))),
-                        });
-                        if self.expanded.contains(&np) {
-                            self.push_referrers(&m.digest, &np, depth + 2, rows);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// The selected row, or the first one when the selection is gone.
-    pub fn selected_row(&self) -> Option<Row> {
-        let rows = self.rows();
+    pub fn selected_row(&self, store: &Store) -> Option<Row> {
+        let rows = self.rows(store);
         rows.get(self.selected_index(&rows)).cloned()
     }
 
@@ -337,8 +272,8 @@ impl TreeModel {
     }
 
     /// Moves the selection by `delta` rows.
-    pub fn move_by(&mut self, delta: isize) {
-        let rows = self.rows();
+    pub fn move_by(&mut self, store: &Store, delta: isize) {
+        let rows = self.rows(store);
         if rows.is_empty() {
             return;
         }
@@ -347,8 +282,8 @@ impl TreeModel {
         self.selected = rows[i].path.clone();
     }
 
-    pub fn select_last(&mut self) {
-        if let Some(r) = self.rows().last() {
+    pub fn select_last(&mut self, store: &Store) {
+        if let Some(r) = self.rows(store).last() {
             self.selected = r.path.clone();
         }
     }
@@ -356,12 +291,12 @@ impl TreeModel {
     /// Expands the selected row. Fetching what an open node needs is the model's job (it
     /// asks for every open node whose referrers are unknown); a failed node opened again is
     /// made unknown so that it is asked for once more.
-    pub fn expand(&mut self) {
-        let Some(row) = self.selected_row() else { return };
+    pub fn expand(&mut self, store: &Store) {
+        let Some(row) = self.selected_row(store) else { return };
         if !row.expandable {
             return;
         }
-        if matches!(row.kind, RowKind::Group | RowKind::Platforms) {
+        if matches!(row.kind, RowKind::Group | RowKind::Platforms | RowKind::Attachment) {
             self.collapsed.remove(&row.path);
         } else {
             self.expanded.insert(row.path.clone());
@@ -375,8 +310,8 @@ impl TreeModel {
     }
 
     /// Collapses the selected row, or moves to its parent when it is collapsed already.
-    pub fn collapse(&mut self) {
-        let Some(row) = self.selected_row() else { return };
+    pub fn collapse(&mut self, store: &Store) {
+        let Some(row) = self.selected_row(store) else { return };
         if self.is_open(&row.path, row.kind) && row.expandable {
             self.close(&row);
             return;
@@ -387,17 +322,17 @@ impl TreeModel {
     }
 
     /// Toggles the selected row.
-    pub fn toggle(&mut self) {
-        let Some(row) = self.selected_row() else { return };
+    pub fn toggle(&mut self, store: &Store) {
+        let Some(row) = self.selected_row(store) else { return };
         if self.is_open(&row.path, row.kind) {
             self.close(&row);
         } else {
-            self.expand();
+            self.expand(store);
         }
     }
 
     fn close(&mut self, row: &Row) {
-        if matches!(row.kind, RowKind::Group | RowKind::Platforms) {
+        if matches!(row.kind, RowKind::Group | RowKind::Platforms | RowKind::Attachment) {
             self.collapsed.insert(row.path.clone());
         } else {
             self.expanded.remove(&row.path);
@@ -409,6 +344,143 @@ impl TreeModel {
     pub fn forget_referrers(&mut self) {
         self.referrers.clear();
         self.changed();
+    }
+}
+
+/// Builds the rows below one node from the tree's state and the store.
+struct Builder<'a> {
+    tree: &'a TreeModel,
+    store: &'a Store,
+    repo: &'a str,
+}
+
+impl Builder<'_> {
+    /// A node's children: its platform manifests, its referrers, its cosign attachments.
+    fn children(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
+        self.platforms(digest, path, depth, rows);
+        self.referrers(digest, path, depth, rows);
+        self.attachments(digest, path, depth, rows);
+    }
+
+    /// One row for a manifest of the graph, then its own children when it is open.
+    fn node(&self, path: Path, depth: usize, kind: RowKind, label: String, d: &Descriptor, rows: &mut Vec<Row>) {
+        let tree = self.tree;
+        let children = tree.referrers.get(&d.digest);
+        let has_more = !self.store.children(&d.digest).is_empty() || !self.store.attachments(self.repo, &d.digest).is_empty();
+        rows.push(Row {
+            path: path.clone(),
+            depth,
+            kind,
+            label,
+            digest: Some(d.digest.clone()),
+            created: d.annotation(CREATED).map(str::to_string),
+            size: Some(d.size),
+            expandable: has_more || !matches!(children, Some(Loaded::Ready(l)) if !l.iter().any(|r| tree.passes(r))),
+            loading: children.is_some_and(Loaded::is_loading),
+            failed: matches!(children, Some(Loaded::Failed(_))),
+            is_index: media_types::is_index(&d.media_type),
+        });
+        if tree.expanded.contains(&path) {
+            self.children(&d.digest, &path, depth + 1, rows);
+        }
+    }
+
+    fn platforms(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
+        let platforms = self.store.children(digest);
+        if platforms.is_empty() {
+            return;
+        }
+        let mut p = path.to_vec();
+        p.push(Rc::from(PLATFORMS));
+        rows.push(heading(p.clone(), depth, RowKind::Platforms, format!("platforms ({})", platforms.len())));
+        if !self.tree.is_open(&p, RowKind::Platforms) {
+            return;
+        }
+        for m in platforms {
+            let mut mp = p.clone();
+            mp.push(platform_id(&m.digest));
+            let plat = match &m.platform {
+                Some(p) => p.to_string(),
+                None if media_types::is_index(&m.media_type) => "index".into(),
+                None => "unknown platform".into(),
+            };
+            self.node(mp, depth + 1, RowKind::Platform, format!("{plat}  {}", m.digest), m, rows);
+        }
+    }
+
+    fn referrers(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
+        let tree = self.tree;
+        match tree.referrers.get(digest) {
+            None | Some(Loaded::NotRequested) => {}
+            Some(Loaded::Loading) => rows.push(note(path, depth, "loading referrers…".into(), true, false)),
+            Some(Loaded::Failed(e)) => rows.push(note(path, depth, e.clone(), false, true)),
+            Some(Loaded::Ready(list)) => {
+                let mut groups: Vec<(&str, Vec<&Descriptor>)> = Vec::new();
+                for d in list.iter().filter(|d| tree.passes(d)) {
+                    match groups.iter_mut().find(|(k, _)| *k == d.kind()) {
+                        Some((_, v)) => v.push(d),
+                        None => groups.push((d.kind(), vec![d])),
+                    }
+                }
+                for (kind, members) in groups {
+                    let mut gp = path.to_vec();
+                    gp.push(group_id(kind));
+                    rows.push(heading(gp.clone(), depth, RowKind::Group, format!("{kind} ({})", members.len())));
+                    if !tree.is_open(&gp, RowKind::Group) {
+                        continue;
+                    }
+                    for m in members {
+                        let mut np = gp.clone();
+                        np.push(node_id(&m.digest));
+                        self.node(np, depth + 1, RowKind::Node, String::new(), m, rows);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cosign attachments, found from the tag list: a heading per tag, the manifest it
+    /// points at below once resolved. A type filter hides them, as they have no artifact type.
+    fn attachments(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
+        if self.tree.type_filter.is_some() {
+            return;
+        }
+        for (tag, kind) in self.store.attachments(self.repo, digest) {
+            let mut ap = path.to_vec();
+            ap.push(attachment_id(tag));
+            rows.push(heading(ap.clone(), depth, RowKind::Attachment, attachment_label(tag, *kind)));
+            if !self.tree.is_open(&ap, RowKind::Attachment) {
+                continue;
+            }
+            match self.store.tag_target(tag) {
+                None | Some(Loaded::NotRequested) => {}
+                Some(Loaded::Loading) => rows.push(note(&ap, depth + 1, "resolving tag…".into(), true, false)),
+                Some(Loaded::Failed(e)) => rows.push(note(&ap, depth + 1, e.clone(), false, true)),
+                Some(Loaded::Ready(target)) => {
+                    let mut d = match self.store.manifest(target).and_then(Loaded::ready) {
+                        Some(view) => view.descriptor.clone(),
+                        None => Descriptor::new(media_types::OCI_MANIFEST, target.clone(), 0),
+                    };
+                    d.artifact_type.get_or_insert_with(|| kind.suffix().to_string());
+                    let mut np = ap.clone();
+                    np.push(node_id(target));
+                    self.node(np, depth + 1, RowKind::Node, String::new(), &d, rows);
+                }
+            }
+        }
+    }
+}
+
+/// A cosign attachment heading: what it is and that it is found by tag, not by `subject`.
+fn attachment_label(tag: &str, kind: Attachment) -> String {
+    format!("{} · cosign tag {}", kind.known().name, short_tag(tag))
+}
+
+/// `sha256-<12 hex>….sig`: the full tag is in the details pane.
+fn short_tag(tag: &str) -> String {
+    match tag.rsplit_once('.') {
+        Some((base, suffix)) if base.len() > 19 => format!("{}….{suffix}", &base[..19]),
+        _ => tag.to_string(),
     }
 }
 
@@ -425,6 +497,7 @@ fn heading(path: Path, depth: usize, kind: RowKind, label: String) -> Row {
         expandable: true,
         loading: false,
         failed: false,
+        is_index: false,
     }
 }
 
@@ -443,6 +516,7 @@ fn note(path: &[Segment], depth: usize, text: String, loading: bool, failed: boo
         expandable: false,
         loading,
         failed,
+        is_index: false,
     }
 }
 
@@ -470,7 +544,8 @@ mod tests {
     #[test]
     fn rows_group_by_artifact_type_like_oras() {
         let (t, _, _) = loaded();
-        let labels: Vec<(usize, String)> = t.rows().iter().map(|r| (r.depth, r.label.clone())).collect();
+        let s = Store::default();
+        let labels: Vec<(usize, String)> = t.rows(&s).iter().map(|r| (r.depth, r.label.clone())).collect();
         assert_eq!(labels[1], (1, "sbom/example (1)".into()));
         assert_eq!(labels[3], (1, "signature/example (1)".into()));
         assert_eq!(labels.len(), 5);
@@ -479,15 +554,16 @@ mod tests {
     #[test]
     fn expanding_a_node_opens_it_and_shows_its_referrers_once_loaded() {
         let (mut t, _, sbom) = loaded();
-        t.move_by(2);
-        assert_eq!(t.selected_row().unwrap().digest, Some(sbom.digest.clone()));
-        t.expand();
-        assert!(t.is_expanded(&t.selected_row().unwrap().path));
+        let s = Store::default();
+        t.move_by(&s, 2);
+        assert_eq!(t.selected_row(&s).unwrap().digest, Some(sbom.digest.clone()));
+        t.expand(&s);
+        assert!(t.is_expanded(&t.selected_row(&s).unwrap().path));
         assert!(t.referrers_of(&sbom.digest).is_none(), "still unknown: the model asks for it");
         t.set_loading(sbom.digest.clone());
-        assert!(t.rows().iter().any(|r| r.label == "loading referrers…"));
+        assert!(t.rows(&s).iter().any(|r| r.label == "loading referrers…"));
         t.set_referrers(&sbom.digest, vec![desc("sbom-sig", "signature/example")]);
-        let deepest = t.rows().iter().max_by_key(|r| r.depth).unwrap().clone();
+        let deepest = t.rows(&s).iter().max_by_key(|r| r.depth).unwrap().clone();
         assert_eq!(deepest.depth, 4, "root, group, SBOM, group, signature");
         assert_eq!(deepest.digest, Some(desc("sbom-sig", "x").digest));
     }
@@ -500,29 +576,42 @@ mod tests {
         t.set_root(Loaded::Ready(index.clone()));
         let mut amd = desc("amd64", "image");
         amd.platform = Some(crate::oci::Platform { architecture: "amd64".into(), os: "linux".into(), os_version: None, os_features: None, variant: None });
-        t.set_platforms(index.digest.clone(), vec![amd.clone(), desc("arm64", "image")]);
+        let mut s = Store::default();
+        let view = crate::tui::view_model::ManifestView {
+            descriptor: index.clone(),
+            artifact_type: None,
+            config: None,
+            subject: None,
+            annotations: Default::default(),
+            layers: vec![],
+            manifests: vec![amd.clone(), desc("arm64", "image")],
+            pretty: vec![],
+            total_size: 0,
+        };
+        s.set_manifest(index.digest.clone(), Loaded::Ready(view));
         t.set_referrers(&index.digest, vec![]);
         t.set_referrers(&amd.digest, vec![desc("amd-sig", "signature/example")]);
-        let rows = t.rows();
+        let rows = t.rows(&s);
         assert_eq!(rows[1].label, "platforms (2)");
         assert!(rows[2].label.starts_with("linux/amd64"));
         t.expand_path(rows[2].path.clone());
-        let rows = t.rows();
+        let rows = t.rows(&s);
         assert!(rows.iter().any(|r| r.label == "signature/example (1)" && r.depth == 3), "{rows:?}");
     }
 
     #[test]
     fn collapse_then_parent_and_type_filter() {
         let (mut t, _, _) = loaded();
-        t.move_by(2);
-        t.collapse();
-        assert_eq!(t.selected_row().unwrap().kind, RowKind::Group);
-        t.collapse();
-        assert_eq!(t.rows().len(), 4, "the group is closed");
+        let s = Store::default();
+        t.move_by(&s, 2);
+        t.collapse(&s);
+        assert_eq!(t.selected_row(&s).unwrap().kind, RowKind::Group);
+        t.collapse(&s);
+        assert_eq!(t.rows(&s).len(), 4, "the group is closed");
         t.set_type_filter(Some("signature/example".into()));
-        assert!(t.rows().iter().all(|r| !r.label.starts_with("sbom")));
-        t.move_by(100);
-        t.move_by(-100);
-        assert_eq!(t.selected_row().unwrap().kind, RowKind::Root);
+        assert!(t.rows(&s).iter().all(|r| !r.label.starts_with("sbom")));
+        t.move_by(&s, 100);
+        t.move_by(&s, -100);
+        assert_eq!(t.selected_row(&s).unwrap().kind, RowKind::Root);
     }
 }

@@ -94,7 +94,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             match app.focus {
                 Pane::Repos => app.repos.list.bottom(),
                 Pane::Tags => app.tags.list.bottom(),
-                Pane::Tree => app.tree.select_last(),
+                Pane::Tree => app.tree.select_last(&app.store),
                 Pane::Details => app.details_scroll = u16::MAX / 2,
             }
             let mut fx = app.follow_selection();
@@ -125,13 +125,13 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             if app.focus != Pane::Tree {
                 return Vec::new();
             }
-            app.tree.toggle();
+            app.tree.toggle(&app.store);
             let mut fx = app.fill_tree();
             fx.extend(app.follow_selection());
             fx
         }
         Action::Collapse => {
-            app.tree.collapse();
+            app.tree.collapse(&app.store);
             app.follow_selection()
         }
         Action::Filter => {
@@ -262,7 +262,7 @@ fn move_by(app: &mut App, delta: isize) -> Vec<Effect> {
             app.follow_selection()
         }
         Pane::Tree => {
-            app.tree.move_by(delta);
+            app.tree.move_by(&app.store, delta);
             app.details_from_tags = false;
             app.details_scroll = 0;
             app.follow_selection()

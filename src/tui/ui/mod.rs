@@ -26,8 +26,8 @@ pub struct ViewState {
 
 /// The tree items last built, what they were built from, and where each row sits.
 pub(crate) struct TreeCache {
-    /// The tree's generation, and the spinner frame while something is loading.
-    pub(crate) key: (u64, Option<u64>),
+    /// The tree's and the store's generations, and the spinner frame while something is loading.
+    pub(crate) key: ((u64, u64), Option<u64>),
     pub(crate) items: Vec<TreeItem<'static, u32>>,
     pub(crate) ids: RowIds,
 }

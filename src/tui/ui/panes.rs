@@ -169,7 +169,7 @@ fn row_line(row: &Row, app: &App, theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
     match row.kind {
         RowKind::Root => spans.push(Span::styled(sanitize(&row.label), theme.title())),
-        RowKind::Group | RowKind::Platforms => spans.push(Span::styled(sanitize(&row.label), theme.kind())),
+        RowKind::Group | RowKind::Platforms | RowKind::Attachment => spans.push(Span::styled(sanitize(&row.label), theme.kind())),
         RowKind::Node | RowKind::Platform => {
             if row.kind == RowKind::Platform {
                 spans.push(Span::raw(sanitize(row.label.split("  ").next().unwrap_or(""))));
@@ -269,10 +269,10 @@ pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
         frame.render_widget(Paragraph::new("Pick a tag (Enter in 2) to see its referrers graph").style(theme.dim()).wrap(Wrap { trim: true }), inner);
         return;
     }
-    let rows = t.rows();
+    let rows = t.rows(&app.store);
     // Items are rebuilt only when the rows change (or a spinner turns).
     let animating = rows.iter().any(|r| r.loading);
-    let key = (t.generation(), animating.then_some(app.tick));
+    let key = ((t.generation(), app.store.generation()), animating.then_some(app.tick));
     if view.tree_cache.as_ref().map(|c| c.key) != Some(key) {
         let (items, ids, open) = build_items(&rows, app, theme);
         view.tree.close_all();
@@ -349,7 +349,7 @@ pub fn details(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
     frame.render_widget(b, area);
     let repo = app.tree.subject().map(|s| s.repo.clone()).or_else(|| app.tags.repo.clone()).unwrap_or_default();
     let text: Text = match app.details_digest() {
-        Some(d) => match app.manifests.get(&d) {
+        Some(d) => match app.store.manifest(&d) {
             Some(Loaded::Ready(m)) => {
                 let base = app.opts.reference_base(&repo);
                 Text::from(manifest_lines(m, format!("{base}@{d}"), theme))
@@ -357,8 +357,8 @@ pub fn details(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
             Some(Loaded::Failed(e)) => Text::styled(sanitize(e), theme.error()),
             _ => Text::styled(format!("loading {}…", d.short()), theme.dim()),
         },
-        None => match (app.details_from_tags, app.tree.selected_row()) {
-            (false, Some(row)) if row.kind == RowKind::Group => Text::raw(sanitize(&row.label)),
+        None => match (app.details_from_tags, app.tree.selected_row(&app.store)) {
+            (false, Some(row)) if matches!(row.kind, RowKind::Group | RowKind::Attachment) => Text::raw(sanitize(&row.label)),
             (false, Some(row)) if row.kind == RowKind::Note => Text::styled(sanitize(&row.label), theme.dim()),
             _ => Text::styled("Select a tag or an artifact to see its manifest", theme.dim()),
         },
