@@ -1,24 +1,68 @@
 //! One graph, the same in every view and every operation: a release (a 2-platform index
 //! pushed by skopeo, an SBOM and a sigstore bundle on the index, an attestation on one
 //! platform, a signature on the SBOM, a cosign `.sig` tag on the index), on CNCF distribution
-//! (tag schema) and on a registry with the Referrers API.
+//! (tag schema) and on a registry with the Referrers API. The views are discover, copy -r,
+//! manifest delete and the TUI tree, reached by every path a user takes.
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use common::api_server::ApiRegistry;
 use common::release::{self, Release};
 use common::{DistRegistry, Seeder, refscope};
+use crossterm::event::KeyCode;
 use refscope::graph::copy::{self, CopyOptions, Endpoint};
 use refscope::graph::delete::{self, DeleteOptions};
 use refscope::graph::discover::{DiscoverOptions, discover};
 use refscope::oci::Digest;
 use refscope::store::Target;
+use refscope::tui::headless::Headless;
 use serde_json::Value;
 
-/// The nodes each view lists for `repo:v1`. The TUI tree is the fourth view: once it derives
-/// its rows from `graph::model`, the digests of its rows join this list.
+/// Opens every artifact row of the TUI tree until none is left closed, then lists the
+/// digests of its rows.
+async fn tree_nodes(t: &mut Headless) -> BTreeSet<Digest> {
+    t.keys(&[KeyCode::Char('3')]).await;
+    let mut opened = HashSet::new();
+    loop {
+        let rows = t.app.tree.rows(&t.app.store);
+        let Some(row) = rows.iter().find(|r| r.digest.is_some() && r.expandable && !t.app.tree.is_open(&r.path, r.kind) && opened.insert(r.path.clone())) else {
+            return rows.iter().filter_map(|r| r.digest.clone()).collect();
+        };
+        t.app.tree.selected = row.path.clone();
+        t.keys(&[KeyCode::Right]).await;
+    }
+}
+
+async fn tui(target: &str, cache: &tempfile::TempDir) -> Headless {
+    let start = refscope::tui::Start::anonymous(target, Some(cache.path().to_path_buf()));
+    let mut t = Headless::start(start, false).await.unwrap();
+    t.settle().await;
+    t
+}
+
+/// The TUI tree of `repo:v1` reached each way a user gets there: opened directly, browsed to
+/// from the repository and tag lists, refreshed, and opened again from the cache.
+async fn tui_views(addr: &str, repo: &str) -> Vec<(&'static str, BTreeSet<Digest>)> {
+    let cache = tempfile::tempdir().unwrap();
+    let mut direct = tui(&format!("{addr}/{repo}:v1"), &cache).await;
+    let opened = tree_nodes(&mut direct).await;
+    direct.keys(&[KeyCode::Char('r')]).await;
+    let refreshed = tree_nodes(&mut direct).await;
+    let cached = tree_nodes(&mut tui(&format!("{addr}/{repo}:v1"), &cache).await).await;
+
+    let mut browse = tui(addr, &tempfile::tempdir().unwrap()).await;
+    let at = browse.app.repos.items.iter().position(|r| r == repo).expect("the repository is listed");
+    browse.keys(&vec![KeyCode::Down; at]).await;
+    browse.keys(&[KeyCode::Enter]).await;
+    assert_eq!(browse.app.tags.shown, ["v1"], "attachment and referrers-index tags stay hidden");
+    browse.keys(&[KeyCode::Enter]).await;
+    let browsed = tree_nodes(&mut browse).await;
+    vec![("tui, opened directly", opened), ("tui, refreshed", refreshed), ("tui, from the cache", cached), ("tui, browsed to", browsed)]
+}
+
+/// The nodes each view lists for `repo:v1`.
 async fn views(addr: &str, repo: &str) -> Vec<(&'static str, BTreeSet<Digest>)> {
     let (a, b, c, d) = (common::registry_client(addr), common::registry_client(addr), common::registry_client(addr), common::registry_client(addr));
     let root = a.fetch_manifest(repo, "v1").await.unwrap();
@@ -33,6 +77,9 @@ async fn views(addr: &str, repo: &str) -> Vec<(&'static str, BTreeSet<Digest>)> 
         ("copy -r", planned.manifests.iter().map(|m| m.blob.digest.clone()).collect()),
         ("manifest delete", doomed.manifests().map(|m| m.digest.clone()).collect()),
     ]
+    .into_iter()
+    .chain(tui_views(addr, repo).await)
+    .collect()
 }
 
 async fn every_view_lists_the_same_nodes(addr: &str, tag_schema: bool) {
