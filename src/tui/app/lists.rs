@@ -158,6 +158,8 @@ pub struct TagsPane {
     /// `all` without referrers-index tags unless those are asked for.
     pub shown: Vec<String>,
     pub show_digest_tags: bool,
+    /// Plain byte order instead of natural order.
+    pub lexical: bool,
     pub list: FilteredList,
     pub info: HashMap<String, Loaded<TagInfo>>,
     pub loading: bool,
@@ -169,16 +171,26 @@ impl TagsPane {
         *self = TagsPane {
             repo: Some(repo.to_string()),
             show_digest_tags: self.show_digest_tags,
+            lexical: self.lexical,
             loading: true,
             ..TagsPane::default()
         };
     }
 
-    pub fn set(&mut self, mut tags: Vec<String>) {
-        tags.sort();
+    pub fn set(&mut self, tags: Vec<String>) {
         self.all = tags;
         self.loading = false;
         self.error = None;
+        self.sort();
+    }
+
+    /// Sorts the tags in the order asked for, keeping the selection.
+    pub fn sort(&mut self) {
+        if self.lexical {
+            self.all.sort();
+        } else {
+            self.all.sort_by(|a, b| super::tag_order::natural(a, b));
+        }
         self.reshow();
     }
 

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod lists;
 mod requests;
 pub mod store;
+pub mod tag_order;
 pub mod tree;
 mod update;
 

@@ -401,3 +401,23 @@ fn platforms_show_when_the_details_pane_loaded_the_index_first_and_cosign_tags_j
     assert_eq!(rows[heading + 1].digest, Some(sig.digest.clone()));
     assert_eq!(rows[heading + 1].depth, rows[heading].depth + 1);
 }
+
+#[test]
+fn tags_are_in_natural_order_and_s_switches_to_plain_order_keeping_the_selection() {
+    let (mut app, fx) = registry_app(Some("app"), None);
+    let id = find(&fx, |e| match e {
+        Effect::LoadTags { id, .. } => Some(*id),
+        _ => None,
+    });
+    let tags = ["v10", "v2", "v1.0.0", "v1.0.0-rc.1", "latest"].map(String::from).to_vec();
+    update(&mut app, Msg::Worker(WorkerEvent::Tags { id, repo: "app".into(), result: Ok(tags), cached: false }));
+    assert_eq!(app.tags.shown, ["latest", "v1.0.0-rc.1", "v1.0.0", "v2", "v10"]);
+    app.focus = Pane::Tags;
+    update(&mut app, key('G'));
+    assert_eq!(app.tags.selected().map(String::as_str), Some("v10"));
+    update(&mut app, key('s'));
+    assert_eq!(app.tags.shown, ["latest", "v1.0.0", "v1.0.0-rc.1", "v10", "v2"]);
+    assert_eq!(app.tags.selected().map(String::as_str), Some("v10"), "the selection stays on its tag");
+    update(&mut app, key('s'));
+    assert_eq!(app.tags.shown[4], "v10");
+}

@@ -11,7 +11,7 @@ use super::store::Store;
 use crate::graph::discover::sort_referrers;
 use crate::graph::model::Attachment;
 use crate::oci::media_types::{self, annotations::CREATED};
-use crate::oci::{Descriptor, Digest};
+use crate::oci::{Descriptor, Digest, friendly};
 use crate::store::ReferrersMode;
 use crate::tui::view_model::Loaded;
 
@@ -60,6 +60,9 @@ pub struct Row {
     pub depth: usize,
     pub kind: RowKind,
     pub label: String,
+    /// A short name for a well-known kind (IMG, INDEX, SIG, SBOM, ATT…); the raw type stays in
+    /// the details pane.
+    pub badge: Option<&'static str>,
     pub digest: Option<Digest>,
     /// For referrers: when it was created (from its annotations) and its manifest size.
     pub created: Option<String>,
@@ -230,6 +233,7 @@ impl TreeModel {
             depth: 0,
             kind: RowKind::Root,
             label,
+            badge: self.root.ready().and_then(friendly::known_artifact).map(|k| k.badge),
             digest: root_digest.clone(),
             created: None,
             size: None,
@@ -364,6 +368,8 @@ impl Builder<'_> {
 
     /// One row for a manifest of the graph, then its own children when it is open.
     fn node(&self, path: Path, depth: usize, kind: RowKind, label: String, d: &Descriptor, rows: &mut Vec<Row>) {
+        // Referrers are named by their group heading; a platform's row is its own heading.
+        let badge = (kind == RowKind::Platform).then(|| friendly::known_artifact(d).map(|k| k.badge)).flatten();
         let tree = self.tree;
         let children = tree.referrers.get(&d.digest);
         let has_more = !self.store.children(&d.digest).is_empty() || !self.store.attachments(self.repo, &d.digest).is_empty();
@@ -372,6 +378,7 @@ impl Builder<'_> {
             depth,
             kind,
             label,
+            badge,
             digest: Some(d.digest.clone()),
             created: d.annotation(CREATED).map(str::to_string),
             size: Some(d.size),
@@ -425,7 +432,11 @@ impl Builder<'_> {
                 for (kind, members) in groups {
                     let mut gp = path.to_vec();
                     gp.push(group_id(kind));
-                    rows.push(heading(gp.clone(), depth, RowKind::Group, format!("{kind} ({})", members.len())));
+                    let known = members.first().and_then(|m| friendly::known_artifact(m));
+                    let name = known.map_or(kind, |k| k.name);
+                    let mut row = heading(gp.clone(), depth, RowKind::Group, format!("{name} ({})", members.len()));
+                    row.badge = known.map(|k| k.badge);
+                    rows.push(row);
                     if !tree.is_open(&gp, RowKind::Group) {
                         continue;
                     }
@@ -448,7 +459,9 @@ impl Builder<'_> {
         for (tag, kind) in self.store.attachments(self.repo, digest) {
             let mut ap = path.to_vec();
             ap.push(attachment_id(tag));
-            rows.push(heading(ap.clone(), depth, RowKind::Attachment, attachment_label(tag, *kind)));
+            let mut row = heading(ap.clone(), depth, RowKind::Attachment, attachment_label(tag, *kind));
+            row.badge = Some(kind.known().badge);
+            rows.push(row);
             if !self.tree.is_open(&ap, RowKind::Attachment) {
                 continue;
             }
@@ -491,6 +504,7 @@ fn heading(path: Path, depth: usize, kind: RowKind, label: String) -> Row {
         depth,
         kind,
         label,
+        badge: None,
         digest: None,
         created: None,
         size: None,
@@ -510,6 +524,7 @@ fn note(path: &[Segment], depth: usize, text: String, loading: bool, failed: boo
         depth,
         kind: RowKind::Note,
         label: text,
+        badge: None,
         digest: None,
         created: None,
         size: None,

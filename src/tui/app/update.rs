@@ -167,6 +167,12 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.info(if app.tags.show_digest_tags { "showing sha256-… index tags" } else { "hiding sha256-… index tags" });
             app.follow_selection()
         }
+        Action::ToggleTagOrder => {
+            app.tags.lexical = !app.tags.lexical;
+            app.tags.sort();
+            app.info(if app.tags.lexical { "tags in plain order" } else { "tags in natural order (v2 before v10)" });
+            app.follow_selection()
+        }
         Action::YankDigest | Action::YankReference => {
             let Some(a) = app.selected_artifact() else { return Vec::new() };
             let text = if action == Action::YankDigest {

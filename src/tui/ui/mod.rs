@@ -125,6 +125,11 @@ impl Theme {
         self.fg(Color::Yellow)
     }
 
+    /// The short name of a well-known kind (IMG, SIG, SBOM…).
+    pub fn badge(&self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    }
+
     pub fn digest(&self) -> Style {
         self.fg(Color::Green)
     }

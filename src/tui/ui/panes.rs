@@ -107,6 +107,9 @@ pub fn tags(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
     if hidden > 0 {
         extra.push_str(&format!(" +{hidden} index"));
     }
+    if t.lexical {
+        extra.push_str(" a-z");
+    }
     extra.push_str(&filter_note(&t.list.filter));
     if t.loading {
         extra.push_str(&format!(" {}", spinner(app.tick)));
@@ -143,11 +146,13 @@ pub fn tags(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
                         spans.push(Span::styled(format!(" {}", &info.digest.hex()[..n]), theme.digest()));
                         left -= n + 1;
                     }
-                    let kind = super::short_kind(&info.kind);
+                    let known = crate::oci::friendly::known_type(&info.kind);
+                    let kind = known.map_or(super::short_kind(&info.kind), |k| k.badge);
                     let size = human_size(info.size);
                     if left >= 4 {
                         let room = left.saturating_sub(if left > kind.len() + size.len() + 2 { size.len() + 2 } else { 0 });
-                        spans.push(Span::styled(format!(" {}", truncate(&sanitize(kind), room.saturating_sub(1))), theme.kind()));
+                        let style = if known.is_some() { theme.badge() } else { theme.kind() };
+                        spans.push(Span::styled(format!(" {}", truncate(&sanitize(kind), room.saturating_sub(1))), style));
                         left = left.saturating_sub(kind.chars().count().min(room.saturating_sub(1)) + 1);
                     }
                     if left >= size.len() + 2 {
@@ -167,6 +172,9 @@ pub fn tags(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
 
 fn row_line(row: &Row, app: &App, theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
+    if let Some(badge) = row.badge {
+        spans.push(Span::styled(format!("{badge} "), theme.badge()));
+    }
     match row.kind {
         RowKind::Root => spans.push(Span::styled(sanitize(&row.label), theme.title())),
         RowKind::Group | RowKind::Platforms | RowKind::Attachment => spans.push(Span::styled(sanitize(&row.label), theme.kind())),

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::wrap::wrap;
 use super::{Theme, spinner};
+use crate::store::ReferrersMode;
 use crate::text::{human_size, sanitize};
 use crate::tui::app::jobs::Job;
 use crate::tui::app::{App, Level};
@@ -39,7 +40,11 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mode = app
         .tree
         .mode
-        .map(|m| m.label().to_string())
+        .map(|m| match m {
+            // Said plainly: what the operator learns is that the registry lacks the API.
+            ReferrersMode::TagSchema => "no Referrers API: tag schema".to_string(),
+            m => m.label().to_string(),
+        })
         .unwrap_or_else(|| "referrers: –".into());
     let mut top = vec![
         Span::styled(format!(" {} ", sanitize(&app.opts.target_label)), theme.title()),
