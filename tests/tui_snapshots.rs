@@ -310,3 +310,31 @@ async fn a_registry_that_wants_a_login_says_so_in_the_repositories_pane() {
     d.settle_until(login_open).await;
     assert!(login_open(&d.app), "r opens the login dialog again");
 }
+
+/// The demo's release, browsed to (repository, then tag) as a newcomer would: the index's
+/// platforms with their referrers, the signed SBOM, the bundle and the cosign signature tag,
+/// each named by a badge.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_release_graph_browsed_to_at_80x24_and_120x40() {
+    let mut d = demo().await;
+    let at = d.app.repos.items.iter().position(|r| r == "release").expect("the demo has a release repository");
+    d.keys(&[KeyCode::Char('1')]).await;
+    d.keys(&vec![KeyCode::Down; at]).await;
+    d.keys(&[KeyCode::Enter]).await;
+    let tag = d.app.tags.shown.iter().position(|t| t == "v1.1.0").unwrap_or_else(|| panic!("release:v1.1.0 is not among {:?}", d.app.tags.shown));
+    d.keys(&vec![KeyCode::Down; tag]).await;
+    d.keys(&[KeyCode::Enter, KeyCode::Char('3')]).await;
+    // Opens the first platform, as a user looking for its provenance would.
+    let rows = d.app.tree.rows(&d.app.store);
+    let platform = rows.iter().find(|r| r.kind == refscope::tui::app::tree::RowKind::Platform).expect("the index shows its platforms");
+    d.app.tree.selected = platform.path.clone();
+    d.keys(&[KeyCode::Right]).await;
+    for size in [(80, 24), (120, 40)] {
+        d.app.size = size;
+        let text = render(&d.app, size);
+        for badge in ["INDEX", "IMG", "SBOM", "SIG"] {
+            assert!(text.contains(&format!("{badge} ")), "{badge} at {size:?}:\n{text}");
+        }
+        insta::assert_snapshot!(format!("release_graph_{}x{}", size.0, size.1), text);
+    }
+}
