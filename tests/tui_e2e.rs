@@ -149,7 +149,7 @@ async fn browse_pull_attach_copy_delete_quit() {
     // Open the repository and the tag; the small graph opens whole, down to the SBOM's signature.
     tui.wait_for("net-monitor");
     tui.send(&["Enter"]);
-    tui.wait("tag v1 described", |s| s.contains("v1") && s.contains("image"));
+    tui.wait("tag v1 described", |s| s.contains("v1") && s.contains("IMG"));
     tui.send(&["Enter"]);
     let screen = tui.wait("the SBOM's signature", |s| s.contains(&short16(&sbom_sig)));
     assert!(screen.contains("tag schema"), "the status bar names the referrers mode:\n{screen}");
@@ -441,7 +441,7 @@ async fn a_registry_at_80x24_its_dialogs_are_readable() {
     let tui = Tmux::start_sized(home.path(), home.path(), &format!("'{}' {}", env!("CARGO_BIN_EXE_refscope"), reg.addr), (80, 24));
     tui.wait_for("net-monitor");
     tui.send(&["Enter"]);
-    tui.wait("tag v1 described", |s| s.contains("v1") && s.contains("image"));
+    tui.wait("tag v1 described", |s| s.contains("v1") && s.contains("IMG"));
     let s = tui.screen();
     hints_are_whole(&s, keymap::Context::Tags);
     tui.send(&["Enter"]);
@@ -489,4 +489,39 @@ async fn the_cache_goes_where_refscope_cache_dir_says_and_is_sized_by_refscope_c
     run(&format!("REFSCOPE_CACHE_DIR='{}' REFSCOPE_CACHE_MIB=0", empty.display()), home.path());
     assert!(empty.join("content").is_dir(), "the cache was opened");
     assert_eq!(files(&empty), 0, "REFSCOPE_CACHE_MIB=0 leaves nothing in it");
+}
+
+/// The rows of a release's graph that every way to it must show.
+fn release_rows(s: &str) -> bool {
+    ["INDEX app:v1", "platforms (2)", "IMG linux/amd64", "IMG linux/arm64", "SBOM SPDX SBOM (1)", "SIG sigstore bundle (1)", "SIG cosign signature · cosign tag sha256-"]
+        .iter()
+        .all(|row| s.contains(row))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_shows_the_same_graph_browsed_to_opened_directly_and_refreshed() {
+    let reg = DistRegistry::start();
+    let r = common::release::seed(&reg.addr, "app", "v1", true).await;
+    let home = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_refscope");
+
+    let browsed = Tmux::start(home.path(), home.path(), &format!("'{bin}' {}", reg.addr));
+    browsed.wait_for("app");
+    browsed.send(&["Enter"]);
+    let tags = browsed.wait("v1 described", |s| s.contains("v1") && s.contains("INDEX"));
+    assert!(!tags.contains(&r.cosign_tag[..20]), "the cosign tag stays out of the tags pane:\n{tags}");
+    browsed.send(&["Enter"]);
+    let screen = browsed.wait("the release graph, browsed to", release_rows);
+    assert!(screen.contains("no Referrers API: tag schema"), "{screen}");
+    browsed.send(&["r"]);
+    browsed.wait("the graph after a refresh", |s| s.contains("refreshed") && release_rows(s));
+    browsed.send(&["q"]);
+    browsed.wait_for("__EXITED__ 0");
+
+    let direct = Tmux::start_sized(home.path(), home.path(), &format!("'{bin}' {}/app:v1", reg.addr), (80, 24));
+    let screen = direct.wait("the release graph, opened directly at 80x24", |s| s.contains("platforms (2)") && s.contains("IMG linux/amd64"));
+    assert!(screen.contains("INDEX app:v1"), "{screen}");
+    // The platform's own attestation, one level down.
+    direct.send(&["3", "j", "j", "l"]);
+    direct.wait("the amd64 platform's provenance", |s| s.contains("ATT in-toto attestation (1)") || s.contains("ATT SLSA provenance (1)"));
 }

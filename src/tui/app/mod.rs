@@ -157,6 +157,8 @@ pub struct App {
     select_tag: Option<String>,
     /// A repository to select again once a reloaded catalog has it.
     select_repo_after_reload: Option<String>,
+    /// A refresh the user asked for is under way: its end is said in the status bar.
+    refresh_announced: bool,
     auto_expand: usize,
 }
 
@@ -182,6 +184,7 @@ impl App {
             pending: Pending::default(),
             select_tag: None,
             select_repo_after_reload: None,
+            refresh_announced: false,
             auto_expand: 0,
         }
     }

@@ -36,9 +36,21 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.tick = app.tick.wrapping_add(1);
             Vec::new()
         }
-        Msg::Worker(ev) => answers::on_event(app, ev),
+        Msg::Worker(ev) => {
+            let fx = answers::on_event(app, ev);
+            if app.refresh_announced && !app.busy() && !app.refreshing() {
+                app.refresh_announced = false;
+                // An error that came meanwhile stays; only the progress note is replaced.
+                if app.message.as_ref().is_some_and(|m| m.text == REFRESHING) {
+                    app.info("refreshed");
+                }
+            }
+            fx
+        }
     }
 }
+
+const REFRESHING: &str = "refreshing…";
 
 fn focused_input(app: &mut App) -> Option<&mut Input> {
     match app.modal.as_mut()? {
@@ -158,7 +170,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Refresh => {
-            app.info("refreshing…");
+            app.info(REFRESHING);
+            app.refresh_announced = true;
             app.refresh()
         }
         Action::ToggleDigestTags => {
