@@ -34,4 +34,10 @@ async fn main() {
     let mut d = demo().await;
     d.keys(&[KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('d')]).await;
     save("delete", &d);
+    // The release, browsed to: repository 2, its tag, then the first platform opened.
+    let mut d = demo().await;
+    d.keys(&[KeyCode::Char('1'), KeyCode::Char('j'), KeyCode::Enter]).await;
+    d.keys(&[KeyCode::Enter]).await;
+    d.keys(&[KeyCode::Char('3'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('l')]).await;
+    save("release", &d);
 }
