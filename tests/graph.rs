@@ -17,6 +17,7 @@ use refscope::graph::delete::{self, DeleteOptions};
 use refscope::graph::discover::{DiscoverOptions, discover};
 use refscope::oci::Digest;
 use refscope::store::Target;
+use refscope::tui::app::tree::RowKind;
 use refscope::tui::headless::Headless;
 use serde_json::Value;
 
@@ -321,6 +322,15 @@ async fn odd_graphs_show_as_what_they_are_and_delete_keeps_what_tags_reach() {
     assert!(tree.contains(&format!("└── (no platform)\n    └── {}", bare.digest)), "{tree}");
     assert!(warnings.contains(&format!("index {} lists {}, which is not in the repository", broken.digest, gone.digest)), "{warnings}");
     assert!(warnings.contains(&format!("lists {} without a `platform`", bare.digest)), "{warnings}");
+    let cache = tempfile::tempdir().unwrap();
+    let mut t = tui(&format!("{addr}/odd:broken"), &cache).await;
+    tree_nodes(&mut t).await;
+    let rows = t.app.tree.rows(&t.app.store);
+    let platform = |d: &Digest| rows.iter().find(|r| r.kind == RowKind::Platform && r.digest.as_ref() == Some(d)).map(|r| (r.label.clone(), r.failed));
+    assert_eq!(platform(&gone.digest), Some((format!("linux/amd64 (missing)  {}", gone.digest), true)), "the TUI tree says the child is missing");
+    assert_eq!(platform(&bare.digest), Some((format!("(no platform)  {}", bare.digest), false)));
+    let held = rows.iter().position(|r| r.label.starts_with("in-toto attestation · cosign tag ")).expect("the odd cosign tag under its subject");
+    assert!(rows[held + 1..].iter().any(|r| r.digest.as_ref() == Some(&v2.digest)), "the index the cosign tag holds, shown as an index");
     let err = refscope(["copy", &format!("{addr}/odd:broken"), &format!("{addr}/copied:broken")]).fails();
     assert!(err.contains("which is not in the source repository"), "{err}");
 

@@ -109,11 +109,12 @@ impl App {
             if self.tree.referrers_of(&d).is_none_or(|l| matches!(l, Loaded::NotRequested)) {
                 wanted.push(d.clone());
             }
-            open_nodes.push((d, row.is_index));
+            // A platform's manifest is read too, so that one the repository lacks is shown so.
+            open_nodes.push((d, row.is_index || row.kind == RowKind::Platform));
         }
         let mut tags = Vec::new();
-        for (d, is_index) in open_nodes {
-            if is_index {
+        for (d, needs_manifest) in open_nodes {
+            if needs_manifest {
                 fx.extend(self.ensure_manifest(&d));
             }
             for (tag, _) in self.store.attachments(&repo, &d) {

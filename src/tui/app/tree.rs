@@ -406,12 +406,22 @@ impl Builder<'_> {
         for m in platforms {
             let mut mp = p.clone();
             mp.push(platform_id(&m.digest));
-            let plat = match &m.platform {
+            let mut plat = match &m.platform {
                 Some(p) => p.to_string(),
                 None if media_types::is_index(&m.media_type) => "index".into(),
-                None => "unknown platform".into(),
+                None => "(no platform)".into(),
             };
+            // An index may list a manifest the repository lacks: say so on its row.
+            let missing = match self.store.manifest(&m.digest) {
+                Some(Loaded::Failed(e)) => Some(if e.contains("not found") { "missing" } else { "unreadable" }),
+                _ => None,
+            };
+            if let Some(why) = missing {
+                plat.push_str(&format!(" ({why})"));
+            }
+            let at = rows.len();
             self.node(mp, depth + 1, RowKind::Platform, format!("{plat}  {}", m.digest), m, rows);
+            rows[at].failed |= missing.is_some();
         }
     }
 

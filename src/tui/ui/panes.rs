@@ -180,7 +180,8 @@ fn row_line(row: &Row, app: &App, theme: &Theme) -> Line<'static> {
         RowKind::Group | RowKind::Platforms | RowKind::Attachment => spans.push(Span::styled(sanitize(&row.label), theme.kind())),
         RowKind::Node | RowKind::Platform => {
             if row.kind == RowKind::Platform {
-                spans.push(Span::raw(sanitize(row.label.split("  ").next().unwrap_or(""))));
+                let platform = sanitize(row.label.split("  ").next().unwrap_or(""));
+                spans.push(if row.failed { Span::styled(platform, theme.error()) } else { Span::raw(platform) });
                 spans.push(Span::raw("  "));
             }
             if let Some(d) = &row.digest {
