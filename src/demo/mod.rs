@@ -24,7 +24,8 @@ use crate::error::{Error, Result};
 use crate::graph::pack::FileInput;
 use crate::graph::progress::Progress;
 use crate::graph::push::{ArtifactSpec, Built, attach, build};
-use crate::oci::{Annotations, Descriptor, Digest};
+use crate::oci::media_types;
+use crate::oci::{Annotations, Descriptor, Digest, ImageManifest, ManifestBlob, manifest};
 use crate::store::layout::Layout;
 use crate::store::{BlobSource, Target};
 
@@ -130,6 +131,49 @@ fn tar_gz(entries: &[Entry], created: &str) -> Result<(Vec<u8>, Digest)> {
 
 async fn push_blob_bytes(layout: &Layout, repo: &str, desc: &Descriptor, bytes: Vec<u8>) -> Result<()> {
     layout.push_blob(repo, desc, BlobSource::Bytes(bytes.into()), std::sync::Arc::new(|_| {})).await
+}
+
+/// An image built in memory: its manifest over one config and one layer, and both blobs.
+struct OneLayerImage {
+    manifest: ManifestBlob,
+    config: (Descriptor, Vec<u8>),
+    layer: (Descriptor, Vec<u8>),
+}
+
+impl OneLayerImage {
+    /// `layer` is the layer's descriptor as the manifest lists it (annotations included) and
+    /// its bytes.
+    fn new(config: &serde_json::Value, layer: (Descriptor, Vec<u8>), annotations: Option<Annotations>) -> Result<OneLayerImage> {
+        let config = serde_json::to_vec(config).map_err(|e| Error::usage(e.to_string()))?;
+        let config_desc = Descriptor::new(media_types::OCI_CONFIG, Digest::sha256_of(&config), config.len() as u64);
+        let m = ImageManifest {
+            schema_version: 2,
+            media_type: Some(media_types::OCI_MANIFEST.into()),
+            artifact_type: None,
+            config: config_desc.clone(),
+            layers: vec![layer.0.clone()],
+            subject: None,
+            annotations,
+        };
+        Ok(OneLayerImage {
+            manifest: ManifestBlob::new(manifest::to_bytes(&m), Some(media_types::OCI_MANIFEST))?,
+            config: (config_desc, config),
+            layer,
+        })
+    }
+
+    /// Stores the blobs, then the manifest under `reference`.
+    async fn push(&self, layout: &Layout, repo: &str, reference: &str) -> Result<()> {
+        push_blob_bytes(layout, repo, &self.config.0, self.config.1.clone()).await?;
+        push_blob_bytes(layout, repo, &self.layer.0.plain(), self.layer.1.clone()).await?;
+        layout.push_manifest(repo, reference, &self.manifest).await?;
+        Ok(())
+    }
+}
+
+/// A tar+gzip layer's descriptor and bytes.
+fn gzip_layer(bytes: Vec<u8>) -> (Descriptor, Vec<u8>) {
+    (Descriptor::new(media_types::OCI_LAYER_TAR_GZIP, Digest::sha256_of(&bytes), bytes.len() as u64), bytes)
 }
 
 fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> Result<()> {

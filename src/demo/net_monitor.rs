@@ -4,12 +4,11 @@
 
 use std::path::Path;
 
-use super::{Entry, annotate, attach_files, push_blob_bytes, tar_gz, write};
+use super::{Entry, OneLayerImage, annotate, attach_files, gzip_layer, tar_gz, write};
 use crate::error::{Error, Result};
-use crate::oci::media_types::{self, annotations};
-use crate::oci::{Descriptor, Digest, ImageManifest, ManifestBlob, manifest};
+use crate::oci::media_types::annotations;
+use crate::oci::{Descriptor, Digest};
 use crate::store::layout::Layout;
-use crate::store::Target;
 
 /// The repository's one tag.
 pub const TAG: &str = "v1";
@@ -44,27 +43,17 @@ async fn push_image(layout: &Layout, repo: &str) -> Result<Descriptor> {
         "rootfs": {"type": "layers", "diff_ids": [diff_id.to_string()]},
         "history": [{"created": IMAGE_CREATED, "created_by": "COPY net-monitor /usr/local/bin/"}]
     });
-    let config = serde_json::to_vec(&config).map_err(|e| Error::usage(e.to_string()))?;
-    let config_desc = Descriptor::new(media_types::OCI_CONFIG, Digest::sha256_of(&config), config.len() as u64);
-    let layer_desc = Descriptor::new(media_types::OCI_LAYER_TAR_GZIP, Digest::sha256_of(&layer), layer.len() as u64);
-    let m = ImageManifest {
-        schema_version: 2,
-        media_type: Some(media_types::OCI_MANIFEST.into()),
-        artifact_type: None,
-        config: config_desc.clone(),
-        layers: vec![layer_desc.clone()],
-        subject: None,
-        annotations: Some(annotate(&[
+    let image = OneLayerImage::new(
+        &config,
+        gzip_layer(layer),
+        Some(annotate(&[
             (annotations::CREATED, IMAGE_CREATED),
             ("org.opencontainers.image.description", "Prints the state of every network interface"),
             ("org.opencontainers.image.version", "1.0.0"),
         ])),
-    };
-    push_blob_bytes(layout, repo, &config_desc, config).await?;
-    push_blob_bytes(layout, repo, &layer_desc, layer).await?;
-    let blob = ManifestBlob::new(manifest::to_bytes(&m), Some(media_types::OCI_MANIFEST))?;
-    layout.push_manifest(repo, TAG, &blob).await?;
-    Ok(blob.descriptor())
+    )?;
+    image.push(layout, repo, TAG).await?;
+    Ok(image.manifest.descriptor())
 }
 
 /// Writes the repository's layout into `dir`.

@@ -11,12 +11,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{Entry, annotate, attach_files, push_blob_bytes, referrer, tar_gz, write};
+use super::{Entry, OneLayerImage, annotate, attach_files, gzip_layer, referrer, tar_gz, write};
 use crate::error::{Error, Result};
 use crate::graph::progress::Progress;
 use crate::graph::push::attach;
 use crate::oci::media_types::{self, annotations};
-use crate::oci::{Annotations, Descriptor, Digest, ImageIndex, ImageManifest, ManifestBlob, Platform, manifest};
+use crate::oci::{Annotations, Descriptor, Digest, ImageIndex, ManifestBlob, Platform, manifest};
 use crate::store::Target;
 use crate::store::layout::Layout;
 
@@ -165,10 +165,14 @@ const README: &str = "# net-monitor 1.1.0\n\nPrints the state of network interfa
 
 /// One platform's image, built but not stored.
 pub struct Image {
-    pub manifest: ManifestBlob,
     pub platform: Platform,
-    config: (Descriptor, Vec<u8>),
-    layer: (Descriptor, Vec<u8>),
+    built: OneLayerImage,
+}
+
+impl Image {
+    pub fn manifest(&self) -> &ManifestBlob {
+        &self.built.manifest
+    }
 }
 
 fn image(p: &PlatformDocs) -> Result<Image> {
@@ -230,24 +234,8 @@ fn image(p: &PlatformDocs) -> Result<Image> {
     if let Some(v) = p.variant {
         config["variant"] = v.into();
     }
-    let config = serde_json::to_vec(&config).map_err(|e| Error::usage(e.to_string()))?;
-    let config_desc = Descriptor::new(media_types::OCI_CONFIG, Digest::sha256_of(&config), config.len() as u64);
-    let layer_desc = Descriptor::new(media_types::OCI_LAYER_TAR_GZIP, Digest::sha256_of(&layer), layer.len() as u64);
-    let m = ImageManifest {
-        schema_version: 2,
-        media_type: Some(media_types::OCI_MANIFEST.into()),
-        artifact_type: None,
-        config: config_desc.clone(),
-        layers: vec![layer_desc.clone()],
-        subject: None,
-        annotations: Some(annotate(&[(annotations::CREATED, CREATED)])),
-    };
-    Ok(Image {
-        manifest: ManifestBlob::new(manifest::to_bytes(&m), Some(media_types::OCI_MANIFEST))?,
-        platform,
-        config: (config_desc, config),
-        layer: (layer_desc, layer),
-    })
+    let built = OneLayerImage::new(&config, gzip_layer(layer), Some(annotate(&[(annotations::CREATED, CREATED)])))?;
+    Ok(Image { platform, built })
 }
 
 /// The platform images and the index over them.
@@ -257,7 +245,7 @@ pub fn images() -> Result<(Vec<Image>, ManifestBlob)> {
         images
             .iter()
             .map(|i| {
-                let mut d = i.manifest.descriptor();
+                let mut d = i.manifest().descriptor();
                 d.platform = Some(i.platform.clone());
                 d
             })
@@ -283,7 +271,7 @@ pub fn subjects() -> Result<serde_json::Value> {
     let platforms: serde_json::Map<String, serde_json::Value> = PLATFORMS
         .iter()
         .zip(&images)
-        .map(|(p, i)| (p.name(), descriptor_json(&i.manifest.descriptor())))
+        .map(|(p, i)| (p.name(), descriptor_json(&i.manifest().descriptor())))
         .collect();
     Ok(serde_json::json!({"index": descriptor_json(&index.descriptor()), "platforms": platforms}))
 }
@@ -295,7 +283,7 @@ pub fn sbom_subjects(content: &Content) -> Result<serde_json::Value> {
     let files = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let mut sboms = serde_json::Map::new();
     for (p, i) in PLATFORMS.iter().zip(&images) {
-        let built = sbom_referrer(p, &i.manifest.descriptor(), content, files.path())?;
+        let built = sbom_referrer(p, &i.manifest().descriptor(), content, files.path())?;
         sboms.insert(p.name(), descriptor_json(&built.manifest.descriptor()));
     }
     let mut v = subjects()?;
@@ -306,13 +294,6 @@ pub fn sbom_subjects(content: &Content) -> Result<serde_json::Value> {
 fn sbom_referrer(p: &PlatformDocs, subject: &Descriptor, content: &Content, files: &Path) -> Result<crate::graph::push::Built> {
     write(files, p.sbom, content.get(p.sbom)?)?;
     referrer(subject, p.sbom_type, &[(&files.join(p.sbom), Some(p.sbom_type))], &[(annotations::CREATED, "2025-03-02T10:05:00Z")])
-}
-
-async fn push_image(layout: &Layout, image: &Image) -> Result<()> {
-    push_blob_bytes(layout, REPO, &image.config.0, image.config.1.clone()).await?;
-    push_blob_bytes(layout, REPO, &image.layer.0, image.layer.1.clone()).await?;
-    layout.push_manifest(REPO, &image.manifest.digest.to_string(), &image.manifest).await?;
-    Ok(())
 }
 
 /// cosign's tag-based signature of `subject`: a simple-signing payload as the one layer, the
@@ -329,21 +310,9 @@ async fn push_cosign_signature(layout: &Layout, subject: &Descriptor, content: &
         "os": "",
         "rootfs": {"type": "layers", "diff_ids": [layer.digest.to_string()]}
     });
-    let config = serde_json::to_vec(&config).map_err(|e| Error::usage(e.to_string()))?;
-    let config_desc = Descriptor::new(media_types::OCI_CONFIG, Digest::sha256_of(&config), config.len() as u64);
-    let m = ImageManifest {
-        schema_version: 2,
-        media_type: Some(media_types::OCI_MANIFEST.into()),
-        artifact_type: None,
-        config: config_desc.clone(),
-        layers: vec![layer.clone()],
-        subject: None,
-        annotations: None,
-    };
-    push_blob_bytes(layout, REPO, &config_desc, config).await?;
-    push_blob_bytes(layout, REPO, &layer.plain(), payload).await?;
-    let blob = ManifestBlob::new(manifest::to_bytes(&m), Some(media_types::OCI_MANIFEST))?;
-    layout.push_manifest(REPO, &format!("{}.sig", subject.digest.fallback_tag()), &blob).await?;
+    OneLayerImage::new(&config, (layer, payload), None)?
+        .push(layout, REPO, &format!("{}.sig", subject.digest.fallback_tag()))
+        .await?;
     Ok(())
 }
 
@@ -352,7 +321,8 @@ pub async fn generate(dir: &Path, content: &Content) -> Result<()> {
     let layout = Layout::open_or_create(dir)?;
     let (images, index) = images()?;
     for image in &images {
-        push_image(&layout, image).await?;
+        let manifest = image.manifest();
+        image.built.push(&layout, REPO, &manifest.digest.to_string()).await?;
     }
     layout.push_manifest(REPO, TAG, &index).await?;
     let index_desc = index.descriptor();
@@ -364,7 +334,7 @@ pub async fn generate(dir: &Path, content: &Content) -> Result<()> {
     }
     let thumbprints = String::from_utf8_lossy(content.get("notation-thumbprints.json")?).trim().to_string();
     for (p, image) in PLATFORMS.iter().zip(&images) {
-        let subject = image.manifest.descriptor();
+        let subject = image.manifest().descriptor();
         let sbom = sbom_referrer(p, &subject, content, f)?;
         attach(&layout, REPO, &sbom, &Progress::default()).await?;
         attach_files(&layout, REPO, &subject, DSSE, &[(&f.join(p.provenance), Some(DSSE))], &[
