@@ -270,6 +270,11 @@ mod tests {
         Config::parse(text, Path::new("/c/config.toml"))
     }
 
+    /// The error `text` is refused with.
+    fn refusal(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
     #[test]
     fn reads_registries_and_aliases() {
         let c = parse(
@@ -294,21 +299,21 @@ mod tests {
 
     #[test]
     fn bad_files_give_the_line_and_column() {
-        let err = parse("[registry.\"r:1\"]\ninsecure = \"yes\"\n").unwrap_err().to_string();
+        let err = refusal("[registry.\"r:1\"]\ninsecure = \"yes\"\n");
         assert!(err.starts_with("config /c/config.toml:2:12: "), "{err}");
-        let err = parse("[registry\n").unwrap_err().to_string();
+        let err = refusal("[registry\n");
         assert!(err.starts_with("config /c/config.toml:1:"), "{err}");
-        let err = parse("[registry.\"r:1\"]\nreferrers = \"both\"\n").unwrap_err().to_string();
+        let err = refusal("[registry.\"r:1\"]\nreferrers = \"both\"\n");
         assert!(err.contains(":2:") && err.contains("tag-schema"), "{err}");
     }
 
     #[test]
     fn aliases_must_not_shadow_hosts() {
-        let err = parse("[registry.\"r:1\"]\nalias = \"localhost:5000\"\n").unwrap_err().to_string();
+        let err = refusal("[registry.\"r:1\"]\nalias = \"localhost:5000\"\n");
         assert!(err.contains("looks like a registry host"), "{err}");
-        let err = parse("[registry.\"r:1\"]\nalias = \"ghcr\"\n[registry.ghcr]\n").unwrap_err().to_string();
+        let err = refusal("[registry.\"r:1\"]\nalias = \"ghcr\"\n[registry.ghcr]\n");
         assert!(err.contains("shadows the registry"), "{err}");
-        let err = parse("[registry.\"r:1\"]\ncert_file = \"/c\"\n").unwrap_err().to_string();
+        let err = refusal("[registry.\"r:1\"]\ncert_file = \"/c\"\n");
         assert!(err.contains("key_file"), "{err}");
     }
 }

@@ -63,6 +63,11 @@ struct Dialog {
 }
 
 impl Dialog {
+    /// A dialog whose body wraps flush and whose keys are one line.
+    fn plain(title: String, short: &'static str, body: Vec<Line<'static>>, keys: Line<'static>, max_width: u16) -> Dialog {
+        Dialog { title, short, body, hang: None, footer: vec![keys], max_width }
+    }
+
     fn show(self, frame: &mut Frame, scroll: u16, screen: Rect, theme: &Theme) {
         let width = dialog_width(screen, self.max_width);
         let inner = width.saturating_sub(2) as usize;
@@ -189,15 +194,8 @@ fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme) {
     if let AttachStage::Preview { manifest, scroll, .. } = &f.stage {
         let mut body = vec![Line::styled("This manifest will be pushed:", theme.info())];
         body.extend(manifest.iter().map(|l| Line::raw(sanitize(l))));
-        let dialog = Dialog {
-            title,
-            short: "Attach",
-            body,
-            hang: None,
-            footer: vec![Line::styled("y pushes · e edits · Esc cancels · j/k scroll", theme.dim())],
-            max_width: 100,
-        };
-        return dialog.show(frame, *scroll, screen, theme);
+        let keys = Line::styled("y pushes · e edits · Esc cancels · j/k scroll", theme.dim());
+        return Dialog::plain(title, "Attach", body, keys, 100).show(frame, *scroll, screen, theme);
     }
     let width = dialog_width(screen, 100);
     let area = centered(screen, width, screen.height.saturating_sub(2).min(24));
@@ -270,18 +268,18 @@ fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u
             }
             (lines, Line::styled("y copy · Esc cancel · j/k scroll — the tag is set last; x cancels while it runs", theme.dim()))
         }
+        _ => unready(preview, "planning: comparing source and destination…", theme),
+    };
+    let title = format!("Copy {} with its referrers", sanitize(label));
+    Dialog::plain(title, "Copy with its referrers", body, footer, 110).show(frame, scroll, screen, theme);
+}
+
+/// The body and keys of a review whose plan failed or is still being made (`doing`).
+fn unready<T>(preview: &Loaded<T>, doing: &str, theme: &Theme) -> (Vec<Line<'static>>, Line<'static>) {
+    match preview {
         Loaded::Failed(e) => (vec![Line::styled(sanitize(e), theme.error())], Line::styled("Esc closes", theme.dim())),
-        _ => (vec![Line::styled("planning: comparing source and destination…", theme.info())], Line::styled("Esc cancels", theme.dim())),
-    };
-    let dialog = Dialog {
-        title: format!("Copy {} with its referrers", sanitize(label)),
-        short: "Copy with its referrers",
-        body,
-        hang: None,
-        footer: vec![footer],
-        max_width: 110,
-    };
-    dialog.show(frame, scroll, screen, theme);
+        _ => (vec![Line::styled(doing.to_string(), theme.info())], Line::styled("Esc cancels", theme.dim())),
+    }
 }
 
 fn delete(frame: &mut Frame, preview: &Loaded<DeletePreview>, scroll: u16, screen: Rect, theme: &Theme) {
@@ -291,21 +289,16 @@ fn delete(frame: &mut Frame, preview: &Loaded<DeletePreview>, scroll: u16, scree
             p.lines.iter().map(|l| Line::raw(sanitize(l))).collect(),
             Line::styled("y delete all of this · Esc cancel · j/k scroll", theme.error()),
         ),
-        Loaded::Failed(e) => ("Delete".to_string(), vec![Line::styled(sanitize(e), theme.error())], Line::styled("Esc closes", theme.dim())),
-        _ => ("Delete".to_string(), vec![Line::styled("planning: walking the referrers graph…", theme.info())], Line::styled("Esc cancels", theme.dim())),
+        _ => {
+            let (body, footer) = unready(preview, "planning: walking the referrers graph…", theme);
+            ("Delete".to_string(), body, footer)
+        }
     };
     // The plan's first line names the target in full: a title too long for the border is
     // not repeated in the body.
     let fits = Span::raw(title.as_str()).width() + 4 <= dialog_width(screen, 120) as usize;
-    let dialog = Dialog {
-        title: if fits { title } else { "Delete".into() },
-        short: "Delete",
-        body,
-        hang: None,
-        footer: vec![footer],
-        max_width: 120,
-    };
-    dialog.show(frame, scroll, screen, theme);
+    let title = if fits { title } else { "Delete".into() };
+    Dialog::plain(title, "Delete", body, footer, 120).show(frame, scroll, screen, theme);
 }
 
 fn login(frame: &mut Frame, f: &LoginForm, screen: Rect, theme: &Theme) {
