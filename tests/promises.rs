@@ -17,16 +17,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// An image at `repo:v1` whose layers have these sizes (in KiB), in this order. Returns the
 /// manifest and the layers.
 async fn image_with_layers(s: &Seeder, repo: &str, kib: &[usize]) -> (Descriptor, Vec<Descriptor>) {
-    let config = s.blob(repo, "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
-    let mut layers = Vec::new();
-    for (i, k) in kib.iter().enumerate() {
-        layers.push(s.blob(repo, "application/vnd.oci.image.layer.v1.tar+gzip", &common::noise(2 * i as u64 + 41, k << 10)).await);
-    }
-    let m = serde_json::json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST,
-        "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size},
-        "layers": layers.iter().map(|d| serde_json::json!({"mediaType": d.media_type, "digest": d.digest.to_string(), "size": d.size})).collect::<Vec<_>>()});
-    let root = s.manifest(repo, "v1", common::seed::MANIFEST, &serde_json::to_vec(&m).unwrap()).await;
-    (root, layers)
+    let sizes: Vec<usize> = kib.iter().map(|k| k << 10).collect();
+    s.image_with_layers(repo, "v1", &common::noise_layers(41, &sizes)).await
 }
 
 /// The digest a finished blob upload (`PUT …/blobs/uploads/…?digest=…`) names.

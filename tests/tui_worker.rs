@@ -5,7 +5,7 @@ mod common;
 
 use crossterm::event::KeyCode;
 use common::proxy::{Faults, Proxy};
-use common::{DistRegistry, Seeder};
+use common::DistRegistry;
 use refscope::tui::app::dialogs::Modal;
 use refscope::tui::headless::Headless;
 
@@ -18,24 +18,12 @@ fn typed(text: &str) -> Vec<KeyCode> {
     text.chars().map(KeyCode::Char).collect()
 }
 
-/// An image of four 4 MiB layers at `repo:v1`.
-async fn big_image(s: &Seeder, repo: &str) -> refscope::oci::Descriptor {
-    let config = s.blob(repo, "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
-    let mut layers = Vec::new();
-    for i in 0..4 {
-        let d = s.blob(repo, "application/vnd.oci.image.layer.v1.tar+gzip", &common::noise(2 * i + 71, 4 << 20)).await;
-        layers.push(serde_json::json!({"mediaType": d.media_type, "digest": d.digest.to_string(), "size": d.size}));
-    }
-    let m = serde_json::json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST,
-        "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size}, "layers": layers});
-    s.manifest(repo, "v1", common::seed::MANIFEST, &serde_json::to_vec(&m).unwrap()).await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_copy_cancelled_from_the_tui_leaves_nothing_tagged() {
     let src = DistRegistry::start();
     let dst = DistRegistry::start();
-    big_image(&src.seeder(), "big").await;
+    // Four 4 MiB layers.
+    src.seeder().image_with_layers("big", "v1", &common::noise_layers(71, &[4 << 20; 4])).await;
     // The destination takes two layers, then holds the third: the copy is surely mid-way.
     let held = Proxy::start(&dst.addr, Faults { hold_uploads_after: Some(10 << 20), ..Default::default() });
     let cache = tempfile::tempdir().unwrap();

@@ -36,15 +36,7 @@ async fn a_registry_stopped_mid_copy_leaves_no_tag_and_a_rerun_finishes() {
     let src = DistRegistry::start();
     let mut dst = DistRegistry::start();
     let s = src.seeder();
-    let config = s.blob("big", "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
-    let mut layers = Vec::new();
-    for i in 0..8 {
-        let d = s.blob("big", "application/vnd.oci.image.layer.v1.tar+gzip", &common::noise(i + 1, 12 << 20)).await;
-        layers.push(serde_json::json!({"mediaType": d.media_type, "digest": d.digest.to_string(), "size": d.size}));
-    }
-    let m = serde_json::json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST,
-        "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size}, "layers": layers});
-    let root = s.manifest("big", "v1", common::seed::MANIFEST, &serde_json::to_vec(&m).unwrap()).await;
+    let (root, _) = s.image_with_layers("big", "v1", &common::noise_layers(1, &[12 << 20; 8])).await;
 
     // The third layer's upload is held back until the registry is gone, so the copy is
     // caught in the middle whatever the machine's speed.
@@ -240,15 +232,7 @@ fn an_invalid_tag_is_refused_with_the_rules() {
 /// An image of eight 12 MiB layers at `repo:v1` with two referrers listed in its tag-schema
 /// index. Returns the image and the digests of its layers.
 async fn big_image_with_referrers(s: &common::Seeder, repo: &str) -> (refscope::oci::Descriptor, Vec<refscope::oci::Digest>) {
-    let config = s.blob(repo, "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
-    let mut layers = Vec::new();
-    for i in 0..8 {
-        layers.push(s.blob(repo, "application/vnd.oci.image.layer.v1.tar+gzip", &common::noise(i + 100, 12 << 20)).await);
-    }
-    let m = serde_json::json!({"schemaVersion": 2, "mediaType": common::seed::MANIFEST,
-        "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size},
-        "layers": layers.iter().map(|d| serde_json::json!({"mediaType": d.media_type, "digest": d.digest.to_string(), "size": d.size})).collect::<Vec<_>>()});
-    let root = s.manifest(repo, "v1", common::seed::MANIFEST, &serde_json::to_vec(&m).unwrap()).await;
+    let (root, layers) = s.image_with_layers(repo, "v1", &common::noise_layers(100, &[12 << 20; 8])).await;
     let mut entries = Vec::new();
     for kind in ["signature/example", "sbom/example"] {
         let files = [("f.json", "application/json", kind.as_bytes())];

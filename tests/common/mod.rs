@@ -446,9 +446,15 @@ pub fn registry_client(addr: &str) -> refscope::store::registry::Registry {
     refscope::store::registry::Registry::new(addr, Default::default(), std::sync::Arc::new(chain)).unwrap()
 }
 
-/// Deterministic pseudo-random bytes (xorshift), so test layers neither compress nor dedupe.
+/// Deterministic pseudo-random bytes (xorshift), so test layers neither compress nor dedupe:
+/// every seed gives other bytes.
 pub fn noise(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
+    // The splitmix64 finalizer is a bijection, so distinct seeds start distinct streams; only
+    // one huge seed starts at zero, where xorshift would stay.
+    let mut x = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    let mut x = (x ^ (x >> 31)).max(1);
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         x ^= x << 13;
@@ -458,4 +464,9 @@ pub fn noise(seed: u64, len: usize) -> Vec<u8> {
     }
     out.truncate(len);
     out
+}
+
+/// Layers of noise of these sizes in bytes, seeded `first_seed`, `first_seed + 1`, ….
+pub fn noise_layers(first_seed: u64, sizes: &[usize]) -> Vec<Vec<u8>> {
+    sizes.iter().zip(first_seed..).map(|(&len, seed)| noise(seed, len)).collect()
 }

@@ -148,6 +148,24 @@ impl Seeder {
         self.manifest(repo, tag, MANIFEST, &serde_json::to_vec_pretty(&m).unwrap()).await
     }
 
+    /// An image at `repo:tag` with one gzip layer of each of `layers`, in this order, and a
+    /// linux/amd64 config. Returns the manifest and the layers.
+    pub async fn image_with_layers(&self, repo: &str, tag: &str, layers: &[Vec<u8>]) -> (Descriptor, Vec<Descriptor>) {
+        let config = self.blob(repo, "application/vnd.oci.image.config.v1+json", br#"{"architecture":"amd64","os":"linux"}"#).await;
+        let mut descs = Vec::new();
+        for bytes in layers {
+            descs.push(self.blob(repo, "application/vnd.oci.image.layer.v1.tar+gzip", bytes).await);
+        }
+        let m = json!({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST,
+            "config": {"mediaType": config.media_type, "digest": config.digest.to_string(), "size": config.size},
+            "layers": descs.iter().map(|d| json!({"mediaType": d.media_type, "digest": d.digest.to_string(), "size": d.size})).collect::<Vec<_>>(),
+        });
+        let root = self.manifest(repo, tag, MANIFEST, &serde_json::to_vec(&m).unwrap()).await;
+        (root, descs)
+    }
+
     /// HEAD a manifest by digest or tag: the status.
     pub async fn head_manifest(&self, repo: &str, reference: &str) -> u16 {
         self.req(reqwest::Method::HEAD, &format!("{}/v2/{repo}/manifests/{reference}", self.base))
