@@ -378,3 +378,68 @@ async fn odd_graphs_show_as_what_they_are_and_delete_keeps_what_tags_reach() {
     }
     assert_eq!(s.tags("odd").await, vec![stray_tag]);
 }
+
+/// The digests of the tree's rows of `kind`, sorted.
+fn tree_digests(app: &refscope::tui::app::App, kind: refscope::tui::app::tree::RowKind) -> Vec<Digest> {
+    let mut v: Vec<Digest> = app.tree.rows().iter().filter(|r| r.kind == kind).filter_map(|r| r.digest.clone()).collect();
+    v.sort();
+    v
+}
+
+/// The multi-platform release through every verb that reads or names a manifest, and through
+/// the TUI's model and worker: each takes the index as an index.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multi_platform_index_goes_through_every_verb_and_the_tui_worker() {
+    use refscope::tui::app::tree::RowKind;
+    let reg = DistRegistry::start();
+    let r = release::seed(&reg.addr, "app", "v1", true).await;
+    let s = reg.seeder();
+    let image = format!("{}/app:v1", reg.addr);
+    let index = r.index.digest.to_string();
+
+    assert_eq!(refscope(["resolve", &image]).ok().trim(), index);
+    let fetched = refscope(["manifest", "fetch", &image]).output();
+    assert!(fetched.status.success());
+    assert_eq!(Digest::sha256_of(&fetched.stdout), r.index.digest, "the index's own bytes");
+    let descriptor: Value = serde_json::from_str(&refscope(["manifest", "fetch", "--descriptor", &image]).ok()).unwrap();
+    assert_eq!(descriptor["mediaType"], common::seed::INDEX);
+
+    let inspected: Value = serde_json::from_str(&refscope(["inspect", "--format", "json", &image]).ok()).unwrap();
+    let text = inspected.to_string();
+    assert!(text.contains("amd64") && text.contains("arm64"), "inspect names both platforms: {inspected:#}");
+
+    let out = tempfile::tempdir().unwrap();
+    let err = refscope(["pull", "-o", out.path().to_str().unwrap(), &image]).fails();
+    assert!(err.contains("is an index") && err.contains("by digest"), "{err}");
+    assert!(common::tree(out.path()).is_empty(), "nothing pulled");
+
+    refscope(["tag", &image, "stable", "1.0"]).ok();
+    for tag in ["stable", "1.0"] {
+        assert_eq!(refscope(["resolve", &format!("{}/app:{tag}", reg.addr)]).ok().trim(), index, "{tag}");
+    }
+    let on_index = refscope(["repo", "tags", "--exclude-digest-tags", &format!("{}/app@{index}", reg.addr)]).ok();
+    assert_eq!(on_index, "1.0\nstable\nv1\n");
+
+    let platform = format!("{}/app@{}", reg.addr, r.amd64.digest);
+    let copied = format!("{}/elsewhere/app:amd64", reg.addr);
+    refscope(["copy", "-r", &platform, &copied]).ok();
+    assert_eq!(refscope(["resolve", &copied]).ok().trim(), r.amd64.digest.to_string(), "one platform copies on its own");
+    assert!(refscope(["discover", &copied]).ok().contains(&r.attestation.digest.to_string()), "with its attestation");
+
+    let cache = tempfile::tempdir().unwrap();
+    let start = refscope::tui::Start::anonymous(&image, Some(cache.path().to_path_buf()));
+    let mut tui = refscope::tui::headless::Headless::start(start, false).await.unwrap();
+    tui.settle().await;
+    let mut platforms = vec![r.amd64.digest.clone(), r.arm64.digest.clone()];
+    platforms.sort();
+    assert_eq!(tree_digests(&tui.app, RowKind::Platform), platforms, "the tree shows both platforms");
+    let mut referrers = vec![r.sbom.digest.clone(), r.bundle.digest.clone(), r.attestation.digest.clone(), r.notation.digest.clone()];
+    referrers.sort();
+    assert_eq!(tree_digests(&tui.app, RowKind::Node), referrers, "and the referrers of the index, of a platform and of the SBOM");
+    let mut tags = s.tags("app").await;
+    tags.sort();
+    let mut expected = vec!["1.0".to_string(), "stable".into(), "v1".into(), r.cosign_tag.clone()];
+    expected.extend([&r.index, &r.amd64, &r.sbom].iter().map(|d| d.digest.fallback_tag()));
+    expected.sort();
+    assert_eq!(tags, expected, "nothing but the two new tags was written");
+}
