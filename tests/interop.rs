@@ -8,8 +8,7 @@ use common::{DistRegistry, refscope};
 use serde_json::json;
 
 fn skopeo(args: &[&str]) -> String {
-    common::require("skopeo");
-    let out = Command::new("skopeo").args(args).output().expect("skopeo runs");
+    let out = common::skopeo(args);
     assert!(out.status.success(), "skopeo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -188,13 +188,12 @@ impl Registry {
 
 /// The demo image put in with skopeo; returns its digest.
 fn skopeo_image(registry: &str) -> String {
-    common::require("skopeo");
     let src = format!("oci:{}/assets/net-monitor:v1", env!("CARGO_MANIFEST_DIR"));
     let dst = format!("docker://{registry}/net-monitor:v1");
     let creds = format!("{USER}:{PASSWORD}");
-    let out = Command::new("skopeo").args(["copy", "--dest-tls-verify=false", "--dest-creds", &creds, &src, &dst]).output().unwrap();
+    let out = common::skopeo(["copy", "--dest-tls-verify=false", "--dest-creds", &creds, &src, &dst]);
     assert!(out.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&out.stderr));
-    let raw = Command::new("skopeo").args(["inspect", "--raw", "--tls-verify=false", "--creds", &creds, &dst]).output().unwrap();
+    let raw = common::skopeo(["inspect", "--raw", "--tls-verify=false", "--creds", &creds, &dst]);
     assert!(raw.status.success(), "skopeo inspect: {}", String::from_utf8_lossy(&raw.stderr));
     refscope::oci::Digest::sha256_of(&raw.stdout).to_string()
 }

@@ -24,35 +24,44 @@ impl Tmux {
         common::require("tmux");
         let session = format!("refscope-e2e-{}-{}", std::process::id(), rand_suffix());
         let script = format!(
-            "export HOME='{home}' DOCKER_CONFIG='{home}/docker' XDG_CACHE_HOME='{home}/cache' REFSCOPE_NO_KEYRING=1 TERM=xterm-256color; \
-             unset REFSCOPE_USERNAME REFSCOPE_PASSWORD; cd '{cwd}'; {command}; echo __EXITED__ $?; stty -a; sleep 120",
-            home = home.display(),
+            "{} export TERM=xterm-256color; cd '{cwd}'; {command}; echo __EXITED__ $?; stty -a; sleep 120",
+            common::isolate_in_shell(home),
             cwd = cwd.display()
         );
-        let ok = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string(), "sh", "-c", &script])
+        let tui = Tmux { session };
+        let ok = tui
+            .tmux()
+            .args(["new-session", "-d", "-s", &tui.session, "-x", &width.to_string(), "-y", &height.to_string(), "sh", "-c", &script])
             .status()
             .unwrap()
             .success();
         assert!(ok, "tmux new-session failed");
-        Tmux { session }
+        tui
+    }
+
+    /// tmux on a server of this test's own (socket named after the session), which shares no
+    /// environment or configuration with the user's tmux.
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.session, "-f", "/dev/null"]);
+        c
     }
 
     fn send(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", &self.session];
         args.extend_from_slice(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+        assert!(self.tmux().args(&args).status().unwrap().success());
         std::thread::sleep(Duration::from_millis(60));
     }
 
     /// Types text literally.
     fn type_text(&self, text: &str) {
-        assert!(Command::new("tmux").args(["send-keys", "-t", &self.session, "-l", text]).status().unwrap().success());
+        assert!(self.tmux().args(["send-keys", "-t", &self.session, "-l", text]).status().unwrap().success());
         std::thread::sleep(Duration::from_millis(60));
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
+        let out = self.tmux().args(["capture-pane", "-p", "-t", &self.session]).output().unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -74,7 +83,8 @@ impl Tmux {
     }
 
     fn resize(&self, width: u16, height: u16) {
-        let ok = Command::new("tmux")
+        let ok = self
+            .tmux()
             .args(["resize-window", "-t", &self.session, "-x", &width.to_string(), "-y", &height.to_string()])
             .status()
             .unwrap()
@@ -118,7 +128,7 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+        let _ = self.tmux().args(["kill-session", "-t", &self.session]).status();
     }
 }
 
@@ -320,7 +330,7 @@ fn raw_session(env: &str, keys: &[&str]) -> String {
     let tui = Tmux::start(root, home.path(), &format!("{env} '{}'", env!("CARGO_BIN_EXE_refscope")));
     tui.wait_for("net-monitor:v1");
     let pipe = format!("cat >> '{}'", raw.display());
-    assert!(Command::new("tmux").args(["pipe-pane", "-o", "-t", &tui.session, &pipe]).status().unwrap().success());
+    assert!(tui.tmux().args(["pipe-pane", "-o", "-t", &tui.session, &pipe]).status().unwrap().success());
     tui.send(keys);
     tui.send(&["q"]);
     tui.wait_for("__EXITED__ 0");
@@ -462,6 +472,30 @@ async fn a_registry_at_80x24_its_dialogs_are_readable() {
     tui.send(&["Escape"]);
     assert!(reg.seeder().tags("staging/net-monitor").await.is_empty(), "nothing was copied");
 
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+}
+
+/// The error a failed load leaves, and its remedy, every word at 80x24. Only one load runs
+/// (the catalog of a registry that is not there), so the message cannot change under the
+/// check.
+#[test]
+fn the_error_of_a_registry_that_is_not_there_is_readable_at_80x24() {
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    };
+    let home = tempfile::tempdir().unwrap();
+    let tui = Tmux::start_sized(home.path(), home.path(), &format!("'{}' {addr}", env!("CARGO_BIN_EXE_refscope")), (200, 50));
+    let roomy = tui.wait("the error", |s| s.contains("error:") && s.contains("press r to retry"));
+    let error = roomy.lines().find(|l| l.contains("error:")).unwrap_or_default().trim().to_string();
+    assert!(error.contains(&format!("cannot reach {addr}")) && error.ends_with("press r to retry"), "one line at 200 columns: {error}");
+    tui.resize(80, 24);
+    // tmux cuts the wide rows at once; only the TUI's own 80-column frame shows the end again.
+    let small = tui.wait("the error redrawn at 80 columns", |s| {
+        s.lines().next().is_some_and(|l| l.chars().count() == 80) && screen::flowing(&screen::bottom_rows(s, 4)).ends_with("press r to retry")
+    });
+    screen::assert_words_whole(&[screen::bottom_rows(&small, 4)], &[&error], "the error in tmux at 80x24");
     tui.send(&["q"]);
     tui.wait_for("__EXITED__ 0");
 }

@@ -223,18 +223,64 @@ pub fn http_status(addr: &str, path: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Variables a test's refscope must not take from the environment it was started in: they
+/// would point it at the developer's config, caches, credentials or logs.
+const INHERITED: [&str; 9] = [
+    "REFSCOPE_USERNAME",
+    "REFSCOPE_PASSWORD",
+    "REFSCOPE_CONFIG",
+    "REFSCOPE_CACHE_DIR",
+    "REFSCOPE_CACHE_MIB",
+    "REFSCOPE_LOG",
+    "REFSCOPE_LOG_FILE",
+    "NO_COLOR",
+    "DBUS_SESSION_BUS_ADDRESS",
+];
+
+/// The private environment under `home`: no Docker config, no keyring, no certificates
+/// directories, caches and config under `home`.
+fn private_env(home: &Path) -> [(&'static str, PathBuf); 6] {
+    [
+        ("HOME", home.to_path_buf()),
+        ("DOCKER_CONFIG", home.join("docker")),
+        ("XDG_CACHE_HOME", home.join("cache")),
+        ("XDG_CONFIG_HOME", home.join("config")),
+        ("REFSCOPE_CERTS_D", home.join("certs.d")),
+        ("REFSCOPE_NO_KEYRING", PathBuf::from("1")),
+    ]
+}
+
 /// Gives a command (refscope, or a shell that runs it) a private HOME: no Docker config, no
 /// keyring, no credentials from the environment, caches and logs under `home`.
 pub fn isolate(cmd: &mut Command, home: &Path) {
-    cmd.env("HOME", home)
-        .env("DOCKER_CONFIG", home.join("docker"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("REFSCOPE_CERTS_D", home.join("certs.d"))
-        .env("REFSCOPE_NO_KEYRING", "1")
-        .env_remove("REFSCOPE_USERNAME")
-        .env_remove("REFSCOPE_PASSWORD")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    for (k, v) in private_env(home) {
+        cmd.env(k, v);
+    }
+    for k in INHERITED {
+        cmd.env_remove(k);
+    }
+}
+
+/// The same as [`isolate`], as shell commands, for a script run where the test cannot set
+/// the environment (a tmux pane).
+pub fn isolate_in_shell(home: &Path) -> String {
+    let exports: Vec<String> = private_env(home).iter().map(|(k, v)| format!("{k}='{}'", v.display())).collect();
+    format!("export {}; unset {};", exports.join(" "), INHERITED.join(" "))
+}
+
+/// Runs skopeo with `args` and a private HOME, so that no login or registries file of the
+/// user's plays a part.
+pub fn skopeo<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    require("skopeo");
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new("skopeo");
+    cmd.args(args);
+    isolate(&mut cmd, home.path());
+    cmd.output().expect("skopeo runs")
 }
 
 /// Runs the refscope binary with an isolated environment: no Docker config, no keyring,

@@ -5,7 +5,6 @@
 //! indexes are written as the tools that attach would write them.
 
 use std::path::Path;
-use std::process::Command;
 
 use refscope::oci::{Descriptor, Digest};
 use serde_json::{Value, json};
@@ -97,7 +96,6 @@ fn descriptor_json(d: &Descriptor) -> Value {
 /// Pushes a 2-platform index to `addr/repo:tag` with `skopeo copy --all`; returns the index
 /// and its two platform manifests.
 pub fn skopeo_index(addr: &str, repo: &str, tag: &str) -> (Descriptor, Descriptor, Descriptor) {
-    super::require("skopeo");
     let dir = tempfile::tempdir().unwrap();
     let layout = dir.path().join("release");
     let amd64 = platform_image(&layout, "linux", "amd64");
@@ -114,12 +112,14 @@ pub fn skopeo_index(addr: &str, repo: &str, tag: &str) -> (Descriptor, Descripto
         "annotations": {"org.opencontainers.image.ref.name": tag},
     }]});
     std::fs::write(layout.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
-    let out = Command::new("skopeo")
-        .args(["copy", "--all", "--preserve-digests", "--dest-tls-verify=false"])
-        .arg(format!("oci:{}:{tag}", layout.display()))
-        .arg(format!("docker://{addr}/{repo}:{tag}"))
-        .output()
-        .expect("skopeo runs");
+    let out = super::skopeo([
+        "copy".to_string(),
+        "--all".into(),
+        "--preserve-digests".into(),
+        "--dest-tls-verify=false".into(),
+        format!("oci:{}:{tag}", layout.display()),
+        format!("docker://{addr}/{repo}:{tag}"),
+    ]);
     assert!(out.status.success(), "skopeo copy --all: {}", String::from_utf8_lossy(&out.stderr));
     let index = Descriptor::new(INDEX, index_digest, index.len() as u64);
     (index, amd64, arm64)
