@@ -19,15 +19,18 @@ fn reference_like() -> impl Strategy<Value = String> {
 /// Strings near a digest: valid ones of both algorithms, wrong lengths, upper case, other
 /// algorithms, missing or doubled separators, stray characters.
 fn digest_like() -> impl Strategy<Value = String> {
-    let alg = prop_oneof!["sha256", "sha512", "md5", "SHA256", "sha384", ""];
-    let sep = prop_oneof![Just(":"), Just(""), Just("::")];
+    // Weighted so that most draws are one defect away from valid, upper case included.
+    let alg = prop_oneof![3 => Just("sha256"), 2 => Just("sha512"), 1 => Just("md5"), 1 => Just("SHA256"), 1 => Just("sha384"), 1 => Just("")];
+    let sep = prop_oneof![4 => Just(":"), 1 => Just(""), 1 => Just("::")];
     let hex = prop_oneof![
         "[0-9a-f]{64}",
         "[0-9a-f]{128}",
         "[0-9a-f]{63}",
         "[0-9a-f]{65}",
         "[0-9a-f]{127}",
-        "[0-9a-fA-F]{64}",
+        "[0-9a-f]{0,63}[A-F][0-9a-fA-F]{0,64}",
+        "[0-9a-f]{20}[A-F][0-9a-f]{43}",
+        "[0-9a-f]{20}[A-F][0-9a-f]{107}",
         "[0-9a-f./]{0,130}",
         "[0-9a-f]{30}[g-zG-Z ./:-][0-9a-f]{33}",
     ];
@@ -42,6 +45,30 @@ fn mutated_manifest() -> impl Strategy<Value = Vec<u8>> {
         v.splice(at..end, insert);
         v
     })
+}
+
+/// Near misses the property draws only now and then, checked on every run.
+#[test]
+fn near_miss_digests_are_refused() {
+    let hex = "a".repeat(64);
+    let long = "a".repeat(128);
+    let misses = [
+        format!("sha256:{}B", &hex[1..]),
+        format!("sha512:{}F", &long[1..]),
+        format!("SHA256:{hex}"),
+        format!("sha256:{}", &hex[1..]),
+        format!("sha256:{hex}a"),
+        format!("sha256::{hex}"),
+        format!("sha512:{hex}"),
+        format!("sha384:{hex}"),
+        format!("sha256:{}g", &hex[1..]),
+    ];
+    for s in misses {
+        assert!(s.parse::<Digest>().is_err(), "accepted {s}");
+    }
+    for s in [format!("sha256:{hex}"), format!("sha512:{long}")] {
+        assert_eq!(s.parse::<Digest>().map(|d| d.to_string()).ok(), Some(s.clone()), "{s}");
+    }
 }
 
 proptest! {
