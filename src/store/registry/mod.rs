@@ -621,7 +621,30 @@ impl Target for Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_catalog, parse_tag_list};
+    use super::{Registry, RegistryOptions, parse_catalog, parse_tag_list};
+
+    /// Off loopback a registry is spoken to over HTTPS and nothing else; only loopback
+    /// addresses may settle on plain HTTP, and only --plain-http starts there.
+    #[test]
+    fn only_loopback_registries_may_fall_back_to_plain_http() {
+        let chain = std::sync::Arc::new(crate::creds::Chain { no_keyring: true, ..Default::default() });
+        let hosts = [
+            ("registry.example.com", false),
+            ("127.example.com:5000", false),
+            ("10.0.0.5:5000", false),
+            ("[fe80::1]:5000", false),
+            ("localhost:5000", true),
+            ("127.0.0.1:5000", true),
+            ("[::1]:5000", true),
+        ];
+        for (host, may_fall_back) in hosts {
+            let r = Registry::new(host, RegistryOptions::default(), chain.clone()).unwrap();
+            assert_eq!(r.origin.url().scheme(), "https", "{host}");
+            assert_eq!(r.origin.probing(), may_fall_back, "{host}");
+            let plain = Registry::new(host, RegistryOptions { plain_http: true, ..RegistryOptions::default() }, chain.clone()).unwrap();
+            assert_eq!((plain.origin.url().scheme(), plain.origin.probing()), ("http", false), "{host} with --plain-http");
+        }
+    }
 
     #[test]
     fn listing_pages_are_objects() {
