@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::token_server::{TokenServer, User};
 use common::{DistConfig, DistRegistry, digest_line, refscope, walkthrough_files};
@@ -152,34 +152,33 @@ fn helper_gets(log: &Path) -> usize {
     calls.lines().filter(|l| l.starts_with("get ")).count()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn concurrent_basic_challenges_look_up_the_credential_once() {
+/// Many pushes to `addr` at once, with credentials from a credential helper that counts its
+/// calls: the helper must be asked once. Returns the config file naming the helper and the
+/// PATH that holds it, with the directories they live in.
+fn push_many_through_a_helper(addr: &str) -> (PathBuf, String, [tempfile::TempDir; 2]) {
     let bin = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let files = many_files(work.path());
-    let reg = basic_registry();
     let log = bin.path().join("calls.log");
-    counting_helper(bin.path(), &log, &reg.addr);
+    counting_helper(bin.path(), &log, addr);
     let cfg = work.path().join("config.json");
-    std::fs::write(&cfg, serde_json::json!({"credHelpers": {&reg.addr: "count"}}).to_string()).unwrap();
+    std::fs::write(&cfg, serde_json::json!({"credHelpers": {addr: "count"}}).to_string()).unwrap();
     let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
-    push_many(&reg.addr, &cfg, &path, work.path(), &files);
+    push_many(addr, &cfg, &path, work.path(), &files);
     assert_eq!(helper_gets(&log), 1, "the credential helper is asked once per process");
+    (cfg, path, [bin, work])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_basic_challenges_look_up_the_credential_once() {
+    let reg = basic_registry();
+    push_many_through_a_helper(&reg.addr);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_bearer_challenges_fetch_one_token_per_scope() {
-    let bin = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let files = many_files(work.path());
     let (reg, tokens) = bearer_registry().await;
-    let log = bin.path().join("calls.log");
-    counting_helper(bin.path(), &log, &reg.addr);
-    let cfg = work.path().join("config.json");
-    std::fs::write(&cfg, serde_json::json!({"credHelpers": {&reg.addr: "count"}}).to_string()).unwrap();
-    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
-    push_many(&reg.addr, &cfg, &path, work.path(), &files);
-    assert_eq!(helper_gets(&log), 1, "the credential helper is asked once per process");
+    let (cfg, path, _dirs) = push_many_through_a_helper(&reg.addr);
     let requests = tokens.requests();
     let mut distinct = requests.clone();
     distinct.sort();
