@@ -381,7 +381,7 @@ async fn odd_graphs_show_as_what_they_are_and_delete_keeps_what_tags_reach() {
 
 /// The digests of the tree's rows of `kind`, sorted.
 fn tree_digests(app: &refscope::tui::app::App, kind: refscope::tui::app::tree::RowKind) -> Vec<Digest> {
-    let mut v: Vec<Digest> = app.tree.rows().iter().filter(|r| r.kind == kind).filter_map(|r| r.digest.clone()).collect();
+    let mut v: Vec<Digest> = app.tree.rows(&app.store).iter().filter(|r| r.kind == kind).filter_map(|r| r.digest.clone()).collect();
     v.sort();
     v
 }
@@ -433,9 +433,13 @@ async fn a_multi_platform_index_goes_through_every_verb_and_the_tui_worker() {
     let mut platforms = vec![r.amd64.digest.clone(), r.arm64.digest.clone()];
     platforms.sort();
     assert_eq!(tree_digests(&tui.app, RowKind::Platform), platforms, "the tree shows both platforms");
-    let mut referrers = vec![r.sbom.digest.clone(), r.bundle.digest.clone(), r.attestation.digest.clone(), r.notation.digest.clone()];
-    referrers.sort();
-    assert_eq!(tree_digests(&tui.app, RowKind::Node), referrers, "and the referrers of the index, of a platform and of the SBOM");
+    let mut nodes = vec![r.sbom.digest.clone(), r.bundle.digest.clone(), r.attestation.digest.clone(), r.notation.digest.clone(), r.cosign.digest.clone()];
+    nodes.sort();
+    assert_eq!(tree_digests(&tui.app, RowKind::Node), nodes, "the referrers of the index, of a platform and of the SBOM, and the cosign signature");
+    let rows = tui.app.tree.rows(&tui.app.store);
+    let attachments: Vec<&str> = rows.iter().filter(|row| row.kind == RowKind::Attachment).map(|row| row.label.as_str()).collect();
+    let short_tag = format!("{}….sig", &r.cosign_tag[..19]);
+    assert!(attachments.len() == 1 && attachments[0].ends_with(&format!("cosign tag {short_tag}")), "the cosign tag heads its signature: {attachments:?}");
     let mut tags = s.tags("app").await;
     tags.sort();
     let mut expected = vec!["1.0".to_string(), "stable".into(), "v1".into(), r.cosign_tag.clone()];
