@@ -31,7 +31,7 @@ pub enum Error {
         message: String,
     },
 
-    #[error("{registry} is rate-limiting requests (429 to {action}){left}; run the command again {when}")]
+    #[error("{registry} is rate-limiting requests (429 to {action}){left}; try again {when}")]
     RateLimited {
         registry: String,
         action: String,

@@ -157,6 +157,7 @@ fn options(registry: &str) -> Options {
         reference: Some("v1".into()),
         read_only: false,
         color: false,
+        startup_message: None,
     }
 }
 
@@ -337,4 +338,71 @@ async fn the_release_graph_browsed_to_at_80x24_and_120x40() {
         }
         insta::assert_snapshot!(format!("release_graph_{}x{}", size.0, size.1), text);
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_config_file_starts_the_demo_with_defaults_and_says_why() {
+    // The file's text is parsed as if read from this path, which only names it in messages.
+    let path = std::path::Path::new("/etc/refscope-example/config.toml");
+    let loaded = refscope::config::Config::parse("[registry.\"r.example:5000\"]\ninsecure = \"yes\"\n", path);
+    let mut d = Headless::start(refscope::tui::Start::demo().with_config(loaded), false).await.unwrap();
+    d.settle().await;
+    let message = d.app.message.clone().expect("the status bar says what is wrong");
+    assert_eq!(message.level, refscope::tui::app::Level::Error);
+    assert!(message.text.starts_with("config /etc/refscope-example/config.toml:2:12: "), "{message:?}");
+    assert!(message.text.ends_with("started with default settings"), "{message:?}");
+    assert!(d.app.tree.subject().is_some(), "the demo opened all the same");
+    snapshot("config_error", &mut d.app);
+    let bar = screen::bottom_rows(&render(&d.app, (80, 24)), 4);
+    screen::assert_words_whole(&[bar], &[&format!("error: {}", message.text)], "the config error at 80x24");
+}
+
+/// A registry that sends Docker Hub's rate-limit headers: the catalog answers, the tags
+/// of `app` are refused with 429 (three times with `Retry-After: 0`, which the client
+/// retries at once, then with 90 s).
+async fn rate_limited_registry() -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    let limited = |status: u16, remaining: &str| {
+        ResponseTemplate::new(status).insert_header("ratelimit-limit", "100;w=21600").insert_header("ratelimit-remaining", format!("{remaining};w=21600").as_str())
+    };
+    Mock::given(method("GET"))
+        .and(path("/v2/_catalog"))
+        .respond_with(limited(200, "7").set_body_json(serde_json::json!({"repositories": ["app"]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/app/tags/list"))
+        .respond_with(limited(429, "0").insert_header("retry-after", "0"))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/app/tags/list"))
+        .respond_with(limited(429, "0").insert_header("retry-after", "90"))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_status_bar_shows_the_rate_limit_and_a_429_says_when_to_retry() {
+    let server = rate_limited_registry().await;
+    let addr = server.address().to_string();
+    let cache = tempfile::tempdir().unwrap();
+    let mut d = Headless::start(refscope::tui::Start::anonymous(&addr, Some(cache.path().to_path_buf())), false).await.unwrap();
+    d.settle_until(|app| app.rate_limit.is_some() && !app.repos.loading).await;
+    let top = render(&d.app, (100, 30));
+    assert!(screen::bottom_rows(&top, 2).contains("│ 7/100 requests left per 6h"), "{top}");
+
+    d.keys(&[KeyCode::Enter]).await;
+    // The limit is reported once the request is answered, so it may follow the error.
+    d.settle_until(|app| app.message.is_some() && app.rate_limit.is_some_and(|r| r.remaining == 0)).await;
+    let message = d.app.message.clone().unwrap();
+    assert!(message.text.contains("429") && message.text.contains("try again in 1m 30s"), "{message:?}");
+    snapshot_masked("rate_limited", &mut d.app, &addr);
+    let bar = screen::bottom_rows(&render(&d.app, (80, 24)), 5).replace(&addr, "ADDR");
+    screen::assert_words_whole(&[bar], &["0/100 requests left per 6h", &format!("error: {}", message.text.replace(&addr, "ADDR"))], "the 429 at 80x24");
 }

@@ -59,28 +59,19 @@ pub struct TuiArgs {
 impl TuiArgs {
     pub async fn run(self) -> Result<()> {
         let config_path = self.remote.creds.registry_config.clone().or_else(crate::creds::docker_config_path);
-        // A bad config file does not keep the TUI from starting: it runs with defaults.
-        let config = match crate::config::Config::load() {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!("{e}; starting with default settings");
-                crate::config::Config::default()
-            }
-        };
-        for key in &config.warnings {
-            tracing::warn!("config: unknown key `{key}` (ignored)");
-        }
         let layout = self.remote.oci_layout;
-        let target = self.target.map(|t| if layout { t } else { config.expand(&t) });
-        let session = self.remote.bare_session()?.with_config(std::sync::Arc::new(config));
-        let start = crate::tui::Start {
-            target,
+        // A bad config file does not keep the TUI from starting: it runs with defaults.
+        let mut start = crate::tui::Start {
+            target: None,
             layout,
             read_only: self.read_only,
-            session,
+            session: self.remote.bare_session()?,
             config_path,
             cache_dir: None,
-        };
+            startup_message: None,
+        }
+        .with_config(crate::config::Config::load());
+        start.target = self.target.map(|t| if layout { t } else { start.session.config().expand(&t) });
         crate::tui::run(start).await
     }
 }

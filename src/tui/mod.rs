@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 
-use self::app::{App, Msg, Options, update};
+use self::app::{App, Message, Msg, Options, update};
 use self::protocol::Effect;
 use crate::cache::{CachedTarget, DiskCache};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::oci::{Reference, parse_registry_and_namespace};
 use crate::store::Target;
@@ -41,6 +42,8 @@ pub struct Start {
     pub config_path: Option<PathBuf>,
     /// Where the disk cache lives; `None` for the default place.
     pub cache_dir: Option<PathBuf>,
+    /// What the status bar says at start (see [`Start::with_config`]).
+    pub startup_message: Option<Message>,
 }
 
 impl Start {
@@ -53,6 +56,7 @@ impl Start {
             session: Session::with_chain(crate::creds::Chain::default(), false, false),
             config_path: None,
             cache_dir: None,
+            startup_message: None,
         }
     }
 
@@ -70,7 +74,31 @@ impl Start {
             session: Session::with_chain(chain, false, false),
             config_path: None,
             cache_dir,
+            startup_message: None,
         }
+    }
+
+    /// With the settings of a config file. A file that could not be read or parsed leaves
+    /// the defaults in force, and the status bar says why; keys nothing reads are named there.
+    pub fn with_config(mut self, loaded: Result<Config>) -> Start {
+        let config = match loaded {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("{e}; starting with default settings");
+                self.startup_message = Some(Message::error(format!("{e}; started with default settings")));
+                Config::default()
+            }
+        };
+        if let Some(path) = &config.path
+            && !config.warnings.is_empty()
+        {
+            let keys: Vec<String> = config.warnings.iter().map(|k| format!("`{k}`")).collect();
+            let text = format!("config {}: unknown key {} (ignored)", path.display(), keys.join(", "));
+            tracing::warn!("{text}");
+            self.startup_message.get_or_insert(Message::info(text));
+        }
+        self.session = self.session.with_config(Arc::new(config));
+        self
     }
 }
 
@@ -101,12 +129,12 @@ pub async fn demo_dir() -> Result<PathBuf> {
 /// Works out the worker's context and the model's options from the command line.
 pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
     let keyring = crate::creds::keyring_allowed();
-    let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let base = base_options(&start);
     let layout_input = match (&start.target, start.layout) {
         (None, _) => {
             let dir = demo_dir().await?;
             let opened = (crate::demo::REPO.to_string(), crate::demo::TAG.to_string());
-            return open_layout_dir(start, &dir, Some(opened), keyring, color);
+            return open_layout_dir(start, base, &dir, Some(opened), keyring);
         }
         (Some(t), true) => Some(t.clone()),
         (Some(_), false) => None,
@@ -114,7 +142,7 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
     if let Some(input) = layout_input {
         let (path, tag, digest) = split_layout_ref(&input)?;
         if tag.is_none() && digest.is_none() && LayoutDir::holds_layouts(&path) {
-            return open_layout_dir(start, &path, None, keyring, color);
+            return open_layout_dir(start, base, &path, None, keyring);
         }
         let loc = Location::layout(&input, false)?;
         let opts = Options {
@@ -123,8 +151,7 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
             has_catalog: false,
             repo: Some(loc.repo.clone()),
             reference: loc.digest.as_ref().map(|d| d.to_string()).or(loc.tag.clone()),
-            read_only: start.read_only,
-            color,
+            ..base
         };
         let ctx = worker::Context {
             target: loc.target,
@@ -151,8 +178,7 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
         has_catalog: true,
         repo,
         reference,
-        read_only: start.read_only,
-        color,
+        ..base
     };
     let cache = match &start.cache_dir {
         Some(dir) => DiskCache::open(dir, crate::cache::DEFAULT_LIMIT),
@@ -174,14 +200,24 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
     Ok((ctx, opts))
 }
 
+/// The options that do not depend on what is opened: flags, `NO_COLOR`, the startup message.
+fn base_options(start: &Start) -> Options {
+    Options {
+        read_only: start.read_only,
+        color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        startup_message: start.startup_message.clone(),
+        ..Options::default()
+    }
+}
+
 /// A directory of layouts: its repositories listed like a registry's catalog, `opened` (a
 /// repository and tag) shown at start.
 fn open_layout_dir(
     start: Start,
+    base: Options,
     dir: &std::path::Path,
     opened: Option<(String, String)>,
     keyring: bool,
-    color: bool,
 ) -> Result<(worker::Context, Options)> {
     let store = LayoutDir::open(dir)?;
     let (repo, reference) = opened.unzip();
@@ -191,8 +227,7 @@ fn open_layout_dir(
         has_catalog: true,
         repo,
         reference,
-        read_only: start.read_only,
-        color,
+        ..base
     };
     let ctx = worker::Context {
         target: Arc::new(store),

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::graph::progress::Event;
 use crate::oci::{Descriptor, Digest};
 use crate::store::ReferrersMode;
+use crate::store::registry::ratelimit::RateLimit;
 
 use super::view_model::{CopyPreview, DeletePreview, ManifestView, TagInfo};
 
@@ -107,5 +108,7 @@ pub enum WorkerEvent {
     LoggedIn { registry: String, result: Result<String, Failure> },
     /// Who the app talks to the registry as, for the status bar.
     Auth { label: String },
+    /// What the registry's rate-limit headers said last, when they changed.
+    RateLimit(RateLimit),
     Completions { id: RequestId, partial: String, candidates: Vec<String> },
 }

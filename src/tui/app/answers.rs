@@ -31,6 +31,10 @@ pub(super) fn on_event(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
             app.auth = label;
             Vec::new()
         }
+        WorkerEvent::RateLimit(limit) => {
+            app.rate_limit = Some(limit);
+            Vec::new()
+        }
     }
 }
 

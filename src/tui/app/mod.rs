@@ -32,6 +32,7 @@ use super::keymap::Context;
 use super::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
 use super::view_model::Loaded;
 use crate::oci::Digest;
+use crate::store::registry::ratelimit::RateLimit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
@@ -90,6 +91,16 @@ pub struct Message {
     pub text: String,
 }
 
+impl Message {
+    pub fn info(text: impl Into<String>) -> Message {
+        Message { level: Level::Info, text: text.into() }
+    }
+
+    pub fn error(text: impl Into<String>) -> Message {
+        Message { level: Level::Error, text: text.into() }
+    }
+}
+
 /// How the app was started.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -106,6 +117,9 @@ pub struct Options {
     pub read_only: bool,
     /// Colours on (off with `NO_COLOR`).
     pub color: bool,
+    /// What the status bar says at start: a config file that could not be used, keys in it
+    /// that nothing reads.
+    pub startup_message: Option<Message>,
 }
 
 impl Options {
@@ -149,6 +163,8 @@ pub struct App {
     pub message: Option<Message>,
     /// Who the registry sees (anonymous, a user and where the credential came from).
     pub auth: String,
+    /// What the registry's rate-limit headers said last.
+    pub rate_limit: Option<RateLimit>,
     pub tick: u64,
     pub quit: bool,
     next_id: u64,
@@ -164,6 +180,7 @@ pub struct App {
 
 impl App {
     pub fn new(opts: Options) -> App {
+        let message = opts.startup_message.clone();
         App {
             auth: if opts.registry.is_some() { "anonymous".into() } else { "local files".into() },
             opts,
@@ -177,7 +194,8 @@ impl App {
             store: Store::default(),
             modal: None,
             jobs: Jobs::default(),
-            message: None,
+            message,
+            rate_limit: None,
             tick: 0,
             quit: false,
             next_id: 1,
@@ -223,17 +241,11 @@ impl App {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Info,
-            text: text.into(),
-        });
+        self.message = Some(Message::info(text));
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Error,
-            text: text.into(),
-        });
+        self.message = Some(Message::error(text));
     }
 
     /// Whether the tree shows something from the cache that is still being checked against

@@ -32,6 +32,7 @@ fn registry_app(repo: Option<&str>, reference: Option<&str>) -> (App, Vec<Effect
         reference: reference.map(str::to_string),
         read_only: false,
         color: false,
+        startup_message: None,
     });
     let fx = app.init();
     (app, fx)

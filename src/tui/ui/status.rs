@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -53,6 +54,11 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
         Span::styled(" │ ", theme.dim()),
         Span::raw(mode),
     ];
+    if let Some(limit) = &app.rate_limit {
+        top.push(Span::styled(" │ ", theme.dim()));
+        let style = if limit.remaining == 0 { theme.error() } else { Style::new() };
+        top.push(Span::styled(limit.describe(), style));
+    }
     if app.opts.read_only {
         top.push(Span::styled(" │ ", theme.dim()));
         top.push(Span::styled("read-only", theme.info()));

@@ -21,6 +21,7 @@ use crate::graph::push::Built;
 use crate::store::Target;
 use crate::store::open::Session;
 use crate::store::registry::Registry;
+use crate::store::registry::ratelimit::RateLimit;
 use crate::text::sanitize;
 use crate::tui::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
 
@@ -67,6 +68,8 @@ struct Shared {
     copies: Shelf<CopyJob>,
     /// Repository, the reference as shown, the plan.
     deletes: Shelf<(String, String, DeletePlan)>,
+    /// The rate limit last reported, so an unchanged one is not sent again.
+    rate_limit: Mutex<Option<RateLimit>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -84,7 +87,10 @@ pub fn spawn(ctx: Context) -> (UnboundedSender<Effect>, UnboundedReceiver<Worker
 async fn run(shared: Arc<Shared>, mut effects: UnboundedReceiver<Effect>) {
     while let Some(effect) = effects.recv().await {
         let s = shared.clone();
-        tokio::spawn(async move { s.handle(effect).await });
+        tokio::spawn(async move {
+            s.clone().handle(effect).await;
+            s.report_rate_limit();
+        });
     }
 }
 
@@ -109,6 +115,7 @@ impl Shared {
             built: Shelf::new(),
             copies: Shelf::new(),
             deletes: Shelf::new(),
+            rate_limit: Mutex::new(None),
         }
     }
 
@@ -136,6 +143,16 @@ impl Shared {
             && let Some(label) = r.auth_summary()
         {
             self.send(WorkerEvent::Auth { label });
+        }
+    }
+
+    /// Sends what the registry's rate-limit headers said, when that changed.
+    fn report_rate_limit(&self) {
+        let Some(now) = self.ctx.registry.as_ref().and_then(|r| r.rate_limit()) else { return };
+        let mut last = lock(&self.rate_limit);
+        if *last != Some(now) {
+            *last = Some(now);
+            self.send(WorkerEvent::RateLimit(now));
         }
     }
 
