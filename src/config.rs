@@ -8,13 +8,17 @@
 //! referrers = "tag-schema"
 //! ```
 //!
+//! The `[keys]` and `[theme]` tables are read here as names and strings with where each sits
+//! in the file; the TUI checks them against its keymap and colour roles (and names the line).
+//!
 //! Loading knows nothing of the terminal: unknown keys come back as warnings for the front to
 //! show, and every other problem is one [`Error::Config`] with the file, line and column.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use toml::Spanned;
 
 use crate::error::{Error, Result};
 use crate::store::ReferrersMode;
@@ -86,10 +90,50 @@ impl RegistryConfig {
     }
 }
 
+/// One line of a table the TUI checks (`[keys]`, `[theme]`): a name, its value, and where the
+/// line is in the file (line and column, from 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<T> {
+    pub name: String,
+    pub value: T,
+    pub at: (usize, usize),
+}
+
+/// A key or a list of keys: `delete = "D"` or `down = ["j", "Ctrl-n"]`.
+#[derive(Debug, Clone)]
+struct KeyList(Vec<String>);
+
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<KeyList, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = KeyList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key such as \"j\" or \"Ctrl-d\", or a list of them")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<KeyList, E> {
+                Ok(KeyList(vec![v.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<KeyList, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = seq.next_element::<String>()? {
+                    keys.push(k);
+                }
+                Ok(KeyList(keys))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct FileShape {
     #[serde(default)]
     registry: BTreeMap<String, RegistryConfig>,
+    #[serde(default)]
+    keys: BTreeMap<Spanned<String>, KeyList>,
+    #[serde(default)]
+    theme: BTreeMap<Spanned<String>, String>,
 }
 
 /// The settings in force, and where they came from.
@@ -100,6 +144,10 @@ pub struct Config {
     pub exists: bool,
     /// By host, as written in references (`HOST[:PORT]`).
     pub registries: BTreeMap<String, RegistryConfig>,
+    /// `[keys]`: an action's name and the keys that replace its default ones, in file order.
+    pub keys: Vec<Entry<Vec<String>>>,
+    /// `[theme]`: a colour role and its colour, in file order.
+    pub theme: Vec<Entry<String>>,
     /// Keys the file has that nothing reads, for the front to show.
     pub warnings: Vec<String>,
 }
@@ -149,6 +197,8 @@ impl Config {
             path: Some(path.to_path_buf()),
             exists: true,
             registries: shape.registry,
+            keys: entries(text, shape.keys.into_iter().map(|(k, v)| (k, v.0))),
+            theme: entries(text, shape.theme),
             warnings: unknown_keys(&table),
         };
         config.check(path)?;
@@ -213,6 +263,15 @@ impl Config {
         }
     }
 
+    /// The error for a line of the file: `at` is its line and column.
+    pub fn error_at(&self, at: (usize, usize), reason: impl Into<String>) -> Error {
+        Error::Config {
+            path: self.path.clone().unwrap_or_default(),
+            line: Some(at),
+            reason: reason.into(),
+        }
+    }
+
     pub fn registry(&self, host: &str) -> Option<&RegistryConfig> {
         self.registries.get(host)
     }
@@ -232,6 +291,9 @@ impl Config {
 fn unknown_keys(table: &toml::Table) -> Vec<String> {
     let mut out = Vec::new();
     for (key, value) in table {
+        if key == "keys" || key == "theme" {
+            continue;
+        }
         if key != "registry" {
             out.push(key.clone());
             continue;
@@ -247,14 +309,27 @@ fn unknown_keys(table: &toml::Table) -> Vec<String> {
     out
 }
 
+/// A table's lines in file order, each with where its name is.
+fn entries<T>(text: &str, table: impl IntoIterator<Item = (Spanned<String>, T)>) -> Vec<Entry<T>> {
+    let mut out: Vec<Entry<T>> = table
+        .into_iter()
+        .map(|(name, value)| Entry { at: line_col(text, name.span().start), name: name.into_inner(), value })
+        .collect();
+    out.sort_by_key(|e| e.at);
+    out
+}
+
+/// The line and column (from 1) of the byte `offset` in `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// A TOML error as one line naming the file, line and column.
 fn located(path: &Path, text: &str, e: &toml::de::Error) -> Error {
-    let line = e.span().map(|span| {
-        let before = &text[..span.start.min(text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, column)
-    });
+    let line = e.span().map(|span| line_col(text, span.start));
     Error::Config {
         path: path.to_path_buf(),
         line,
@@ -305,6 +380,24 @@ mod tests {
         assert!(err.starts_with("config /c/config.toml:1:"), "{err}");
         let err = refusal("[registry.\"r:1\"]\nreferrers = \"both\"\n");
         assert!(err.contains(":2:") && err.contains("tag-schema"), "{err}");
+    }
+
+    #[test]
+    fn keys_and_theme_keep_where_they_are() {
+        let c = parse("[keys]\ndelete = \"D\"\ndown = [\"j\", \"Ctrl-n\"]\n\n[theme]\naccent = \"magenta\"\n").unwrap();
+        assert_eq!(
+            c.keys,
+            vec![
+                Entry { name: "delete".into(), value: vec!["D".into()], at: (2, 1) },
+                Entry { name: "down".into(), value: vec!["j".into(), "Ctrl-n".into()], at: (3, 1) },
+            ]
+        );
+        assert_eq!(c.theme, vec![Entry { name: "accent".into(), value: "magenta".into(), at: (6, 1) }]);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        let err = parse("[keys]\ndelete = 4\n").unwrap_err().to_string();
+        assert!(err.starts_with("config /c/config.toml:2:10: ") && err.contains("a key such as"), "{err}");
+        let err = parse("[theme]\naccent = [1]\n").unwrap_err().to_string();
+        assert!(err.starts_with("config /c/config.toml:2:"), "{err}");
     }
 
     #[test]

@@ -91,11 +91,11 @@ fn bad_files_exit_2_with_the_line_and_column() {
 #[test]
 fn unknown_keys_are_named_and_the_rest_applies() {
     let reg = seeded();
-    let (_d, path) = write_config(&format!("theme = \"dark\"\n[registry.\"{}\"]\nalias = \"prod\"\nalais = \"x\"\n", reg.addr));
+    let (_d, path) = write_config(&format!("colours = \"dark\"\n[registry.\"{}\"]\nalias = \"prod\"\nalais = \"x\"\n", reg.addr));
     let out = refscope(["repo", "tags", "prod/net-monitor"]).env("REFSCOPE_CONFIG", &path).output();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("unknown key `theme`") && stderr.contains(&format!("unknown key `registry.\"{}\".alais`", reg.addr)), "{stderr}");
+    assert!(stderr.contains("unknown key `colours`") && stderr.contains(&format!("unknown key `registry.\"{}\".alais`", reg.addr)), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "v1");
 }
 
@@ -129,4 +129,19 @@ async fn request_concurrency_is_bounded() {
     }
     assert!(c.peak_in_flight() <= 2, "peaked at {}", c.peak_in_flight());
     assert!(c.peak_in_flight() >= 1);
+}
+
+#[test]
+fn config_checks_the_keys_table_and_prints_it() {
+    let (_d, path) = write_config("[keys]\ndelete = \"D\"\nrefresh = [\"r\", \"F5\"]\n");
+    let out = refscope(["config"]).env("REFSCOPE_CONFIG", &path).ok();
+    assert!(out.contains("[keys]\ndelete = [\"D\"]\nrefresh = [\"r\", \"F5\"]"), "{out}");
+    let (_d, path) = write_config("[keys]\ndelete = \"D\"\n\nattach = \"Enter\"\n");
+    let out = refscope(["config"]).env("REFSCOPE_CONFIG", &path).output();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&format!("Error: config {}:4:1: [keys] attach: Enter is a navigation key", path.display())), "{stderr}");
+    // The verbs read no keys: a mistake there does not stop them.
+    refscope(["repo", "tags", "--oci-layout", "assets/net-monitor"]).current_dir(Path::new(env!("CARGO_MANIFEST_DIR"))).env("REFSCOPE_CONFIG", &path).ok();
 }

@@ -366,7 +366,7 @@ async fn no_color_turns_colours_off_and_y_copies_through_osc_52() {
 /// What the status bar's hint row shows is whole hint entries.
 fn hints_are_whole(screen_text: &str, context: keymap::Context) {
     let line = screen::bottom_rows(screen_text, 1);
-    let entries = keymap::hint_entries(context, false);
+    let entries = keymap::Keymap::default().hint_entries(context, false);
     for part in line.trim().split("  ") {
         assert!(entries.iter().any(|(e, _)| e == part), "{part:?} is not a whole hint:\n{screen_text}");
     }
@@ -375,7 +375,7 @@ fn hints_are_whole(screen_text: &str, context: keymap::Context) {
 /// Help at 80x24, scrolled to its end, shows every key and every word of what it does.
 fn help_fits(tui: &Tmux) {
     tui.send(&["?"]);
-    let rows = keymap::help_rows(false);
+    let rows = keymap::Keymap::default().help_rows(false);
     let mut screens = vec![tui.dialog_at("Keys", 80)];
     while !screens.last().is_some_and(|s| !s.contains("more below")) {
         assert!(screens.len() <= 3 * rows.len(), "help never reaches its end");

@@ -92,7 +92,7 @@ async fn help_overlay() {
         assert!(full.contains(w), "the whole help shows `{w}`:\n{full}");
     }
     // Scrolled to its end, help shows every key and every word of what it does.
-    let rows = keymap::help_rows(false);
+    let rows = keymap::Keymap::default().help_rows(false);
     let mut screens = Vec::new();
     for _ in 0..=rows.len() + 10 {
         screens.push(dialog(&mut d.app, "Keys", (80, 24)));
@@ -158,6 +158,7 @@ fn options(registry: &str) -> Options {
         read_only: false,
         color: false,
         startup_message: None,
+        keys: Default::default(),
     }
 }
 
@@ -193,7 +194,7 @@ async fn the_hint_line_keeps_whole_entries_at_80x24() {
     d.app.size = (80, 24);
     let text = render(&d.app, (80, 24));
     let line = screen::bottom_rows(&text, 1);
-    let entries = keymap::hint_entries(d.app.focus.context(), false);
+    let entries = keymap::Keymap::default().hint_entries(d.app.focus.context(), false);
     let shown: Vec<&str> = line.trim().split("  ").collect();
     for part in &shown {
         assert!(entries.iter().any(|(e, _)| e == part), "{part:?} is not a whole hint:\n{text}");
@@ -405,4 +406,46 @@ async fn the_status_bar_shows_the_rate_limit_and_a_429_says_when_to_retry() {
     snapshot_masked("rate_limited", &mut d.app, &addr);
     let bar = screen::bottom_rows(&render(&d.app, (80, 24)), 5).replace(&addr, "ADDR");
     screen::assert_words_whole(&[bar], &["0/100 requests left per 6h", &format!("error: {}", message.text.replace(&addr, "ADDR"))], "the 429 at 80x24");
+}
+
+fn with_config(text: &str) -> refscope::tui::Start {
+    let loaded = refscope::config::Config::parse(text, std::path::Path::new("/etc/refscope-example/config.toml"));
+    refscope::tui::Start::demo().with_config(loaded)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rebound_keys_drive_the_tui_and_show_in_help_and_hints() {
+    let start = with_config("[keys]\ndelete = [\"D\", \"F8\"]\nrefresh = \"F5\"\nhelp = \"F1\"\n");
+    let mut d = Headless::start(start, false).await.unwrap();
+    d.settle().await;
+    assert_eq!(d.app.message, None, "the keys are taken as they are");
+    let hints = screen::bottom_rows(&render(&d.app, (250, 30)), 1);
+    assert!(hints.contains("D delete") && hints.contains("F1 help") && !hints.contains("? help"), "{hints}");
+    d.keys(&[KeyCode::Char('?')]).await;
+    assert!(d.app.modal.is_none(), "? no longer opens help");
+    d.keys(&[KeyCode::F(1)]).await;
+    snapshot("help_rebound", &mut d.app);
+    let full = render(&d.app, (100, 80));
+    for line in ["F1                show or hide this help", "F5                refresh", "D F8              delete with its referrers"] {
+        assert!(full.contains(line), "help shows `{line}`:\n{full}");
+    }
+    assert!(!full.contains(" d                 delete"), "{full}");
+    d.keys(&[KeyCode::F(1)]).await;
+    assert!(d.app.modal.is_none(), "the help key closes help too");
+    d.keys(&[KeyCode::Char('d')]).await;
+    assert!(d.app.modal.is_none(), "d no longer deletes");
+    d.keys(&[KeyCode::Char('D')]).await;
+    assert!(matches!(d.app.modal, Some(Modal::DeleteReview { .. })), "D plans the delete");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_the_tui_cannot_use_leave_the_defaults_and_say_which_line() {
+    let start = with_config("[registry.\"r.example:5000\"]\nalias = \"prod\"\n\n[keys]\nhelp = \"F1\"\nrefresh = \"t\"\n");
+    let mut d = Headless::start(start, false).await.unwrap();
+    d.settle().await;
+    let message = d.app.message.clone().expect("the status bar says what is wrong");
+    assert!(message.text.starts_with("config /etc/refscope-example/config.toml:6:1: [keys] refresh: t would mean both"), "{message:?}");
+    assert!(message.text.ends_with("using the default keys"), "{message:?}");
+    d.keys(&[KeyCode::Char('?')]).await;
+    assert!(matches!(d.app.modal, Some(Modal::Help { .. })), "the default keys are in force");
 }

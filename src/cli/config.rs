@@ -1,16 +1,21 @@
-//! `refscope config`: where the config file is and the settings in force.
+//! `refscope config`: where the config file is and the settings in force. The `[keys]` table
+//! is checked here as the TUI checks it, so a mistake in it shows without starting the TUI.
+
+use std::collections::BTreeMap;
 
 use clap::Args;
 
 use super::common::{load_config, outln};
 use crate::error::Result;
 use crate::store::certs_d;
+use crate::tui::keymap::Keymap;
 
 #[derive(Args, Debug)]
 pub struct ConfigArgs {}
 
 pub fn run(_args: ConfigArgs) -> Result<()> {
     let config = load_config()?;
+    Keymap::from_config(&config)?;
     let path = match &config.path {
         Some(p) if config.exists => format!("{}", p.display()),
         Some(p) => format!("{} (not there; defaults in force)", p.display()),
@@ -23,5 +28,15 @@ pub fn run(_args: ConfigArgs) -> Result<()> {
     if !settings.trim().is_empty() {
         outln(settings.trim_end())?;
     }
+    if !config.keys.is_empty() {
+        let keys: BTreeMap<&str, &Vec<String>> = config.keys.iter().map(|e| (e.name.as_str(), &e.value)).collect();
+        outln(&table("keys", &keys))?;
+    }
     Ok(())
+}
+
+/// `[name]` and its lines, as TOML.
+fn table<T: serde::Serialize>(name: &str, lines: &T) -> String {
+    let body = toml::to_string(lines).unwrap_or_default();
+    format!("\n[{name}]\n{}", body.trim_end())
 }

@@ -1,5 +1,11 @@
 //! The one table of key bindings. Dispatch, the help overlay, the status-bar hints and the
 //! README's key table are all generated from it; `--read-only` drops the bindings that write.
+//! A [`Keymap`] is the table in force: the defaults, with the config file's `[keys]`
+//! overrides applied and checked (see [`overrides`]).
+
+mod overrides;
+
+pub use self::overrides::parse_key;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -57,6 +63,67 @@ pub enum Action {
     Copy,
     Delete,
     CancelJob,
+}
+
+impl Action {
+    /// The action's name in the config file's `[keys]` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::FocusNext => "next_pane",
+            Action::FocusPrev => "previous_pane",
+            Action::FocusRepos => "repositories_pane",
+            Action::FocusTags => "tags_pane",
+            Action::FocusTree => "tree_pane",
+            Action::FocusDetails => "details_pane",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Open => "open",
+            Action::Expand => "expand",
+            Action::Collapse => "collapse",
+            Action::Filter => "filter",
+            Action::CommandLine => "command_line",
+            Action::Refresh => "refresh",
+            Action::ToggleDigestTags => "toggle_index_tags",
+            Action::ToggleTagOrder => "toggle_tag_order",
+            Action::FilterArtifactType => "filter_artifact_type",
+            Action::YankDigest => "yank_digest",
+            Action::YankReference => "yank_reference",
+            Action::Pull => "pull",
+            Action::Attach => "attach",
+            Action::Copy => "copy",
+            Action::Delete => "delete",
+            Action::CancelJob => "cancel",
+        }
+    }
+
+    /// Moves the selection or the focus. Keys that do are kept from actions that write, so a
+    /// stray press while moving around never starts one.
+    pub fn navigates(self) -> bool {
+        matches!(
+            self,
+            Action::FocusNext
+                | Action::FocusPrev
+                | Action::FocusRepos
+                | Action::FocusTags
+                | Action::FocusTree
+                | Action::FocusDetails
+                | Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+                | Action::Open
+                | Action::Expand
+                | Action::Collapse
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -177,17 +244,6 @@ fn same_key(b: &Binding, ev: &KeyEvent) -> bool {
     }
 }
 
-/// The action a key means in `context`, pane bindings first.
-pub fn lookup(ev: &KeyEvent, context: Context, read_only: bool) -> Option<Action> {
-    let usable = |b: &&Binding| !(read_only && b.writes) && same_key(b, ev);
-    BINDINGS
-        .iter()
-        .filter(|b| b.context == context)
-        .find(usable)
-        .or_else(|| BINDINGS.iter().filter(|b| b.context == Context::Global).find(usable))
-        .map(|b| b.action)
-}
-
 /// How a key is written in help and hints.
 pub fn key_label(code: KeyCode, modifiers: KeyModifiers) -> String {
     let base = match code {
@@ -205,6 +261,10 @@ pub fn key_label(code: KeyCode, modifiers: KeyModifiers) -> String {
         KeyCode::Home => "Home".into(),
         KeyCode::End => "End".into(),
         KeyCode::Esc => "Esc".into(),
+        KeyCode::Backspace => "Backspace".into(),
+        KeyCode::Delete => "Del".into(),
+        KeyCode::Insert => "Ins".into(),
+        KeyCode::F(n) => format!("F{n}"),
         other => format!("{other:?}"),
     };
     if modifiers.contains(KeyModifiers::CONTROL) { format!("Ctrl-{base}") } else { base }
@@ -214,74 +274,107 @@ pub fn key_label(code: KeyCode, modifiers: KeyModifiers) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelpRow {
     pub context: Context,
+    pub action: Action,
     pub keys: String,
     pub description: &'static str,
     pub writes: bool,
 }
 
-/// Help rows grouped by context, keys for the same action joined.
-pub fn help_rows(read_only: bool) -> Vec<HelpRow> {
-    let mut rows: Vec<(Context, Action, Vec<String>, &'static str, bool)> = Vec::new();
-    for b in BINDINGS.iter().filter(|b| !(read_only && b.writes)) {
-        let label = key_label(b.code, b.modifiers);
-        match rows.iter_mut().find(|r| r.0 == b.context && r.1 == b.action) {
-            Some(r) => r.2.push(label),
-            None => rows.push((b.context, b.action, vec![label], b.description, b.writes)),
-        }
-    }
-    rows.sort_by_key(|r| r.0);
-    rows.into_iter()
-        .map(|(context, _, keys, description, writes)| HelpRow {
-            context,
-            keys: keys.join(" "),
-            description,
-            writes,
-        })
-        .collect()
-}
-
-/// The hint entries for the focused pane, `(text, rank)`: its hinted bindings, then the
-/// global ones, then help and quit.
-pub fn hint_entries(context: Context, read_only: bool) -> Vec<(String, u8)> {
-    let mut parts: Vec<(String, u8)> = Vec::new();
-    for wanted in [context, Context::Global] {
-        for b in BINDINGS.iter().filter(|b| b.context == wanted && !b.hint.is_empty() && !(read_only && b.writes)) {
-            let part = format!("{} {}", key_label(b.code, b.modifiers), b.hint);
-            if !parts.iter().any(|(p, _)| *p == part) {
-                parts.push((part, b.hint_rank));
-            }
-        }
-    }
-    // Help lists whatever a narrow screen leaves out, so it stays.
-    parts.push(("? help".into(), 0));
-    parts.push(("q quit".into(), 1));
-    parts
-}
-
 const HINT_GAP: &str = "  ";
 
-/// The hint line for the focused pane in at most `width` columns: whole entries, the
-/// highest ranked (the last of equals) left out first.
-pub fn hints(context: Context, read_only: bool, width: usize) -> String {
-    let mut parts = hint_entries(context, read_only);
-    let len = |parts: &[(String, u8)]| parts.iter().map(|(p, _)| p.chars().count()).sum::<usize>() + HINT_GAP.len() * parts.len().saturating_sub(1);
-    while len(&parts) > width && parts.len() > 1 {
-        let Some((drop, _)) = parts.iter().enumerate().max_by_key(|(_, (_, rank))| *rank) else { break };
-        parts.remove(drop);
-    }
-    if len(&parts) > width {
-        return String::new();
-    }
-    parts.into_iter().map(|(p, _)| p).collect::<Vec<_>>().join(HINT_GAP)
+/// The bindings in force: the table above, with the config file's overrides applied.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bindings: Vec<Binding>,
 }
 
-/// The Markdown key table for the README.
+impl Default for Keymap {
+    fn default() -> Keymap {
+        Keymap { bindings: BINDINGS.to_vec() }
+    }
+}
+
+impl Keymap {
+    pub fn bindings(&self) -> &[Binding] {
+        &self.bindings
+    }
+
+    /// The action a key means in `context`, pane bindings first.
+    pub fn lookup(&self, ev: &KeyEvent, context: Context, read_only: bool) -> Option<Action> {
+        let usable = |b: &&Binding| !(read_only && b.writes) && same_key(b, ev);
+        let global = || self.bindings.iter().filter(|b| b.context == Context::Global).find(usable);
+        self.bindings.iter().filter(|b| b.context == context).find(usable).or_else(global).map(|b| b.action)
+    }
+
+    /// How the first key of `action` is written, for messages that name it (`press r to
+    /// retry`). Every action has a key: overrides may not leave one without.
+    pub fn key_of(&self, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|b| b.action == action)
+            .map(|b| key_label(b.code, b.modifiers))
+            .unwrap_or_else(|| format!(":{}", action.name()))
+    }
+
+    /// Help rows grouped by context, keys for the same action joined.
+    pub fn help_rows(&self, read_only: bool) -> Vec<HelpRow> {
+        let mut rows: Vec<(HelpRow, Vec<String>)> = Vec::new();
+        for b in self.bindings.iter().filter(|b| !(read_only && b.writes)) {
+            let label = key_label(b.code, b.modifiers);
+            match rows.iter_mut().find(|(r, _)| r.context == b.context && r.action == b.action) {
+                Some((_, keys)) => keys.push(label),
+                None => rows.push((
+                    HelpRow { context: b.context, action: b.action, keys: String::new(), description: b.description, writes: b.writes },
+                    vec![label],
+                )),
+            }
+        }
+        rows.sort_by_key(|(r, _)| r.context);
+        rows.into_iter().map(|(row, keys)| HelpRow { keys: keys.join(" "), ..row }).collect()
+    }
+
+    /// The hint entries for the focused pane, `(text, rank)`: its hinted bindings, then the
+    /// global ones, then help and quit.
+    pub fn hint_entries(&self, context: Context, read_only: bool) -> Vec<(String, u8)> {
+        let mut parts: Vec<(String, u8)> = Vec::new();
+        for wanted in [context, Context::Global] {
+            for b in self.bindings.iter().filter(|b| b.context == wanted && !b.hint.is_empty() && !(read_only && b.writes)) {
+                let part = format!("{} {}", key_label(b.code, b.modifiers), b.hint);
+                if !parts.iter().any(|(p, _)| *p == part) {
+                    parts.push((part, b.hint_rank));
+                }
+            }
+        }
+        // Help lists whatever a narrow screen leaves out, so it stays.
+        parts.push((format!("{} help", self.key_of(Action::Help)), 0));
+        parts.push((format!("{} quit", self.key_of(Action::Quit)), 1));
+        parts
+    }
+
+    /// The hint line for the focused pane in at most `width` columns: whole entries, the
+    /// highest ranked (the last of equals) left out first.
+    pub fn hints(&self, context: Context, read_only: bool, width: usize) -> String {
+        let mut parts = self.hint_entries(context, read_only);
+        let len = |parts: &[(String, u8)]| parts.iter().map(|(p, _)| p.chars().count()).sum::<usize>() + HINT_GAP.len() * parts.len().saturating_sub(1);
+        while len(&parts) > width && parts.len() > 1 {
+            let Some((drop, _)) = parts.iter().enumerate().max_by_key(|(_, (_, rank))| *rank) else { break };
+            parts.remove(drop);
+        }
+        if len(&parts) > width {
+            return String::new();
+        }
+        parts.into_iter().map(|(p, _)| p).collect::<Vec<_>>().join(HINT_GAP)
+    }
+}
+
+/// The Markdown key table for the README: the default keys, and each action's name for the
+/// config file's `[keys]` table.
 pub fn readme_table() -> String {
-    let mut out = String::from("| where | keys | what |\n|---|---|---|\n");
-    for r in help_rows(false) {
+    let mut out = String::from("| where | keys | what | action |\n|---|---|---|---|\n");
+    for r in Keymap::default().help_rows(false) {
         let keys = r.keys.replace('|', "\\|");
         let note = if r.writes { " (writes; off with `--read-only`)" } else { "" };
-        out.push_str(&format!("| {} | `{}` | {}{} |\n", r.context.title(), keys, r.description, note));
+        out.push_str(&format!("| {} | `{}` | {}{} | `{}` |\n", r.context.title(), keys, r.description, note, r.action.name()));
     }
     out
 }
@@ -300,6 +393,17 @@ mod tests {
     }
 
     #[test]
+    fn action_names_are_distinct_words() {
+        let mut seen = std::collections::HashMap::new();
+        for b in BINDINGS {
+            let name = b.action.name();
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
+            let first = *seen.entry(name).or_insert(b.action);
+            assert_eq!(first, b.action, "{name} names two actions");
+        }
+    }
+
+    #[test]
     fn every_binding_has_a_description() {
         for b in BINDINGS {
             assert!(!b.description.trim().is_empty(), "{:?} has no description", b.action);
@@ -309,27 +413,31 @@ mod tests {
     #[test]
     fn read_only_hides_and_disables_writes() {
         let delete = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE);
-        assert_eq!(lookup(&delete, Context::Tree, false), Some(Action::Delete));
-        assert_eq!(lookup(&delete, Context::Tree, true), None);
-        assert!(help_rows(true).iter().all(|r| !r.writes));
-        assert!(help_rows(false).iter().any(|r| r.writes));
-        assert!(!hints(Context::Tree, true, 500).contains("delete"));
+        let keys = Keymap::default();
+        assert_eq!(keys.lookup(&delete, Context::Tree, false), Some(Action::Delete));
+        assert_eq!(keys.lookup(&delete, Context::Tree, true), None);
+        assert!(keys.help_rows(true).iter().all(|r| !r.writes));
+        assert!(keys.help_rows(false).iter().any(|r| r.writes));
+        assert!(!keys.hints(Context::Tree, true, 500).contains("delete"));
     }
 
     #[test]
     fn pane_bindings_win_and_globals_apply() {
+        let keys = Keymap::default();
         let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
-        assert_eq!(lookup(&enter, Context::Tree, false), Some(Action::Expand));
-        assert_eq!(lookup(&enter, Context::Repos, false), Some(Action::Open));
+        assert_eq!(keys.lookup(&enter, Context::Tree, false), Some(Action::Expand));
+        assert_eq!(keys.lookup(&enter, Context::Repos, false), Some(Action::Open));
         let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
-        assert_eq!(lookup(&j, Context::Details, false), Some(Action::Down));
+        assert_eq!(keys.lookup(&j, Context::Details, false), Some(Action::Down));
         let big_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(lookup(&big_g, Context::Repos, false), Some(Action::Bottom));
+        assert_eq!(keys.lookup(&big_g, Context::Repos, false), Some(Action::Bottom));
     }
 
     #[test]
     fn hints_drop_whole_entries_least_important_first() {
-        let all = hint_entries(Context::Tree, false);
+        let keys = Keymap::default();
+        let hints = |context, read_only, width| keys.hints(context, read_only, width);
+        let all = keys.hint_entries(Context::Tree, false);
         let full = hints(Context::Tree, false, 500);
         assert_eq!(full, all.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join("  "));
         // One column short: the type filter (rank 4) goes, and nothing else.

@@ -18,6 +18,7 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::StreamExt;
 
 use self::app::{App, Message, Msg, Options, update};
+use self::keymap::Keymap;
 use self::protocol::Effect;
 use crate::cache::{CachedTarget, DiskCache};
 use crate::config::Config;
@@ -200,12 +201,20 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
     Ok((ctx, opts))
 }
 
-/// The options that do not depend on what is opened: flags, `NO_COLOR`, the startup message.
+/// The options that do not depend on what is opened: flags, `NO_COLOR`, the config file's
+/// keys, the startup message. Keys the file gets wrong leave the defaults, and say why.
 fn base_options(start: &Start) -> Options {
+    let mut startup_message = start.startup_message.clone();
+    let keys = Keymap::from_config(start.session.config()).unwrap_or_else(|e| {
+        tracing::warn!("{e}; using the default keys");
+        startup_message = Some(Message::error(format!("{e}; using the default keys")));
+        Keymap::default()
+    });
     Options {
         read_only: start.read_only,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        startup_message: start.startup_message.clone(),
+        startup_message,
+        keys,
         ..Options::default()
     }
 }

@@ -8,6 +8,7 @@ use super::App;
 use super::tree::TreeModel;
 use crate::graph::progress::Event;
 use crate::oci::{Descriptor, Digest};
+use crate::tui::keymap::Action;
 use crate::tui::protocol::{Effect, Failure, JobId, ReferrersView, RequestId, WorkerEvent};
 use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded, ManifestView, TagInfo};
 use crate::graph::model::{TagRole, classify_tag};
@@ -86,7 +87,7 @@ fn catalog(app: &mut App, id: RequestId, result: Result<Page, Failure>, cached: 
         }
         Err(f) => {
             app.repos.error = Some(f.message.clone());
-            app.error(format!("{}; press r to retry", f.message));
+            app.error(format!("{}; press {} to retry", f.message, app.opts.keys.key_of(Action::Refresh)));
             Vec::new()
         }
     }

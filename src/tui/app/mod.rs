@@ -28,7 +28,7 @@ use self::jobs::{JobKind, Jobs};
 use self::lists::{ReposPane, TagsPane};
 use self::store::Store;
 use self::tree::{RowKind, TreeModel};
-use super::keymap::Context;
+use super::keymap::{Context, Keymap};
 use super::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
 use super::view_model::Loaded;
 use crate::oci::Digest;
@@ -120,6 +120,8 @@ pub struct Options {
     /// What the status bar says at start: a config file that could not be used, keys in it
     /// that nothing reads.
     pub startup_message: Option<Message>,
+    /// The key bindings in force.
+    pub keys: Keymap,
 }
 
 impl Options {

@@ -33,6 +33,7 @@ fn registry_app(repo: Option<&str>, reference: Option<&str>) -> (App, Vec<Effect
         read_only: false,
         color: false,
         startup_message: None,
+        keys: Default::default(),
     });
     let fx = app.init();
     (app, fx)

@@ -12,7 +12,7 @@ use super::dialogs::prompt::{Prompt, PromptKind};
 use super::dialogs::{self, ArtifactRef, Modal};
 use super::jobs::JobKind;
 use super::{App, Msg, Pane, answers};
-use crate::tui::keymap::{self, Action};
+use crate::tui::keymap::Action;
 use crate::tui::protocol::{Effect, Lease};
 use crate::tui::view_model::Loaded;
 
@@ -71,7 +71,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if let Some(modal) = app.modal.take() {
         return dialogs::on_key(app, modal, key);
     }
-    let Some(action) = keymap::lookup(&key, app.focus.context(), app.opts.read_only) else {
+    let Some(action) = app.opts.keys.lookup(&key, app.focus.context(), app.opts.read_only) else {
         return Vec::new();
     };
     if !matches!(action, Action::Up | Action::Down | Action::PageUp | Action::PageDown) {

@@ -15,7 +15,7 @@ use crate::tui::app::dialogs::Modal;
 use crate::tui::app::dialogs::attach::{AttachForm, AttachStage};
 use crate::tui::app::dialogs::login::LoginForm;
 use crate::tui::app::dialogs::prompt::{Prompt, PromptKind};
-use crate::tui::keymap;
+use crate::tui::keymap::Action;
 use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -119,7 +119,7 @@ pub fn draw(frame: &mut Frame, app: &App, modal: &Modal, theme: &Theme) {
         Modal::Help { scroll } => help(frame, app, *scroll, screen, theme),
         Modal::Prompt(p) => prompt(frame, p, screen, theme),
         Modal::Attach(f) => attach(frame, f, screen, theme),
-        Modal::CopyReview { target, preview, scroll, .. } => copy(frame, &target.label, preview, *scroll, screen, theme),
+        Modal::CopyReview { target, preview, scroll, .. } => copy(frame, &target.label, preview, *scroll, &app.opts.keys.key_of(Action::CancelJob), screen, theme),
         Modal::DeleteReview { preview, scroll, .. } => delete(frame, preview, *scroll, screen, theme),
         Modal::Login(f) => login(frame, f, screen, theme),
     }
@@ -128,7 +128,7 @@ pub fn draw(frame: &mut Frame, app: &App, modal: &Modal, theme: &Theme) {
 fn help(frame: &mut Frame, app: &App, scroll: u16, screen: Rect, theme: &Theme) {
     let mut lines = Vec::new();
     let mut context = None;
-    for row in keymap::help_rows(app.opts.read_only) {
+    for row in app.opts.keys.help_rows(app.opts.read_only) {
         if context != Some(row.context) {
             if context.is_some() {
                 lines.push(Line::raw(""));
@@ -235,7 +235,7 @@ fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme) {
     }
 }
 
-fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u16, screen: Rect, theme: &Theme) {
+fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u16, cancel_key: &str, screen: Rect, theme: &Theme) {
     let (body, footer) = match preview {
         Loaded::Ready(p) => {
             let mut lines = vec![Line::from(vec![Span::raw("To "), Span::styled(sanitize(&p.destination), theme.title())])];
@@ -266,7 +266,7 @@ fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u
             for w in &p.warnings {
                 lines.push(Line::styled(format!("warning: {}", sanitize(w)), theme.error()));
             }
-            (lines, Line::styled("y copy · Esc cancel · j/k scroll — the tag is set last; x cancels while it runs", theme.dim()))
+            (lines, Line::styled(format!("y copy · Esc cancel · j/k scroll — the tag is set last; {cancel_key} cancels while it runs"), theme.dim()))
         }
         _ => unready(preview, "planning: comparing source and destination…", theme),
     };

@@ -12,6 +12,7 @@ use crate::oci::media_types::annotations::{CREATED, TITLE};
 use crate::text::{human_size, sanitize};
 use crate::tui::app::tree::{Row, RowKind};
 use crate::tui::app::{App, Pane};
+use crate::tui::keymap::Action;
 use crate::tui::view_model::{Loaded, ManifestView};
 
 fn block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
@@ -71,9 +72,9 @@ pub fn repos(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, the
     frame.render_widget(b, area);
     if r.items.is_empty() {
         let text = match (&r.refused, r.loading, app.opts.has_catalog) {
-            (None, false, _) if r.login.is_some() => "Log in to list repositories.\nPress r to log in".to_string(),
+            (None, false, _) if r.login.is_some() => format!("Log in to list repositories.\nPress {} to log in", app.opts.keys.key_of(Action::Refresh)),
             (Some(_), _, _) => "The registry does not list its repositories.\nOpen one with :open REPO".to_string(),
-            (None, false, _) if r.error.is_some() => "Could not load the repositories.\nPress r to retry".to_string(),
+            (None, false, _) if r.error.is_some() => format!("Could not load the repositories.\nPress {} to retry", app.opts.keys.key_of(Action::Refresh)),
             (None, true, _) => "loading…".to_string(),
             (None, false, false) => "no catalog here".to_string(),
             (None, false, true) => "no repositories".to_string(),

@@ -13,14 +13,14 @@ use crate::store::ReferrersMode;
 use crate::text::{human_size, sanitize};
 use crate::tui::app::jobs::Job;
 use crate::tui::app::{App, Level};
-use crate::tui::keymap;
+use crate::tui::keymap::Action;
 
 fn bar(done: u64, total: u64, width: usize) -> String {
     let filled = if total == 0 { width } else { (done as u128 * width as u128 / total as u128) as usize };
     format!("{}{}", "█".repeat(filled.min(width)), "░".repeat(width - filled.min(width)))
 }
 
-fn job_text(job: &Job, tick: u64) -> String {
+fn job_text(job: &Job, tick: u64, cancel_key: &str) -> String {
     let (done, total) = job.totals();
     let pct = (done * 100).checked_div(total).unwrap_or(0);
     let mut s = format!("{} {} {pct}% {} {}/{}", spinner(tick), sanitize(&job.label), bar(done, total, 10), human_size(done), human_size(total));
@@ -30,7 +30,7 @@ fn job_text(job: &Job, tick: u64) -> String {
     if job.cancelling {
         s.push_str(" · cancelling");
     } else if job.cancellable {
-        s.push_str(" · x cancels");
+        s.push_str(&format!(" · {cancel_key} cancels"));
     }
     s
 }
@@ -66,7 +66,7 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mut jobs = app.jobs.running.values();
     if let Some(job) = jobs.next() {
         top.push(Span::styled(" │ ", theme.dim()));
-        top.push(Span::styled(job_text(job, app.tick), theme.info()));
+        top.push(Span::styled(job_text(job, app.tick, &app.opts.keys.key_of(Action::CancelJob)), theme.info()));
         let more = jobs.count();
         if more > 0 {
             top.push(Span::raw(format!(" (+{more} more)")));
@@ -76,7 +76,7 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let bottom = match &app.message {
         Some(m) if m.level == Level::Error => Line::from(Span::styled(format!(" error: {}", sanitize(&m.text)), theme.error())),
         Some(m) => Line::from(Span::styled(format!(" {}", sanitize(&m.text)), theme.info())),
-        None => Line::from(Span::styled(format!(" {}", keymap::hints(app.focus.context(), app.opts.read_only, width.saturating_sub(1))), theme.dim())),
+        None => Line::from(Span::styled(format!(" {}", app.opts.keys.hints(app.focus.context(), app.opts.read_only, width.saturating_sub(1))), theme.dim())),
     };
     // Continuation rows line up under the text, after the leading space.
     let mut rows = wrap(&Line::from(top), width, Some(1));

@@ -6,6 +6,7 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::{Modal, key_is};
 use crate::tui::app::App;
+use crate::tui::keymap::Action;
 use crate::tui::protocol::Effect;
 
 #[derive(Debug, Clone)]
@@ -36,7 +37,7 @@ impl LoginForm {
 
 pub(super) fn on_key(app: &mut App, mut form: LoginForm, key: KeyEvent) -> Vec<Effect> {
     if key_is(&key, KeyCode::Esc) {
-        app.info(format!("not logged in to {}; press r to retry anonymously", form.registry));
+        app.info(format!("not logged in to {}; press {} to retry anonymously", form.registry, app.opts.keys.key_of(Action::Refresh)));
         return Vec::new();
     }
     if form.busy {
