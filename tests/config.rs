@@ -132,7 +132,7 @@ async fn request_concurrency_is_bounded() {
 }
 
 #[test]
-fn config_checks_the_keys_table_and_prints_it() {
+fn config_checks_the_keys_and_theme_tables_and_prints_them() {
     let (_d, path) = write_config("[keys]\ndelete = \"D\"\nrefresh = [\"r\", \"F5\"]\n");
     let out = refscope(["config"]).env("REFSCOPE_CONFIG", &path).ok();
     assert!(out.contains("[keys]\ndelete = [\"D\"]\nrefresh = [\"r\", \"F5\"]"), "{out}");
@@ -142,6 +142,15 @@ fn config_checks_the_keys_table_and_prints_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with(&format!("Error: config {}:4:1: [keys] attach: Enter is a navigation key", path.display())), "{stderr}");
-    // The verbs read no keys: a mistake there does not stop them.
+    let (_d, path) = write_config("[theme]\naccent = \"magenta\"\nerror = \"blurple\"\n");
+    let out = refscope(["config"]).env("REFSCOPE_CONFIG", &path).output();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with(&format!("Error: config {}:3:1: [theme] error: `blurple` is not a colour", path.display())), "{stderr}");
+    let (_d, path) = write_config("[theme]\naccent = \"magenta\"\n");
+    let out = refscope(["config"]).env("REFSCOPE_CONFIG", &path).ok();
+    assert!(out.contains("[theme]\naccent = \"magenta\""), "{out}");
+    // The verbs read no keys or colours: a mistake there does not stop them.
+    let (_d, path) = write_config("[keys]\nattach = \"Enter\"\n[theme]\nerror = \"blurple\"\n");
     refscope(["repo", "tags", "--oci-layout", "assets/net-monitor"]).current_dir(Path::new(env!("CARGO_MANIFEST_DIR"))).env("REFSCOPE_CONFIG", &path).ok();
 }

@@ -361,6 +361,16 @@ async fn no_color_turns_colours_off_and_y_copies_through_osc_52() {
     let digest = refscope(["resolve", "--oci-layout", "assets/net-monitor:v1"]).current_dir(Path::new(env!("CARGO_MANIFEST_DIR"))).ok();
     let expected = format!("\x1b]52;c;{}", base64::engine::general_purpose::STANDARD.encode(digest.trim()));
     assert!(plain.contains(&expected), "OSC 52 with the digest ({expected:?}) in: {plain:?}");
+
+    // A theme in the config file colours the screen, and NO_COLOR still turns every colour off.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[theme]\naccent = \"208\"\nselection = \"201\"\n").unwrap();
+    // Moving redraws the selected row; `y` shows its message in the accent colour.
+    let themed = raw_session(&format!("REFSCOPE_CONFIG='{}'", config.display()), &["j", "k", "y"]);
+    assert!(themed.contains("48;5;201") && themed.contains("38;5;208"), "the theme's colours are drawn: {themed:?}");
+    let plain = raw_session(&format!("NO_COLOR=1 REFSCOPE_CONFIG='{}'", config.display()), &["j", "k", "y"]);
+    assert!(!colour(&plain), "no colour under NO_COLOR, whatever the theme: {plain:?}");
 }
 
 /// What the status bar's hint row shows is whole hint entries.

@@ -159,6 +159,7 @@ fn options(registry: &str) -> Options {
         color: false,
         startup_message: None,
         keys: Default::default(),
+        palette: Default::default(),
     }
 }
 
@@ -448,4 +449,26 @@ async fn keys_the_tui_cannot_use_leave_the_defaults_and_say_which_line() {
     assert!(message.text.ends_with("using the default keys"), "{message:?}");
     d.keys(&[KeyCode::Char('?')]).await;
     assert!(matches!(d.app.modal, Some(Modal::Help { .. })), "the default keys are in force");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_theme_colours_the_screen_and_no_color_wins_over_it() {
+    use ratatui::style::Color;
+    let start = with_config("[theme]\naccent = \"#ff8800\"\nselection = \"magenta\"\n");
+    let mut d = Headless::start(start, true).await.unwrap();
+    d.settle().await;
+    assert_eq!(d.app.message, None, "the theme is taken as it is");
+    let buf = headless::render(&d.app, 100, 30);
+    let cells: Vec<&ratatui::buffer::Cell> = buf.content().iter().collect();
+    // The tree has the focus: its border is the accent, its selected row the selection.
+    let tree_corner = headless::text(&buf).lines().next().unwrap().chars().position(|c| c == '┐').unwrap() + 1;
+    assert_eq!(buf[(tree_corner as u16, 0)].fg, Color::Rgb(255, 136, 0), "the focused border");
+    assert!(cells.iter().any(|c| c.bg == Color::Magenta), "the selected row");
+    assert!(!cells.iter().any(|c| c.fg == Color::Cyan), "the default accent is gone");
+
+    // NO_COLOR (what `color: false` stands for) leaves no colour at all, theme or not.
+    d.app.opts.color = false;
+    let buf = headless::render(&d.app, 100, 30);
+    let coloured = buf.content().iter().filter(|c| c.fg != Color::Reset || c.bg != Color::Reset).count();
+    assert_eq!(coloured, 0, "no cell is coloured under NO_COLOR");
 }

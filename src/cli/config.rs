@@ -1,5 +1,6 @@
-//! `refscope config`: where the config file is and the settings in force. The `[keys]` table
-//! is checked here as the TUI checks it, so a mistake in it shows without starting the TUI.
+//! `refscope config`: where the config file is and the settings in force. The `[keys]` and
+//! `[theme]` tables are checked here as the TUI checks them, so a mistake in them shows
+//! without starting the TUI.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use super::common::{load_config, outln};
 use crate::error::Result;
 use crate::store::certs_d;
 use crate::tui::keymap::Keymap;
+use crate::tui::ui::palette::Palette;
 
 #[derive(Args, Debug)]
 pub struct ConfigArgs {}
@@ -16,6 +18,7 @@ pub struct ConfigArgs {}
 pub fn run(_args: ConfigArgs) -> Result<()> {
     let config = load_config()?;
     Keymap::from_config(&config)?;
+    Palette::from_config(&config)?;
     let path = match &config.path {
         Some(p) if config.exists => format!("{}", p.display()),
         Some(p) => format!("{} (not there; defaults in force)", p.display()),
@@ -31,6 +34,10 @@ pub fn run(_args: ConfigArgs) -> Result<()> {
     if !config.keys.is_empty() {
         let keys: BTreeMap<&str, &Vec<String>> = config.keys.iter().map(|e| (e.name.as_str(), &e.value)).collect();
         outln(&table("keys", &keys))?;
+    }
+    if !config.theme.is_empty() {
+        let theme: BTreeMap<&str, &String> = config.theme.iter().map(|e| (e.name.as_str(), &e.value)).collect();
+        outln(&table("theme", &theme))?;
     }
     Ok(())
 }

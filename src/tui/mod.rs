@@ -19,6 +19,7 @@ use futures_util::StreamExt;
 
 use self::app::{App, Message, Msg, Options, update};
 use self::keymap::Keymap;
+use self::ui::palette::Palette;
 use self::protocol::Effect;
 use crate::cache::{CachedTarget, DiskCache};
 use crate::config::Config;
@@ -202,19 +203,29 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
 }
 
 /// The options that do not depend on what is opened: flags, `NO_COLOR`, the config file's
-/// keys, the startup message. Keys the file gets wrong leave the defaults, and say why.
+/// keys and theme, the startup message. Keys or colours the file gets wrong leave the
+/// defaults, and say why.
 fn base_options(start: &Start) -> Options {
-    let mut startup_message = start.startup_message.clone();
-    let keys = Keymap::from_config(start.session.config()).unwrap_or_else(|e| {
-        tracing::warn!("{e}; using the default keys");
-        startup_message = Some(Message::error(format!("{e}; using the default keys")));
+    let config = start.session.config();
+    let mut problems = Vec::new();
+    let keys = Keymap::from_config(config).unwrap_or_else(|e| {
+        problems.push(format!("{e}; using the default keys"));
         Keymap::default()
     });
+    let palette = Palette::from_config(config).unwrap_or_else(|e| {
+        problems.push(format!("{e}; using the default colours"));
+        Palette::default()
+    });
+    for p in &problems {
+        tracing::warn!("{p}");
+    }
+    let startup_message = if problems.is_empty() { start.startup_message.clone() } else { Some(Message::error(problems.join("; and "))) };
     Options {
         read_only: start.read_only,
         color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         startup_message,
         keys,
+        palette,
         ..Options::default()
     }
 }

@@ -29,6 +29,7 @@ use self::lists::{ReposPane, TagsPane};
 use self::store::Store;
 use self::tree::{RowKind, TreeModel};
 use super::keymap::{Context, Keymap};
+use super::ui::palette::Palette;
 use super::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
 use super::view_model::Loaded;
 use crate::oci::Digest;
@@ -122,6 +123,8 @@ pub struct Options {
     pub startup_message: Option<Message>,
     /// The key bindings in force.
     pub keys: Keymap,
+    /// The colours, when `color` is on.
+    pub palette: Palette,
 }
 
 impl Options {

@@ -34,6 +34,7 @@ fn registry_app(repo: Option<&str>, reference: Option<&str>) -> (App, Vec<Effect
         color: false,
         startup_message: None,
         keys: Default::default(),
+        palette: Default::default(),
     });
     let fx = app.init();
     (app, fx)

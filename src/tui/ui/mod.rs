@@ -2,6 +2,7 @@
 //! ([`ViewState`]), which ratatui widgets need to scroll smoothly.
 
 mod modal;
+pub mod palette;
 mod panes;
 mod status;
 mod wrap;
@@ -11,6 +12,7 @@ use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use tui_tree_widget::{TreeItem, TreeState};
 
+use self::palette::Palette;
 use super::app::App;
 
 /// Scroll positions and the tree widget's items, kept between frames.
@@ -88,16 +90,17 @@ pub fn areas(area: Rect, status: u16) -> Areas {
     }
 }
 
-/// Colours, or none under `NO_COLOR`; the same information either way (selection is reversed,
-/// focus is bold, errors say "error").
+/// Colours from the palette, or none under `NO_COLOR`, whatever the config file's theme says;
+/// the same information either way (selection is reversed, focus is bold, errors say "error").
 #[derive(Clone, Copy)]
 pub struct Theme {
     color: bool,
+    palette: Palette,
 }
 
 impl Theme {
-    pub fn new(color: bool) -> Theme {
-        Theme { color }
+    pub fn new(color: bool, palette: Palette) -> Theme {
+        Theme { color, palette }
     }
 
     fn fg(&self, c: Color) -> Style {
@@ -106,23 +109,23 @@ impl Theme {
 
     pub fn border(&self, focused: bool) -> Style {
         if focused {
-            self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+            self.fg(self.palette.accent).add_modifier(Modifier::BOLD)
         } else {
-            self.fg(Color::DarkGray)
+            self.fg(self.palette.dim)
         }
     }
 
     pub fn selected(&self, focused: bool) -> Style {
         match (self.color, focused) {
-            (true, true) => Style::new().bg(Color::Blue).fg(Color::White).add_modifier(Modifier::BOLD),
-            (true, false) => Style::new().bg(Color::DarkGray),
+            (true, true) => Style::new().bg(self.palette.selection).fg(Color::White).add_modifier(Modifier::BOLD),
+            (true, false) => Style::new().bg(self.palette.dim),
             (false, true) => Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
             (false, false) => Style::new().add_modifier(Modifier::UNDERLINED),
         }
     }
 
     pub fn kind(&self) -> Style {
-        self.fg(Color::Yellow)
+        self.fg(self.palette.kind)
     }
 
     /// The short name of a well-known kind (IMG, SIG, SBOM…).
@@ -131,19 +134,19 @@ impl Theme {
     }
 
     pub fn digest(&self) -> Style {
-        self.fg(Color::Green)
+        self.fg(self.palette.digest)
     }
 
     pub fn dim(&self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new().add_modifier(Modifier::DIM) }
+        if self.color { Style::new().fg(self.palette.dim) } else { Style::new().add_modifier(Modifier::DIM) }
     }
 
     pub fn error(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+        self.fg(self.palette.error).add_modifier(Modifier::BOLD)
     }
 
     pub fn info(&self) -> Style {
-        self.fg(Color::Cyan)
+        self.fg(self.palette.accent)
     }
 
     pub fn title(&self) -> Style {
@@ -172,7 +175,7 @@ pub fn spinner(tick: u64) -> &'static str {
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App, view: &mut ViewState) {
-    let theme = Theme::new(app.opts.color);
+    let theme = Theme::new(app.opts.color, app.opts.palette);
     let screen = frame.area();
     let mut bar = status::lines(app, screen.width, &theme);
     // A long message wraps onto more rows, taking them from the panes, up to a quarter.
