@@ -107,6 +107,9 @@ pub enum Error {
         reason: String,
     },
 
+    #[error("state file {}: {reason}; move it away, and refscope starts a new one", path.display())]
+    State { path: PathBuf, reason: String },
+
     #[error("TLS file {}: {reason}", path.display())]
     Tls { path: PathBuf, reason: String },
 

@@ -245,6 +245,58 @@ fn the_bare_command_opens_the_demo() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_bare_refscope_offers_configured_registries_and_what_was_opened_lately() {
+    let reg = DistRegistry::start();
+    common::put_demo_image(&reg.addr, "net-monitor");
+    let home = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_refscope");
+    let image = format!("{}/net-monitor:v1", reg.addr);
+    let tree = |s: &str| s.contains("net-monitor:v1  ") && s.contains("no referrers");
+
+    // A target opened from the command line is remembered.
+    let tui = Tmux::start(home.path(), home.path(), &format!("'{bin}' {image}"));
+    tui.wait("the tree", tree);
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+    let state = home.path().join("state/refscope/recent.json");
+    let kept = std::fs::read_to_string(&state).unwrap();
+    assert!(kept.contains(&format!("\"target\": \"{image}\"")), "{kept}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&state).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // With a registry in the config file too, the bare command offers all three.
+    let config = home.path().join("config/refscope");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), format!("[registry.\"{}\"]\nalias = \"dev\"\n", reg.addr)).unwrap();
+    let tui = Tmux::start(home.path(), home.path(), &format!("'{bin}'"));
+    let s = tui.wait("the start screen, drawn whole", |s| s.contains("refscope: open what?") && s.contains("q quit"));
+    for text in [&format!("▸ dev  {}", reg.addr), "Opened lately", &format!("  {image}"), "The bundled demo", "Enter open  j/k move  q quit"] {
+        assert!(s.contains(text), "the start screen shows `{text}`:\n{s}");
+    }
+    // The recent target, opened with Enter: the same tree as from the command line.
+    tui.send(&["j", "Enter"]);
+    let s = tui.wait("the tree from the start screen", tree);
+    assert!(!s.contains("open what?"), "the start screen is gone:\n{s}");
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(kept["recent"].as_array().map(Vec::len), Some(1), "opened twice, kept once: {kept}");
+
+    // The demo is there too, last; q on the start screen quits.
+    let tui = Tmux::start(home.path(), home.path(), &format!("'{bin}'"));
+    tui.wait_for("refscope: open what?");
+    tui.send(&["G", "Enter"]);
+    tui.wait("the demo", |s| s.contains("layout ") && s.contains("signature/example (1)"));
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+    let tui = Tmux::start(home.path(), home.path(), &format!("'{bin}'"));
+    tui.wait_for("refscope: open what?");
+    tui.send(&["q"]);
+    let after = tui.wait_for("__EXITED__ 0");
+    assert!(after.contains(" icanon"), "the terminal is restored:\n{after}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_401_asks_for_credentials_masks_them_and_saves_them() {
     let reg = DistRegistry::start_with(common::DistConfig { users: vec![("alice".into(), "s3cret-pw".into())], ..Default::default() });
     let img = reg.seeder().with_basic("alice", "s3cret-pw").image("private/app", "v1", b"layer").await;

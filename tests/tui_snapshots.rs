@@ -472,3 +472,45 @@ async fn a_theme_colours_the_screen_and_no_color_wins_over_it() {
     let coloured = buf.content().iter().filter(|c| c.fg != Color::Reset || c.bg != Color::Reset).count();
     assert_eq!(coloured, 0, "no cell is coloured under NO_COLOR");
 }
+
+fn start_screen_with(recent: &[refscope::tui::recent::Recent]) -> refscope::tui::start_screen::StartScreen {
+    let config = refscope::config::Config::parse(
+        "[registry.\"registry.corp.example:5000\"]\nalias = \"prod\"\n[registry.\"ghcr.io\"]\n",
+        std::path::Path::new("/etc/refscope-example/config.toml"),
+    )
+    .unwrap();
+    refscope::tui::start_screen::StartScreen::new(&config, recent)
+}
+
+#[test]
+fn the_start_screen_offers_registries_recent_targets_and_the_demo() {
+    use refscope::tui::recent::Recent;
+    let recent = [
+        Recent { target: "localhost:5000/net-monitor:v1".into(), layout: false },
+        Recent { target: "/srv/layouts/staging:v2".into(), layout: true },
+        Recent { target: "evil\u{1b}[2J.example/x:v1".into(), layout: false },
+    ];
+    let mut screen = start_screen_with(&recent);
+    let opts = Options::default();
+    let press = |screen: &mut refscope::tui::start_screen::StartScreen, code: KeyCode| {
+        screen.on_key(&crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE), &opts.keys)
+    };
+    press(&mut screen, KeyCode::Char('j'));
+    press(&mut screen, KeyCode::Char('j'));
+    for (w, h) in SIZES {
+        let text = headless::text(&headless::render_start(&screen, &opts, w, h));
+        assert!(!text.contains('\u{1b}'), "a raw escape reached the screen");
+        insta::assert_snapshot!(format!("start_screen_{w}x{h}"), text);
+    }
+    screen.failed("layout /srv/layouts/staging: not found".into());
+    let text = headless::text(&headless::render_start(&screen, &opts, 80, 24));
+    screen::assert_words_whole(&[screen::bottom_rows(&text, 4)], &["error: layout /srv/layouts/staging: not found", "Enter open j/k move q quit"], "the start screen's foot");
+
+    // Twenty recent targets at 80x24: the last one, selected, is in view.
+    let many: Vec<Recent> = (0..20).map(|n| Recent { target: format!("registry.example/app-{n}:v1"), layout: false }).collect();
+    let mut screen = start_screen_with(&many);
+    press(&mut screen, KeyCode::Char('G'));
+    press(&mut screen, KeyCode::Char('k'));
+    let text = headless::text(&headless::render_start(&screen, &opts, 80, 24));
+    assert!(text.contains("▸ registry.example/app-19:v1"), "{text}");
+}

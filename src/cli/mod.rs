@@ -29,7 +29,8 @@ use crate::error::Result;
     about = "Browse and act on the artifact graph of OCI registries",
     long_about = "refscope shows an OCI registry as the graph it has become: images, charts and files at the \
 roots, with signatures, SBOMs and other artifacts attached through the OCI 1.1 `subject` field.\n\n\
-Without a verb it opens the terminal UI: on the bundled demo, on a registry \
+Without a verb it opens the terminal UI: on a start screen of configured registries, recent \
+targets and the bundled demo (or on the demo itself when there is nothing else), on a registry \
 (`refscope localhost:5000`), on a repository or tag (`refscope localhost:5000/net-monitor:v1`), \
 on a layout (`refscope --oci-layout PATH[:TAG]`) or on a directory of layouts, one repository \
 each (`refscope --oci-layout DIR`).\n\n\
@@ -47,7 +48,8 @@ pub struct Cli {
 #[derive(clap::Args, Debug)]
 pub struct TuiArgs {
     /// REGISTRY, REGISTRY/REPO, REGISTRY/REPO:TAG, or with --oci-layout a layout PATH[:TAG] or
-    /// a directory of layouts; nothing opens the bundled demo
+    /// a directory of layouts; nothing opens the start screen (or the bundled demo, when there
+    /// is nothing else to offer)
     pub target: Option<String>,
     /// Hide and disable everything that writes to a registry (attach, copy, delete)
     #[arg(long)]

@@ -10,9 +10,10 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use super::app::{App, Msg, update};
+use super::app::{App, Msg, Options, update};
+use super::start_screen::StartScreen;
 use super::protocol::{Effect, WorkerEvent};
-use super::ui::{ViewState, draw};
+use super::ui::{Theme, ViewState, draw, start_screen};
 use super::{Start, prepare, worker};
 use crate::error::Result;
 
@@ -118,6 +119,14 @@ pub fn render(app: &App, width: u16, height: u16) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test backend never fails");
     let mut view = ViewState::default();
     let _ = terminal.draw(|f| draw(f, app, &mut view));
+    terminal.backend().buffer().clone()
+}
+
+/// One frame of the start screen at `width` x `height`, with the keys and colours of `opts`.
+pub fn render_start(screen: &StartScreen, opts: &Options, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test backend never fails");
+    let theme = Theme::new(opts.color, opts.palette);
+    let _ = terminal.draw(|f| start_screen::draw(f, screen, &opts.keys, &theme));
     terminal.backend().buffer().clone()
 }
 

@@ -17,6 +17,8 @@ pub enum Context {
     Tags,
     Tree,
     Details,
+    /// The start screen a bare `refscope` shows when there is more than the demo to offer.
+    Start,
 }
 
 impl Context {
@@ -27,6 +29,7 @@ impl Context {
             Context::Tags => "Tags",
             Context::Tree => "Referrers tree",
             Context::Details => "Details",
+            Context::Start => "Start screen",
         }
     }
 }
@@ -233,6 +236,9 @@ pub const BINDINGS: &[Binding] = &[
     writes(hinted(key(K::Char('a'), C::Tree, A::Attach, "attach files to the selected node"), "attach", 3)),
     writes(hinted(key(K::Char('c'), C::Tree, A::Copy, "copy with referrers to another place"), "copy", 2)),
     writes(hinted(key(K::Char('d'), C::Tree, A::Delete, "delete with its referrers"), "delete", 2)),
+    key(K::Enter, C::Start, A::Open, "open the registry, target or demo"),
+    key(K::Char('l'), C::Start, A::Open, "open the registry, target or demo"),
+    key(K::Right, C::Start, A::Open, "open the registry, target or demo"),
 ];
 
 fn same_key(b: &Binding, ev: &KeyEvent) -> bool {

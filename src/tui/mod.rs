@@ -5,6 +5,8 @@ pub mod app;
 pub mod headless;
 pub mod keymap;
 pub mod protocol;
+pub mod recent;
+pub mod start_screen;
 pub mod ui;
 pub mod view_model;
 pub mod worker;
@@ -19,6 +21,8 @@ use futures_util::StreamExt;
 
 use self::app::{App, Message, Msg, Options, update};
 use self::keymap::Keymap;
+use self::recent::{Recent, RecentFile};
+use self::start_screen::{Outcome, StartScreen};
 use self::ui::palette::Palette;
 use self::protocol::Effect;
 use crate::cache::{CachedTarget, DiskCache};
@@ -130,21 +134,44 @@ pub async fn demo_dir() -> Result<PathBuf> {
 
 /// Works out the worker's context and the model's options from the command line.
 pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
-    let keyring = crate::creds::keyring_allowed();
-    let base = base_options(&start);
-    let layout_input = match (&start.target, start.layout) {
-        (None, _) => {
-            let dir = demo_dir().await?;
-            let opened = (crate::demo::REPO.to_string(), crate::demo::TAG.to_string());
-            return open_layout_dir(start, base, &dir, Some(opened), keyring);
-        }
-        (Some(t), true) => Some(t.clone()),
-        (Some(_), false) => None,
+    let opened = open(&start).await?;
+    Ok(opened.into_parts(start))
+}
+
+/// What a start opens, worked out without taking the start apart: a target that will not
+/// open leaves it whole, for the start screen to offer another.
+struct Opened {
+    target: Arc<dyn Target>,
+    registry: Option<Arc<crate::store::registry::Registry>>,
+    cache: Option<Arc<DiskCache>>,
+    opts: Options,
+}
+
+impl Opened {
+    fn into_parts(self, start: Start) -> (worker::Context, Options) {
+        let ctx = worker::Context {
+            target: self.target,
+            registry: self.registry,
+            session: Arc::new(start.session),
+            config_path: start.config_path,
+            keyring: crate::creds::keyring_allowed(),
+            cache: self.cache,
+        };
+        (ctx, self.opts)
+    }
+}
+
+async fn open(start: &Start) -> Result<Opened> {
+    let base = base_options(start);
+    let Some(input) = start.target.clone() else {
+        let dir = demo_dir().await?;
+        let opened = (crate::demo::REPO.to_string(), crate::demo::TAG.to_string());
+        return open_layout_dir(base, &dir, Some(opened));
     };
-    if let Some(input) = layout_input {
+    if start.layout {
         let (path, tag, digest) = split_layout_ref(&input)?;
         if tag.is_none() && digest.is_none() && LayoutDir::holds_layouts(&path) {
-            return open_layout_dir(start, base, &path, None, keyring);
+            return open_layout_dir(base, &path, None);
         }
         let loc = Location::layout(&input, false)?;
         let opts = Options {
@@ -155,17 +182,8 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
             reference: loc.digest.as_ref().map(|d| d.to_string()).or(loc.tag.clone()),
             ..base
         };
-        let ctx = worker::Context {
-            target: loc.target,
-            registry: None,
-            session: Arc::new(start.session),
-            config_path: start.config_path,
-            keyring,
-            cache: None,
-        };
-        return Ok((ctx, opts));
+        return Ok(Opened { target: loc.target, registry: None, cache: None, opts });
     }
-    let input = start.target.unwrap_or_default();
     let (host, repo, reference) = if input.trim_end_matches('/').contains('/') {
         let r = Reference::parse(&input)?;
         let reference = r.target();
@@ -191,15 +209,7 @@ pub async fn prepare(start: Start) -> Result<(worker::Context, Options)> {
         Some(c) => Arc::new(CachedTarget::new(registry.clone(), c.clone())),
         None => registry.clone(),
     };
-    let ctx = worker::Context {
-        target,
-        registry: Some(registry),
-        session: Arc::new(start.session),
-        config_path: start.config_path,
-        keyring,
-        cache,
-    };
-    Ok((ctx, opts))
+    Ok(Opened { target, registry: Some(registry), cache, opts })
 }
 
 /// The options that do not depend on what is opened: flags, `NO_COLOR`, the config file's
@@ -232,13 +242,7 @@ fn base_options(start: &Start) -> Options {
 
 /// A directory of layouts: its repositories listed like a registry's catalog, `opened` (a
 /// repository and tag) shown at start.
-fn open_layout_dir(
-    start: Start,
-    base: Options,
-    dir: &std::path::Path,
-    opened: Option<(String, String)>,
-    keyring: bool,
-) -> Result<(worker::Context, Options)> {
+fn open_layout_dir(base: Options, dir: &std::path::Path, opened: Option<(String, String)>) -> Result<Opened> {
     let store = LayoutDir::open(dir)?;
     let (repo, reference) = opened.unzip();
     let opts = Options {
@@ -249,15 +253,7 @@ fn open_layout_dir(
         reference,
         ..base
     };
-    let ctx = worker::Context {
-        target: Arc::new(store),
-        registry: None,
-        session: Arc::new(start.session),
-        config_path: start.config_path,
-        keyring,
-        cache: None,
-    };
-    Ok((ctx, opts))
+    Ok(Opened { target: Arc::new(store), registry: None, cache: None, opts })
 }
 
 fn restore_terminal() {
@@ -272,9 +268,20 @@ fn restore_terminal() {
     let _ = out.flush();
 }
 
-/// Runs the TUI until the user quits; the terminal is restored on every way out.
-pub async fn run(start: Start) -> Result<()> {
-    let (ctx, opts) = prepare(start).await?;
+/// What the TUI shows first: the target it was given (or the demo), or the start screen.
+enum First {
+    Opened(Opened),
+    Screen(StartScreen),
+}
+
+/// Runs the TUI until the user quits; the terminal is restored on every way out. A bare
+/// `refscope` shows the start screen first when there is more than the demo to offer.
+pub async fn run(mut start: Start) -> Result<()> {
+    let recent = RecentFile::default_place();
+    let first = match start_screen(&mut start, recent.as_ref()) {
+        Some(screen) => First::Screen(screen),
+        None => First::Opened(open(&start).await?),
+    };
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
@@ -287,9 +294,98 @@ pub async fn run(start: Start) -> Result<()> {
         crossterm::event::EnableBracketedPaste
     )
     .map_err(|e| Error::io("terminal", e))?;
-    let result = event_loop(ctx, opts).await;
+    let result = async {
+        let opened = match first {
+            First::Opened(o) => o,
+            First::Screen(mut screen) => match choose(&mut start, &mut screen).await? {
+                Some(o) => o,
+                None => return Ok(()),
+            },
+        };
+        remember(recent.as_ref(), &start);
+        let (ctx, opts) = opened.into_parts(start);
+        event_loop(ctx, opts).await
+    }
+    .await;
     restore_terminal();
     result
+}
+
+/// The start screen for a start without a target, when it has more than the demo to offer.
+/// A state file that cannot be read is said on the screen, or else in the status bar.
+fn start_screen(start: &mut Start, recent: Option<&RecentFile>) -> Option<StartScreen> {
+    if start.target.is_some() {
+        return None;
+    }
+    let (list, problem) = match recent.map(RecentFile::load) {
+        Some(Ok(list)) => (list, None),
+        Some(Err(e)) => {
+            tracing::warn!("{e}");
+            (Vec::new(), Some(Message::error(e.to_string())))
+        }
+        None => (Vec::new(), None),
+    };
+    let mut screen = StartScreen::new(start.session.config(), &list);
+    if !screen.worth_showing() {
+        if let Some(p) = problem {
+            start.startup_message.get_or_insert(p);
+        }
+        return None;
+    }
+    screen.message = problem.or_else(|| base_options(start).startup_message);
+    Some(screen)
+}
+
+/// Shows the start screen until what was picked opens (`None`: the user quit). What does not
+/// open is said on the screen, which stays.
+async fn choose(start: &mut Start, screen: &mut StartScreen) -> Result<Option<Opened>> {
+    let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
+    let mut terminal = ratatui::Terminal::new(backend).map_err(|e| Error::io("terminal", e))?;
+    let base = base_options(start);
+    let theme = ui::Theme::new(base.color, base.palette);
+    let mut input = EventStream::new();
+    loop {
+        if let Ok(size) = terminal.size() {
+            screen.page = (size.height / 2).max(1) as usize;
+        }
+        terminal.draw(|f| ui::start_screen::draw(f, screen, &base.keys, &theme)).map_err(|e| Error::io("terminal", e))?;
+        match input.next().await {
+            Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => screen.on_key(&k, &base.keys),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(Error::io("terminal", e)),
+            None => return Ok(None),
+        }
+        match screen.outcome.clone() {
+            None => {}
+            Some(Outcome::Quit) => return Ok(None),
+            Some(Outcome::Open(choice)) => {
+                (start.target, start.layout) = choice.target();
+                match open(start).await {
+                    Ok(opened) => {
+                        // The panes are drawn from scratch, not over the start screen.
+                        terminal.clear().map_err(|e| Error::io("terminal", e))?;
+                        return Ok(Some(opened));
+                    }
+                    Err(e) => screen.failed(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+/// Keeps what was opened for the next start screen (the demo is always offered there). A
+/// layout is kept by its absolute path, so it opens again from any directory.
+fn remember(file: Option<&RecentFile>, start: &Start) {
+    let (Some(file), Some(target)) = (file, &start.target) else { return };
+    let absolute = || {
+        let (path, _, _) = split_layout_ref(target).ok()?;
+        let rest = target.strip_prefix(path.to_str()?)?;
+        Some(format!("{}{rest}", std::path::absolute(&path).ok()?.display()))
+    };
+    let target = if start.layout { absolute().unwrap_or_else(|| target.clone()) } else { target.clone() };
+    if let Err(e) = file.record(Recent { target, layout: start.layout }) {
+        tracing::warn!("{e}");
+    }
 }
 
 async fn event_loop(ctx: worker::Context, opts: Options) -> Result<()> {

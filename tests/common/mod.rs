@@ -238,13 +238,14 @@ const INHERITED: [&str; 9] = [
 ];
 
 /// The private environment under `home`: no Docker config, no keyring, no certificates
-/// directories, caches and config under `home`.
-fn private_env(home: &Path) -> [(&'static str, PathBuf); 6] {
+/// directories, caches, config and state (the TUI's recent targets) under `home`.
+fn private_env(home: &Path) -> [(&'static str, PathBuf); 7] {
     [
         ("HOME", home.to_path_buf()),
         ("DOCKER_CONFIG", home.join("docker")),
         ("XDG_CACHE_HOME", home.join("cache")),
         ("XDG_CONFIG_HOME", home.join("config")),
+        ("XDG_STATE_HOME", home.join("state")),
         ("REFSCOPE_CERTS_D", home.join("certs.d")),
         ("REFSCOPE_NO_KEYRING", PathBuf::from("1")),
     ]

@@ -4,6 +4,7 @@
 mod modal;
 pub mod palette;
 mod panes;
+pub mod start_screen;
 mod status;
 mod wrap;
 
