@@ -171,3 +171,33 @@ async fn the_tui_worker_opens_a_tls_registry() {
     ui.settle_until(|a| a.tree.root().ready().is_some() || a.message.is_some()).await;
     assert!(ui.app.tree.root().ready().is_some(), "the tree loaded: {:?}", ui.app.message.as_ref().map(|m| &m.text));
 }
+
+#[test]
+fn copy_gives_each_side_its_own_ca_and_client_certificate() {
+    let (pa, pb) = (Pki::new(), Pki::new());
+    let (a, b) = (tls_registry(&pa, true), tls_registry(&pb, true));
+    let file = |pki: &Pki, name: &str| pki.path(name).to_str().unwrap().to_string();
+    let (ca_a, cert_a, key_a) = (file(&pa, "ca.crt"), file(&pa, "client.crt"), file(&pa, "client.key"));
+    let (ca_b, cert_b, key_b) = (file(&pb, "ca.crt"), file(&pb, "client.crt"), file(&pb, "client.key"));
+    seed(&a, &["--ca-file", &ca_a, "--cert-file", &cert_a, "--key-file", &key_a]);
+    let src = format!("{}/net-monitor:v1", a.addr);
+
+    // The shared flags name one CA and one certificate, which the other registry refuses.
+    let dst = format!("{}/net-monitor:v1", b.addr);
+    let err = refscope(["copy", &src, &dst, "--ca-file", &ca_a, "--cert-file", &cert_a, "--key-file", &key_a]).fails();
+    assert!(err.contains(&b.addr) && err.contains("not trusted"), "{err}");
+
+    let (from, to) = (["--from-ca-file", &ca_a, "--from-cert-file", &cert_a, "--from-key-file", &key_a], ["--to-ca-file", &ca_b, "--to-cert-file", &cert_b, "--to-key-file", &key_b]);
+    refscope(["copy", &src, &dst].into_iter().chain(from).chain(to)).ok();
+    assert_eq!(tags(&b, &["--ca-file", &ca_b, "--cert-file", &cert_b, "--key-file", &key_b]).ok().trim(), "v1");
+
+    // --to-cert-file replaces --cert-file for the destination only; the source keeps it, and
+    // the CAs add up.
+    let other = format!("{}/other:v1", b.addr);
+    refscope(["copy", &src, &other, "--cert-file", &cert_a, "--key-file", &key_a, "--ca-file", &ca_a].into_iter().chain(to)).ok();
+    // A certificate without its key is refused before anything is sent.
+    let out = refscope(["copy", &src, &other, "--to-cert-file", &cert_b]).output();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("required arguments were not provided") && err.contains("--to-key-file"), "{err}");
+}

@@ -4,6 +4,7 @@ use clap::Args;
 
 use serde_json::{Value, json};
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::common::{CredentialOptions, Kind, ListingOptions, Location, Session, TlsOptions, load_config, outln, split_tag_list, warn_all};
@@ -13,6 +14,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::graph::copy::{BlobResult, CopyOptions, CopyReport, Endpoint, copy};
 use crate::graph::model::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_NODES, Limits};
+use crate::store::registry::tls::ClientIdentity;
 use crate::text::sanitize;
 
 #[derive(Args, Debug)]
@@ -57,6 +59,25 @@ pub struct CopyArgs {
     /// TLS files for both registries (certs.d and the config file hold them per registry)
     #[command(flatten)]
     pub tls: TlsOptions,
+    /// Trust this CA certificate (PEM) for the source registry, besides --ca-file's
+    #[arg(long, value_name = "PATH")]
+    pub from_ca_file: Option<PathBuf>,
+    /// Present this client certificate (PEM) to the source registry, instead of --cert-file's
+    #[arg(long, value_name = "PATH", requires = "from_key_file")]
+    pub from_cert_file: Option<PathBuf>,
+    /// The private key (PEM) of --from-cert-file
+    #[arg(long, value_name = "PATH", requires = "from_cert_file")]
+    pub from_key_file: Option<PathBuf>,
+    /// Trust this CA certificate (PEM) for the destination registry, besides --ca-file's
+    #[arg(long, value_name = "PATH")]
+    pub to_ca_file: Option<PathBuf>,
+    /// Present this client certificate (PEM) to the destination registry, instead of
+    /// --cert-file's
+    #[arg(long, value_name = "PATH", requires = "to_key_file")]
+    pub to_cert_file: Option<PathBuf>,
+    /// The private key (PEM) of --to-cert-file
+    #[arg(long, value_name = "PATH", requires = "to_cert_file")]
+    pub to_key_file: Option<PathBuf>,
     /// Source registry username
     #[arg(long)]
     pub from_username: Option<String>,
@@ -77,21 +98,54 @@ pub struct CopyArgs {
     pub creds: CredentialOptions,
 }
 
-fn side(args: &CopyArgs, username: &Option<String>, password: &Option<String>, plain: bool, config: &Arc<Config>) -> Result<Session> {
+/// The flags of one side of a copy (`--from-…` or `--to-…`), over the shared ones.
+struct Side<'a> {
+    username: &'a Option<String>,
+    password: &'a Option<String>,
+    plain_http: bool,
+    ca_file: &'a Option<PathBuf>,
+    cert_file: &'a Option<PathBuf>,
+    key_file: &'a Option<PathBuf>,
+}
+
+/// A session for one side: its CA adds to `--ca-file`'s, its client certificate replaces
+/// `--cert-file`'s.
+fn side(args: &CopyArgs, side: Side, config: &Arc<Config>) -> Result<Session> {
     let mut creds = args.creds.clone();
-    if username.is_some() || password.is_some() {
-        creds.username = username.clone();
-        creds.password = password.clone();
+    if side.username.is_some() || side.password.is_some() {
+        creds.username = side.username.clone();
+        creds.password = side.password.clone();
         creds.password_stdin = false;
     }
-    Ok(Session::new(creds.chain()?, args.tls.flags(plain || args.plain_http, args.insecure)).with_config(config.clone()))
+    let mut flags = args.tls.flags(side.plain_http || args.plain_http, args.insecure);
+    flags.ca_files.extend(side.ca_file.iter().cloned());
+    if let (Some(cert), Some(key)) = (side.cert_file, side.key_file) {
+        flags.identity = Some(ClientIdentity { cert: cert.clone(), key: key.clone() });
+    }
+    Ok(Session::new(creds.chain()?, flags).with_config(config.clone()))
 }
 
 pub async fn run(args: CopyArgs) -> Result<()> {
     args.listing.apply();
     let config = load_config()?;
-    let from = side(&args, &args.from_username, &args.from_password, args.from_plain_http, &config)?;
-    let to = side(&args, &args.to_username, &args.to_password, args.to_plain_http, &config)?;
+    let from = Side {
+        username: &args.from_username,
+        password: &args.from_password,
+        plain_http: args.from_plain_http,
+        ca_file: &args.from_ca_file,
+        cert_file: &args.from_cert_file,
+        key_file: &args.from_key_file,
+    };
+    let to = Side {
+        username: &args.to_username,
+        password: &args.to_password,
+        plain_http: args.to_plain_http,
+        ca_file: &args.to_ca_file,
+        cert_file: &args.to_cert_file,
+        key_file: &args.to_key_file,
+    };
+    let from = side(&args, from, &config)?;
+    let to = side(&args, to, &config)?;
     let src: Location = from.locate(&args.source, args.from_oci_layout)?;
     let (dst_base, mut tags) = split_tag_list(&args.destination);
     let dst: Location = to.locate_for_write(&dst_base, args.to_oci_layout)?;
