@@ -301,10 +301,6 @@ impl Default for Keymap {
 }
 
 impl Keymap {
-    pub fn bindings(&self) -> &[Binding] {
-        &self.bindings
-    }
-
     /// The action a key means in `context`, pane bindings first.
     pub fn lookup(&self, ev: &KeyEvent, context: Context, read_only: bool) -> Option<Action> {
         let usable = |b: &&Binding| !(read_only && b.writes) && same_key(b, ev);
