@@ -29,6 +29,8 @@ pub fn waiting_for(app: &App) -> Option<&'static str> {
         Some("the refresh of a cached tree")
     } else if app.store.loading_manifest() {
         Some("a manifest")
+    } else if app.store.resolving_tag() {
+        Some("an attachment tag")
     } else if app.tags.info.values().any(|t| t.is_loading()) {
         Some("a tag's details")
     } else {

@@ -69,6 +69,11 @@ impl Store {
         self.tags.attachments_of(subject)
     }
 
+    /// Whether an attachment tag is still being resolved.
+    pub fn resolving_tag(&self) -> bool {
+        self.tag_targets.values().any(|t| t.is_loading())
+    }
+
     pub fn tag_target(&self, tag: &str) -> Option<&Loaded<Digest>> {
         self.tag_targets.get(tag)
     }
