@@ -201,3 +201,18 @@ fn copy_gives_each_side_its_own_ca_and_client_certificate() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("required arguments were not provided") && err.contains("--to-key-file"), "{err}");
 }
+
+#[test]
+fn copy_accepts_any_certificate_only_on_the_side_that_says_so() {
+    let (pa, pb) = (Pki::new(), Pki::new());
+    let (a, b) = (tls_registry(&pa, false), tls_registry(&pb, false));
+    seed(&a, &["--insecure"]);
+    let (src, dst) = (format!("{}/net-monitor:v1", a.addr), format!("{}/net-monitor:v1", b.addr));
+
+    let err = refscope(["copy", &src, &dst, "--to-insecure"]).fails();
+    assert!(err.contains(&a.addr) && err.contains("not trusted"), "the source is still verified: {err}");
+    let err = refscope(["copy", &src, &dst, "--from-insecure"]).fails();
+    assert!(err.contains(&b.addr) && err.contains("not trusted"), "the destination is still verified: {err}");
+    refscope(["copy", &src, &dst, "--from-insecure", "--to-insecure"]).ok();
+    assert_eq!(tags(&b, &["--insecure"]).ok().trim(), "v1");
+}

@@ -53,9 +53,15 @@ pub struct CopyArgs {
     /// Use HTTP for both (automatic for a localhost or 127.0.0.1 registry that speaks no TLS)
     #[arg(long)]
     pub plain_http: bool,
-    /// Accept any TLS certificate
+    /// Accept any TLS certificate from either registry
     #[arg(long)]
     pub insecure: bool,
+    /// Accept any TLS certificate from the source registry
+    #[arg(long)]
+    pub from_insecure: bool,
+    /// Accept any TLS certificate from the destination registry
+    #[arg(long)]
+    pub to_insecure: bool,
     /// TLS files for both registries (certs.d and the config file hold them per registry)
     #[command(flatten)]
     pub tls: TlsOptions,
@@ -103,6 +109,7 @@ struct Side<'a> {
     username: &'a Option<String>,
     password: &'a Option<String>,
     plain_http: bool,
+    insecure: bool,
     ca_file: &'a Option<PathBuf>,
     cert_file: &'a Option<PathBuf>,
     key_file: &'a Option<PathBuf>,
@@ -117,7 +124,7 @@ fn side(args: &CopyArgs, side: Side, config: &Arc<Config>) -> Result<Session> {
         creds.password = side.password.clone();
         creds.password_stdin = false;
     }
-    let mut flags = args.tls.flags(side.plain_http || args.plain_http, args.insecure);
+    let mut flags = args.tls.flags(side.plain_http || args.plain_http, side.insecure || args.insecure);
     flags.ca_files.extend(side.ca_file.iter().cloned());
     if let (Some(cert), Some(key)) = (side.cert_file, side.key_file) {
         flags.identity = Some(ClientIdentity { cert: cert.clone(), key: key.clone() });
@@ -132,6 +139,7 @@ pub async fn run(args: CopyArgs) -> Result<()> {
         username: &args.from_username,
         password: &args.from_password,
         plain_http: args.from_plain_http,
+        insecure: args.from_insecure,
         ca_file: &args.from_ca_file,
         cert_file: &args.from_cert_file,
         key_file: &args.from_key_file,
@@ -140,6 +148,7 @@ pub async fn run(args: CopyArgs) -> Result<()> {
         username: &args.to_username,
         password: &args.to_password,
         plain_http: args.to_plain_http,
+        insecure: args.to_insecure,
         ca_file: &args.to_ca_file,
         cert_file: &args.to_cert_file,
         key_file: &args.to_key_file,
