@@ -69,16 +69,22 @@ impl App {
         self.tree.selected_row(&self.store)?.digest
     }
 
+    /// Asks for what the tags in and around the tags pane's window point at, where not
+    /// asked yet.
+    pub(super) fn describe_tags_in_view(&mut self) -> Vec<Effect> {
+        let Some(repo) = self.tags.repo.clone() else { return Vec::new() };
+        let tags = self.tags.to_describe(self.size.1 as usize);
+        if tags.is_empty() {
+            return Vec::new();
+        }
+        vec![Effect::DescribeTags { repo, tags }]
+    }
+
     /// Requests what the current selection needs to be described.
     pub(super) fn follow_selection(&mut self) -> Vec<Effect> {
         let mut fx = Vec::new();
-        if self.details_from_tags
-            && let Some(repo) = self.tags.repo.clone()
-        {
-            let tags = self.tags.to_describe(self.size.1 as usize);
-            if !tags.is_empty() {
-                fx.push(Effect::DescribeTags { repo, tags });
-            }
+        if self.details_from_tags {
+            fx.extend(self.describe_tags_in_view());
         }
         if let Some(d) = self.details_digest() {
             fx.extend(self.ensure_manifest(&d));

@@ -424,3 +424,28 @@ fn tags_are_in_natural_order_and_s_switches_to_plain_order_keeping_the_selection
     update(&mut app, key('s'));
     assert_eq!(app.tags.shown[4], "v10");
 }
+
+#[test]
+fn tags_a_filter_brings_into_view_are_described_as_it_is_typed() {
+    let (mut app, fx) = registry_app(None, None);
+    app.size = (80, 10);
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id: catalog_id(&fx), result: Ok((vec!["app".into()], None)), cached: false }));
+    let fx = update(&mut app, code(KeyCode::Enter));
+    let id = find(&fx, |e| match e {
+        Effect::LoadTags { id, .. } => Some(*id),
+        _ => None,
+    });
+    let tags: Vec<String> = (0..100).map(|i| format!("build-{i:03}")).collect();
+    update(&mut app, Msg::Worker(WorkerEvent::Tags { id, repo: "app".into(), result: Ok(tags), cached: false }));
+    assert!(!app.tags.info.contains_key("build-095"), "far down the list, not described yet");
+    update(&mut app, key('/'));
+    let described: Vec<String> = typed(&mut app, "build-09")
+        .into_iter()
+        .flat_map(|e| match e {
+            Effect::DescribeTags { tags, .. } => tags,
+            _ => Vec::new(),
+        })
+        .collect();
+    assert!(described.contains(&"build-095".to_string()), "{described:?}");
+    assert_eq!(described.iter().filter(|t| *t == "build-095").count(), 1, "asked for once");
+}

@@ -52,19 +52,22 @@ impl Prompt {
 }
 
 pub(super) fn on_key(app: &mut App, mut p: Prompt, key: KeyEvent) -> Vec<Effect> {
+    // The tags a filter brings into view are described at once, as a scroll would.
     let live_filter = |app: &mut App, pane: Pane, value: &str| match pane {
         Pane::Repos => {
             app.repos.list.filter = value.to_string();
             app.repos.list.refilter(&app.repos.items);
+            Vec::new()
         }
         _ => {
             app.tags.list.filter = value.to_string();
             app.tags.list.refilter(&app.tags.shown);
+            app.describe_tags_in_view()
         }
     };
     if key_is(&key, KeyCode::Esc) {
         if let PromptKind::Filter(pane) = p.kind {
-            live_filter(app, pane, &p.original.clone());
+            return live_filter(app, pane, &p.original.clone());
         }
         return Vec::new();
     }
@@ -72,8 +75,9 @@ pub(super) fn on_key(app: &mut App, mut p: Prompt, key: KeyEvent) -> Vec<Effect>
         let value = p.input.value().trim().to_string();
         return match p.kind.clone() {
             PromptKind::Filter(pane) => {
-                live_filter(app, pane, &value);
-                app.follow_selection()
+                let mut fx = live_filter(app, pane, &value);
+                fx.extend(app.follow_selection());
+                fx
             }
             PromptKind::TypeFilter => {
                 app.tree.set_type_filter(Some(value));
@@ -107,10 +111,13 @@ pub(super) fn on_key(app: &mut App, mut p: Prompt, key: KeyEvent) -> Vec<Effect>
     }
     p.input.handle_event(&crossterm::event::Event::Key(key));
     p.error = None;
-    if let PromptKind::Filter(pane) = p.kind {
-        let v = p.input.value().to_string();
-        live_filter(app, pane, &v);
-    }
+    let fx = match p.kind {
+        PromptKind::Filter(pane) => {
+            let v = p.input.value().to_string();
+            live_filter(app, pane, &v)
+        }
+        _ => Vec::new(),
+    };
     app.modal = Some(Modal::Prompt(p));
-    Vec::new()
+    fx
 }
