@@ -80,6 +80,10 @@ fn every_verb(addr: &str) {
     let parsed: serde_json::Value = serde_json::from_str(&manifest).unwrap();
     assert_eq!(parsed["artifactType"], "readme/example");
 
+    let inspected: serde_json::Value = serde_json::from_str(&with_creds(&["inspect", "--format", "json", &artifact], dir).ok()).unwrap();
+    assert_eq!(inspected["digest"], readme_digest.as_str(), "{inspected}");
+    assert_eq!(inspected["summary"]["kind"], "artifact", "{inspected}");
+
     let resolved = with_creds(&["resolve", &artifact], dir).ok();
     assert_eq!(resolved.trim(), readme_digest);
 
