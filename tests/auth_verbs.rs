@@ -84,6 +84,9 @@ fn every_verb(addr: &str) {
     assert_eq!(inspected["digest"], readme_digest.as_str(), "{inspected}");
     assert_eq!(inspected["summary"]["kind"], "artifact", "{inspected}");
 
+    let config = with_creds(&["manifest", "fetch-config", &artifact], dir).ok();
+    assert_eq!(refscope::oci::Digest::sha256_of(config.as_bytes()).to_string(), parsed["config"]["digest"].as_str().unwrap());
+
     let resolved = with_creds(&["resolve", &artifact], dir).ok();
     assert_eq!(resolved.trim(), readme_digest);
 

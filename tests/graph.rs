@@ -404,6 +404,17 @@ async fn a_multi_platform_index_goes_through_every_verb_and_the_tui_worker() {
     let descriptor: Value = serde_json::from_str(&refscope(["manifest", "fetch", "--descriptor", &image]).ok()).unwrap();
     assert_eq!(descriptor["mediaType"], common::seed::INDEX);
 
+    let err = refscope(["manifest", "fetch-config", &image]).fails();
+    assert!(err.contains("is an index") && err.contains("--platform") && err.contains("linux/amd64, linux/arm64"), "{err}");
+    let arm64: Value = serde_json::from_slice(&common::read_manifest_bytes(&s, "app", &r.arm64.digest.to_string()).await).unwrap();
+    let config = refscope(["manifest", "fetch-config", "--platform", "linux/arm64", &image]).output();
+    assert!(config.status.success(), "{}", String::from_utf8_lossy(&config.stderr));
+    assert_eq!(Digest::sha256_of(&config.stdout).to_string(), arm64["config"]["digest"].as_str().unwrap(), "the arm64 config's own bytes");
+    let described: Value = serde_json::from_str(&refscope(["manifest", "fetch-config", "--descriptor", &format!("{}/app@{}", reg.addr, r.arm64.digest)]).ok()).unwrap();
+    assert_eq!(described, arm64["config"], "an image's config descriptor, no --platform needed");
+    let err = refscope(["manifest", "fetch-config", "--platform", "windows/amd64", &image]).fails();
+    assert!(err.contains("lists no platform windows/amd64"), "{err}");
+
     let inspected: Value = serde_json::from_str(&refscope(["inspect", "--format", "json", &image]).ok()).unwrap();
     let text = inspected.to_string();
     assert!(text.contains("amd64") && text.contains("arm64"), "inspect names both platforms: {inspected:#}");

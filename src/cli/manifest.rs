@@ -1,4 +1,4 @@
-//! `refscope manifest fetch` (and, with the write side, `manifest delete`).
+//! `refscope manifest fetch` and `manifest delete` (`fetch-config` has a module of its own).
 
 use clap::{Args, Subcommand};
 
@@ -17,6 +17,9 @@ pub enum ManifestCommand {
     /// Print a manifest: the exact bytes, or pretty-printed
     #[command(visible_alias = "get")]
     Fetch(FetchArgs),
+    /// Print the config blob of an image, or with --platform of one platform of an index
+    #[command(name = "fetch-config")]
+    FetchConfig(super::fetch_config::FetchConfigArgs),
     /// Delete a manifest and, unless --keep-referrers, its whole graph
     #[command(visible_alias = "rm")]
     Delete(DeleteArgs),
@@ -69,6 +72,7 @@ pub struct FetchArgs {
 pub async fn run(cmd: ManifestCommand) -> Result<()> {
     match cmd {
         ManifestCommand::Fetch(a) => fetch(a).await,
+        ManifestCommand::FetchConfig(a) => super::fetch_config::run(a).await,
         ManifestCommand::Delete(a) => delete(a).await,
     }
 }

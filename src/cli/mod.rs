@@ -6,6 +6,7 @@ pub mod completion;
 pub mod config;
 pub mod copy;
 pub mod discover;
+pub mod fetch_config;
 pub mod inspect;
 mod json;
 pub mod login;
