@@ -154,6 +154,21 @@ async fn a_server_error_then_success_completes() {
     assert_eq!(put.received_requests().await.unwrap().len(), 1);
 }
 
+/// Distribution has been seen answering 500 to one of many concurrent DELETEs. A DELETE is
+/// tried again (a replay that finds the manifest gone is counted as already gone by delete).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_met_by_a_server_error_is_tried_again() {
+    let digest = refscope::oci::Digest::sha256_of(MANIFEST.as_bytes());
+    let front = MockServer::start().await;
+    let at = format!("/v2/app/manifests/{digest}");
+    Mock::given(method("DELETE")).and(path(at.as_str())).respond_with(ResponseTemplate::new(500)).up_to_n_times(1).mount(&front).await;
+    Mock::given(method("DELETE")).and(path(at.as_str())).respond_with(ResponseTemplate::new(202)).mount(&front).await;
+    let chain = refscope::creds::Chain { no_keyring: true, ..Default::default() };
+    let c = Registry::new(&host(&front), RegistryOptions::default(), Arc::new(chain)).unwrap();
+    c.delete_manifest("app", &digest).await.expect("the replay succeeds");
+    assert_eq!(front.received_requests().await.unwrap().len(), 2, "one try and one replay");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registry_restarted_under_the_tui_is_reported_and_recovered_by_refresh() {
     use refscope::tui::view_model::Loaded;

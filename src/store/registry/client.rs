@@ -90,6 +90,9 @@ impl Registry {
     /// this request may not follow.
     pub(crate) async fn send(&self, req: Request) -> Result<Response> {
         let idempotent = req.method == Method::GET || req.method == Method::HEAD;
+        // A DELETE may be replayed after a server error: if the first one did act, the replay
+        // meets a 404, which deleting callers count as already gone. Redirects stay GET/HEAD's.
+        let replayable = idempotent || req.method == Method::DELETE;
         let mut url = req.url.clone();
         let mut redirects: u32 = 0;
         let mut challenged = false;
@@ -178,7 +181,7 @@ impl Registry {
                 }
                 return Err(self.auth.unauthorized(challenge.as_deref()));
             }
-            if retryable(status, idempotent) && attempt < self.opts.max_retries {
+            if retryable(status, replayable) && attempt < self.opts.max_retries {
                 let wait = retry_after(resp.headers()).unwrap_or_else(|| backoff(attempt));
                 tracing::info!("{} {}: {status}, retrying in {wait:?}", self.host, req.action);
                 tokio::time::sleep(wait.min(MAX_RETRY_WAIT)).await;
