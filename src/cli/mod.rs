@@ -55,6 +55,9 @@ pub struct TuiArgs {
     /// Hide and disable everything that writes to a registry (attach, copy, delete)
     #[arg(long)]
     pub read_only: bool,
+    /// Largest blob read to inspect an artifact in the details pane and viewer, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = crate::inspect::DEFAULT_MAX_BLOB / (1024 * 1024))]
+    pub max_blob_size: u64,
     #[command(flatten)]
     pub remote: common::RemoteOptions,
 }
@@ -72,6 +75,7 @@ impl TuiArgs {
             config_path,
             cache_dir: None,
             startup_message: None,
+            max_blob: self.max_blob_size.saturating_mul(1024 * 1024),
         }
         .with_config(crate::config::Config::load());
         start.target = self.target.map(|t| if layout { t } else { start.session.config().expand(&t) });

@@ -34,6 +34,8 @@ pub struct Inspection {
     pub summary: Summary,
     /// Blobs that could not be fetched; the summary says what is missing.
     pub warnings: Vec<String>,
+    /// The verified blobs the summary was made from, for a viewer to show whole.
+    pub contents: Contents,
 }
 
 /// Fetches and summarises the manifest `reference` names. `tag` is the tag it was reached
@@ -56,6 +58,7 @@ pub async fn inspect(
         subject,
         summary,
         warnings,
+        contents,
     })
 }
 

@@ -33,6 +33,8 @@ pub fn waiting_for(app: &App) -> Option<&'static str> {
         Some("an attachment tag")
     } else if app.tags.info.values().any(|t| t.is_loading()) {
         Some("a tag's details")
+    } else if app.inspections.loading() {
+        Some("an inspection")
     } else {
         None
     }

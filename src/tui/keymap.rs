@@ -17,6 +17,8 @@ pub enum Context {
     Tags,
     Tree,
     Details,
+    /// The full-screen viewer of an artifact's content.
+    Viewer,
     /// The start screen a bare `refscope` shows when there is more than the demo to offer.
     Start,
 }
@@ -29,6 +31,7 @@ impl Context {
             Context::Tags => "Tags",
             Context::Tree => "Referrers tree",
             Context::Details => "Details",
+            Context::Viewer => "Viewer",
             Context::Start => "Start screen",
         }
     }
@@ -66,6 +69,10 @@ pub enum Action {
     Copy,
     Delete,
     CancelJob,
+    Close,
+    Search,
+    NextMatch,
+    PrevMatch,
 }
 
 impl Action {
@@ -102,6 +109,10 @@ impl Action {
             Action::Copy => "copy",
             Action::Delete => "delete",
             Action::CancelJob => "cancel",
+            Action::Close => "close",
+            Action::Search => "search",
+            Action::NextMatch => "next_match",
+            Action::PrevMatch => "previous_match",
         }
     }
 
@@ -236,6 +247,14 @@ pub const BINDINGS: &[Binding] = &[
     writes(hinted(key(K::Char('a'), C::Tree, A::Attach, "attach files to the selected node"), "attach", 3)),
     writes(hinted(key(K::Char('c'), C::Tree, A::Copy, "copy with referrers to another place"), "copy", 2)),
     writes(hinted(key(K::Char('d'), C::Tree, A::Delete, "delete with its referrers"), "delete", 2)),
+    hinted(key(K::Enter, C::Details, A::Open, "open the viewer: summary and content, full screen"), "view", 1),
+    key(K::Char('o'), C::Details, A::Open, "open the viewer: summary and content, full screen"),
+    key(K::Char('q'), C::Viewer, A::Close, "back: from a layer's files, or out of the viewer"),
+    key(K::Esc, C::Viewer, A::Close, "back: from a layer's files, or out of the viewer"),
+    key(K::Char('/'), C::Viewer, A::Search, "search (Enter to find, Esc to drop)"),
+    key(K::Char('n'), C::Viewer, A::NextMatch, "next match"),
+    key(K::Char('N'), C::Viewer, A::PrevMatch, "previous match"),
+    key(K::Enter, C::Viewer, A::Open, "list the files of the image layer under the cursor"),
     key(K::Enter, C::Start, A::Open, "open the registry, target or demo"),
     key(K::Char('l'), C::Start, A::Open, "open the registry, target or demo"),
     key(K::Right, C::Start, A::Open, "open the registry, target or demo"),

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod headless;
+pub mod inspect_view;
 pub mod keymap;
 pub mod protocol;
 pub mod recent;
@@ -50,6 +51,8 @@ pub struct Start {
     pub cache_dir: Option<PathBuf>,
     /// What the status bar says at start (see [`Start::with_config`]).
     pub startup_message: Option<Message>,
+    /// The largest blob read to inspect an artifact, in bytes.
+    pub max_blob: u64,
 }
 
 impl Start {
@@ -63,6 +66,7 @@ impl Start {
             config_path: None,
             cache_dir: None,
             startup_message: None,
+            max_blob: crate::inspect::DEFAULT_MAX_BLOB,
         }
     }
 
@@ -81,6 +85,7 @@ impl Start {
             config_path: None,
             cache_dir,
             startup_message: None,
+            max_blob: crate::inspect::DEFAULT_MAX_BLOB,
         }
     }
 
@@ -156,6 +161,11 @@ impl Opened {
             config_path: start.config_path,
             keyring: crate::creds::keyring_allowed(),
             cache: self.cache,
+            limits: crate::inspect::Limits {
+                max_blob: start.max_blob,
+                max_total: start.max_blob.saturating_mul(4),
+                ..crate::inspect::Limits::default()
+            },
         };
         (ctx, self.opts)
     }

@@ -11,7 +11,9 @@ use crate::oci::{Descriptor, Digest};
 use crate::store::ReferrersMode;
 use crate::store::registry::ratelimit::RateLimit;
 
+use super::inspect_view::InspectView;
 use super::view_model::{CopyPreview, DeletePreview, ManifestView, TagInfo};
+use crate::inspect::listing::Listing;
 
 pub type RequestId = u64;
 pub type JobId = u64;
@@ -39,6 +41,11 @@ pub enum Effect {
     Login { registry: String, username: String, password: String, save: bool },
     /// List file names that complete `partial` (for the attach dialog).
     CompletePath { id: RequestId, partial: String },
+    /// Fetch what a summary of the manifest reads, and summarise it. `tag` is the tag it was
+    /// reached by (a cosign `sha256-<hex>.sig` tag names its subject).
+    Inspect { repo: String, digest: Digest, tag: Option<String> },
+    /// List the files of an image layer as it downloads.
+    ListLayer { id: RequestId, repo: String, layer: Descriptor },
 }
 
 /// The model's hold on what the worker keeps for it between two effects: a built attach, a
@@ -111,4 +118,9 @@ pub enum WorkerEvent {
     /// What the registry's rate-limit headers said last, when they changed.
     RateLimit(RateLimit),
     Completions { id: RequestId, partial: String, candidates: Vec<String> },
+    /// A blob of an inspection arriving: bytes so far of `total`.
+    InspectProgress { digest: Digest, done: u64, total: u64 },
+    Inspected { digest: Digest, result: Result<Arc<InspectView>, Failure> },
+    /// A layer's listing so far (`done` false) or whole.
+    Listing { id: RequestId, result: Result<Arc<Listing>, Failure>, done: bool },
 }

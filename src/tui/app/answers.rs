@@ -36,6 +36,18 @@ pub(super) fn on_event(app: &mut App, ev: WorkerEvent) -> Vec<Effect> {
             app.rate_limit = Some(limit);
             Vec::new()
         }
+        WorkerEvent::InspectProgress { digest, done, total } => {
+            super::inspect::progress(app, digest, done, total);
+            Vec::new()
+        }
+        WorkerEvent::Inspected { digest, result } => {
+            app.inspections.finish(digest, result);
+            Vec::new()
+        }
+        WorkerEvent::Listing { id, result, done } => {
+            super::inspect::listing(app, id, result, done);
+            Vec::new()
+        }
     }
 }
 

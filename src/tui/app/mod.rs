@@ -7,6 +7,7 @@
 
 mod answers;
 pub mod command;
+pub mod inspect;
 pub mod dialogs;
 pub mod jobs;
 pub mod lists;
@@ -163,6 +164,10 @@ pub struct App {
     pub details_from_tags: bool,
     /// What has been fetched; the panes derive from it.
     pub store: Store,
+    /// Summaries of what artifacts say, by digest.
+    pub inspections: inspect::Inspections,
+    /// The full-screen viewer, when open.
+    pub viewer: Option<inspect::Viewer>,
     pub modal: Option<Modal>,
     pub jobs: Jobs,
     pub message: Option<Message>,
@@ -197,6 +202,8 @@ impl App {
             details_scroll: 0,
             details_from_tags: false,
             store: Store::default(),
+            inspections: inspect::Inspections::default(),
+            viewer: None,
             modal: None,
             jobs: Jobs::default(),
             message,

@@ -88,8 +88,37 @@ impl App {
         }
         if let Some(d) = self.details_digest() {
             fx.extend(self.ensure_manifest(&d));
+            fx.extend(self.ensure_inspection(&d));
         }
         fx
+    }
+
+    /// Asks for the summary of `digest` unless it is known or on its way.
+    pub(super) fn ensure_inspection(&mut self, digest: &Digest) -> Vec<Effect> {
+        let Some(repo) = self.current_repo() else { return Vec::new() };
+        if self.inspections.get(digest).is_some() {
+            return Vec::new();
+        }
+        self.inspections.start(digest.clone());
+        vec![Effect::Inspect {
+            repo,
+            digest: digest.clone(),
+            tag: self.details_tag(),
+        }]
+    }
+
+    /// The tag the details pane's artifact was reached by: the tag selected in the tags pane,
+    /// the tree's root when opened by tag, or the cosign tag heading a node sits under.
+    fn details_tag(&self) -> Option<String> {
+        if self.details_from_tags {
+            return self.tags.selected().cloned();
+        }
+        let row = self.tree.selected_row(&self.store)?;
+        if row.kind == RowKind::Root {
+            return self.tree.subject().map(|s| s.reference.clone()).filter(|r| !r.contains(':'));
+        }
+        let parent = row.path.len().checked_sub(2).and_then(|i| row.path.get(i))?;
+        parent.strip_prefix("a:").map(str::to_string)
     }
 
     /// Asks for what every opened node needs and lacks: its referrers, its manifest when it
@@ -173,6 +202,7 @@ impl App {
             self.tree.forget_referrers();
             self.store.forget_tag_targets();
             self.tree.set_root(Loaded::Loading);
+            self.inspections.forget_failed();
             fx.push(Effect::ResolveSubject {
                 id,
                 repo: subject.repo,

@@ -71,6 +71,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if let Some(modal) = app.modal.take() {
         return dialogs::on_key(app, modal, key);
     }
+    if app.viewer.is_some() {
+        return super::inspect::on_key(app, key);
+    }
     let Some(action) = app.opts.keys.lookup(&key, app.focus.context(), app.opts.read_only) else {
         return Vec::new();
     };
@@ -131,6 +134,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                 fx.extend(app.follow_selection());
                 fx
             }
+            Pane::Details => app.open_viewer(),
             _ => Vec::new(),
         },
         Action::Expand => {
@@ -233,6 +237,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             let Some(a) = app.selected_artifact() else { return no_selection(app) };
             plan_delete(app, a)
         }
+        // The viewer's own keys, handled where the viewer is.
+        Action::Close | Action::Search | Action::NextMatch | Action::PrevMatch => Vec::new(),
         Action::CancelJob => match app.jobs.cancellable() {
             Some(job) => {
                 job.cancelling = true;

@@ -1,6 +1,7 @@
 //! Drawing: functions of the model. The only state kept between frames is scroll positions
 //! ([`ViewState`]), which ratatui widgets need to scroll smoothly.
 
+mod inspect;
 mod modal;
 pub mod palette;
 mod panes;
@@ -181,6 +182,13 @@ pub fn draw(frame: &mut Frame, app: &App, view: &mut ViewState) {
     let mut bar = status::lines(app, screen.width, &theme);
     // A long message wraps onto more rows, taking them from the panes, up to a quarter.
     bar.truncate((screen.height / 4).max(2) as usize);
+    if let Some(v) = &app.viewer {
+        inspect::viewer(frame, app, v, &theme);
+        if let Some(m) = &app.modal {
+            modal::draw(frame, app, m, &theme);
+        }
+        return;
+    }
     let a = areas(screen, bar.len() as u16);
     panes::repos(frame, app, view, a.repos, &theme);
     panes::tags(frame, app, view, a.tags, &theme);

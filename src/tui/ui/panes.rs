@@ -362,7 +362,9 @@ pub fn details(frame: &mut Frame, app: &App, area: Rect, theme: &Theme) {
         Some(d) => match app.store.manifest(&d) {
             Some(Loaded::Ready(m)) => {
                 let base = app.opts.reference_base(&repo);
-                Text::from(manifest_lines(m, format!("{base}@{d}"), theme))
+                let mut lines = super::inspect::summary(app, &d, theme);
+                lines.extend(manifest_lines(m, format!("{base}@{d}"), theme));
+                Text::from(lines)
             }
             Some(Loaded::Failed(e)) => Text::styled(sanitize(e), theme.error()),
             _ => Text::styled(format!("loading {}…", d.short()), theme.dim()),

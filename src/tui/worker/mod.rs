@@ -2,6 +2,7 @@
 //! runtime, and reports [`WorkerEvent`]s. The draw loop never waits on any of it. This module
 //! routes each effect; [`reads`] answers the reads, [`jobs`] plans and runs the writes.
 
+mod inspect;
 mod jobs;
 mod reads;
 
@@ -40,6 +41,8 @@ pub struct Context {
     pub keyring: bool,
     /// Snapshots of what was last seen, shown at once on the next visit; `None` for layouts.
     pub cache: Option<Arc<DiskCache>>,
+    /// How much is read to inspect an artifact.
+    pub limits: crate::inspect::Limits,
 }
 
 /// Work parked between two effects, by request id.
@@ -181,6 +184,8 @@ impl Shared {
             Effect::LoadManifest { repo, digest } => self.load_manifest(repo, digest).await,
             Effect::LoadReferrers { id, repo, digest } => self.load_referrers(id, repo, digest).await,
             Effect::CompletePath { id, partial } => self.complete(id, partial).await,
+            Effect::Inspect { repo, digest, tag } => self.inspect(repo, digest, tag).await,
+            Effect::ListLayer { id, repo, layer } => self.list_layer(id, repo, layer).await,
             Effect::Pull { job, repo, reference, dir } => self.pull(job, repo, reference, dir).await,
             Effect::BuildAttach { id, repo, subject, files, artifact_type, annotations, lease } => {
                 let built = self.build(&repo, &subject, files, artifact_type, annotations).await;

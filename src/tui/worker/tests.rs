@@ -13,6 +13,7 @@ fn demo_worker() -> (Arc<Shared>, UnboundedReceiver<WorkerEvent>, String) {
         config_path: None,
         keyring: false,
         cache: None,
+        limits: crate::inspect::Limits::default(),
     };
     let (tx, rx) = unbounded_channel();
     (Arc::new(Shared::new(ctx, tx)), rx, loc.repo)

@@ -1,0 +1,125 @@
+//! Inspection on screen: the summary above the manifest in the details pane, and the
+//! full-screen viewer. Both draw lines the library escaped; nothing here adds registry text
+//! that is not sanitized.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::Theme;
+use crate::inspect::{self, Tone};
+use crate::oci::Digest;
+use crate::text::human_size;
+use crate::tui::app::App;
+use crate::tui::app::inspect::{Viewer, page_lines};
+use crate::tui::keymap::Action;
+use crate::tui::view_model::Loaded;
+
+/// One summary line, styled by its tone.
+pub fn line(l: &inspect::Line, theme: &Theme) -> Line<'static> {
+    let pad = "  ".repeat(usize::from(l.indent));
+    let mut spans = vec![Span::raw(pad)];
+    match l.tone {
+        Tone::Heading => spans.push(Span::styled(l.to_string().trim_start().to_string(), theme.title())),
+        tone => {
+            let style = match tone {
+                Tone::Good => theme.info(),
+                Tone::Bad => theme.error(),
+                _ => Style::new(),
+            };
+            if !l.label.is_empty() {
+                let sep = if l.value.is_empty() { "" } else { ": " };
+                spans.push(Span::styled(format!("{}{sep}", l.label), if tone == Tone::Plain { theme.dim() } else { style }));
+            }
+            spans.push(Span::styled(l.value.clone(), style));
+        }
+    }
+    Line::from(spans)
+}
+
+/// What the kind of `digest` is called in a progress line (SBOM, signature…).
+fn kind_name(app: &App, digest: &Digest) -> String {
+    let kind = app.store.manifest(digest).and_then(Loaded::ready).map(|m| m.kind().to_string()).unwrap_or_default();
+    crate::oci::friendly::known_type(&kind).map_or("content", |k| k.name).to_string()
+}
+
+/// What the details pane shows above the manifest: the summary, the reason it could not be
+/// made, or how far its content has come.
+pub fn summary(app: &App, digest: &Digest, theme: &Theme) -> Vec<Line<'static>> {
+    let mut out: Vec<Line<'static>> = match app.inspections.get(digest) {
+        None => return Vec::new(),
+        Some(Loaded::Ready(view)) => view.summary.iter().map(|l| line(l, theme)).collect(),
+        Some(Loaded::Failed(e)) => vec![Line::styled(format!("no summary: {}", crate::text::sanitize(e)), theme.error())],
+        Some(_) => vec![Line::styled(progress_text(app, digest), theme.dim())],
+    };
+    out.push(Line::raw(""));
+    out
+}
+
+fn progress_text(app: &App, digest: &Digest) -> String {
+    let what = kind_name(app, digest);
+    match app.inspections.progress(digest) {
+        Some((done, total)) if total > 0 => format!("loading {what} {} of {}…", human_size(done), human_size(total)),
+        _ => format!("reading the {what}…"),
+    }
+}
+
+/// The viewer, over the whole screen.
+pub fn viewer(frame: &mut Frame, app: &App, v: &Viewer, theme: &Theme) {
+    let area = frame.area();
+    let lines = page_lines(app, v);
+    let title = format!(" {} ", crate::text::sanitize(&v.title));
+    let position = if lines.is_empty() { String::new() } else { format!(" line {} of {} ", v.cursor + 1, lines.len()) };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(true))
+        .title(Line::styled(title, theme.title()))
+        .title_bottom(Line::styled(position, theme.dim()).right_aligned());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 {
+        return;
+    }
+    let body = Rect { height: inner.height - 1, ..inner };
+    let foot = Rect { y: inner.y + inner.height - 1, height: 1, ..inner };
+    let height = usize::from(body.height);
+    // The cursor stays in the middle third once the page is longer than the screen.
+    let top = v.cursor.saturating_sub(height / 3).min(lines.len().saturating_sub(height));
+    let mut shown: Vec<Line> = Vec::with_capacity(height);
+    if lines.is_empty() {
+        shown.push(Line::styled(progress_text(app, &v.digest), theme.dim()));
+    }
+    for (i, l) in lines.iter().enumerate().skip(top).take(height) {
+        let mut drawn = line(l, theme);
+        if i == v.cursor {
+            drawn = drawn.style(theme.selected(true));
+        } else if v.matches.binary_search(&i).is_ok() {
+            drawn = drawn.style(theme.badge());
+        }
+        shown.push(drawn);
+    }
+    frame.render_widget(Paragraph::new(shown), body);
+    frame.render_widget(Paragraph::new(footer(app, v, theme)), foot);
+}
+
+fn footer(app: &App, v: &Viewer, theme: &Theme) -> Line<'static> {
+    if let Some(q) = &v.typing {
+        return Line::from(vec![Span::styled("/", theme.title()), Span::raw(crate::text::sanitize(q)), Span::styled("█", theme.dim())]);
+    }
+    let keys = &app.opts.keys;
+    let mut parts = Vec::new();
+    if !v.query.is_empty() {
+        let at = v.matches.iter().position(|&i| i == v.cursor).map_or(String::new(), |p| format!("{} of ", p + 1));
+        parts.push(format!("/{}: {at}{} matches", crate::text::sanitize(&v.query), v.matches.len()));
+    }
+    parts.push(format!("{} search", keys.key_of(Action::Search)));
+    parts.push(format!("{}/{} next/previous", keys.key_of(Action::NextMatch), keys.key_of(Action::PrevMatch)));
+    let has_layers = matches!(app.inspections.get(&v.digest), Some(Loaded::Ready(view)) if !view.layers.is_empty());
+    if v.layer.is_none() && has_layers {
+        parts.push("Enter on a layer: its files".to_string());
+    }
+    parts.push(format!("{} back", keys.key_of(Action::Close)));
+    Line::styled(parts.join("  "), theme.dim())
+}
