@@ -193,6 +193,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             if let Some(layer) = v.layer.take() {
                 v.cursor = layer.back_cursor;
                 v.matches.clear();
+                v.query.clear();
             } else {
                 return Vec::new();
             }
@@ -258,6 +259,7 @@ fn open_layer(app: &mut App, v: &mut Viewer) -> Vec<Effect> {
     v.layer = Some(LayerPage { id, layer: layer.clone(), listing: Loaded::Loading, done: false, back_cursor: v.cursor });
     v.cursor = 0;
     v.matches.clear();
+    v.query.clear();
     vec![Effect::ListLayer { id, repo, layer }]
 }
 
@@ -272,4 +274,115 @@ pub(super) fn listing(app: &mut App, id: RequestId, result: Result<Arc<Listing>,
         Ok(l) => Loaded::Ready(l),
         Err(f) => Loaded::Failed(f.message),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::oci::ManifestBlob;
+    use crate::tui::app::{Msg, Options, update};
+    use crate::tui::protocol::WorkerEvent;
+    use crate::tui::view_model::manifest_view;
+
+    fn line(text: &str) -> Line {
+        Line { indent: 0, label: String::new(), value: text.into(), tone: Tone::Plain }
+    }
+
+    /// An app showing one SBOM by digest (no worker), and the effects its opening asked for.
+    fn app_on_an_sbom() -> (App, Digest, Vec<Effect>) {
+        let m = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.cyclonedx+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+        let blob = ManifestBlob::new(bytes::Bytes::from_static(m), None).unwrap();
+        let digest = blob.digest.clone();
+        let opts = Options { target_label: "r.example".into(), registry: Some("r.example".into()), repo: Some("net-monitor".into()), reference: Some(digest.to_string()), ..Options::default() };
+        let mut app = App::new(opts);
+        let fx = app.init();
+        let id = fx.iter().find_map(|e| match e { Effect::ResolveSubject { id, .. } => Some(*id), _ => None }).unwrap();
+        let mut fx = update(&mut app, Msg::Worker(WorkerEvent::Manifest { digest: digest.clone(), result: Ok(manifest_view(&blob).unwrap()) }));
+        fx.extend(update(&mut app, Msg::Worker(WorkerEvent::Subject { id, repo: "net-monitor".into(), result: Ok(blob.descriptor()), cached: false })));
+        (app, digest, fx)
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+        update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn screen(app: &App) -> String {
+        crate::tui::headless::text(&crate::tui::headless::render(app, 100, 30))
+    }
+
+    #[test]
+    fn the_selection_asks_for_its_inspection_once_and_shows_how_far_it_has_come() {
+        let (mut app, digest, fx) = app_on_an_sbom();
+        let asked = |fx: &[Effect]| fx.iter().filter(|e| matches!(e, Effect::Inspect { digest: d, .. } if *d == digest)).count();
+        assert_eq!(asked(&fx), 1, "{fx:?}");
+        assert!(app.inspections.loading());
+        assert_eq!(asked(&press(&mut app, KeyCode::Char('4'))), 0, "asked once");
+        update(&mut app, Msg::Worker(WorkerEvent::InspectProgress { digest: digest.clone(), done: 3_250_586, total: 12 << 20 }));
+        assert!(screen(&app).contains("loading CycloneDX SBOM 3.1 MiB of 12.0 MiB…"), "{}", screen(&app));
+        let view = InspectView { summary: vec![line("SBOM: CycloneDX 1.5")], body: Vec::new(), warnings: Vec::new(), layers: Vec::new() };
+        update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest: digest.clone(), result: Ok(Arc::new(view)) }));
+        assert!(!app.inspections.loading() && app.inspections.progress(&digest).is_none());
+        let text = screen(&app);
+        assert!(text.contains("SBOM: CycloneDX 1.5") && !text.contains("loading CycloneDX"), "{text}");
+    }
+
+    #[test]
+    fn a_failed_inspection_says_why_and_a_refresh_asks_again() {
+        let (mut app, digest, _) = app_on_an_sbom();
+        let failure = Failure { message: "blob sha256:ab is 40 MiB, over the 32 MiB limit".into(), unauthorized: None, refused: false };
+        update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest: digest.clone(), result: Err(failure) }));
+        assert!(screen(&app).contains("no summary: blob sha256:ab is 40 MiB, over the 32 MiB limit"), "{}", screen(&app));
+        let fx = press(&mut app, KeyCode::Char('r'));
+        let id = fx.iter().find_map(|e| match e { Effect::ResolveSubject { id, .. } => Some(*id), _ => None }).unwrap();
+        let desc = Descriptor::new(crate::oci::media_types::OCI_MANIFEST, digest.clone(), 10);
+        let fx = update(&mut app, Msg::Worker(WorkerEvent::Subject { id, repo: "net-monitor".into(), result: Ok(desc), cached: false }));
+        assert!(fx.iter().any(|e| matches!(e, Effect::Inspect { .. })), "{fx:?}");
+    }
+
+    #[test]
+    fn only_the_latest_inspections_are_kept() {
+        let mut ins = Inspections::default();
+        let d = |n: u8| Digest::sha256_of(&[n]);
+        for n in 0..=KEEP as u8 {
+            ins.start(d(n));
+        }
+        assert!(ins.get(&d(0)).is_none() && ins.get(&d(KEEP as u8)).is_some());
+        ins.finish(d(0), Ok(Arc::new(InspectView { summary: Vec::new(), body: Vec::new(), warnings: Vec::new(), layers: Vec::new() })));
+        assert!(ins.get(&d(0)).is_none(), "an answer for one let go is dropped");
+    }
+
+    #[test]
+    fn the_viewer_scrolls_searches_and_closes() {
+        let (mut app, digest, _) = app_on_an_sbom();
+        let body: Vec<Line> = (0..100).map(|i| line(&format!("row {i}{}", if i % 30 == 7 { " needle" } else { "" }))).collect();
+        let view = InspectView { summary: vec![line("SBOM"), Line { tone: Tone::Quote, ..line("a preview") }], body, warnings: Vec::new(), layers: Vec::new() };
+        update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest, result: Ok(Arc::new(view)) }));
+        press(&mut app, KeyCode::Char('4'));
+        press(&mut app, KeyCode::Char('o'));
+        let cursor = |app: &App| app.viewer.as_ref().map(|v| v.cursor);
+        assert_eq!(cursor(&app), Some(0));
+        // The preview the summary quotes is left out: the body has the content whole.
+        assert_eq!(page_lines(&app, app.viewer.as_ref().unwrap()).len(), 101);
+        press(&mut app, KeyCode::Char('G'));
+        assert_eq!(cursor(&app), Some(100));
+        press(&mut app, KeyCode::Char('g'));
+        press(&mut app, KeyCode::PageDown);
+        assert_eq!(cursor(&app), Some(app.viewer_page()));
+        press(&mut app, KeyCode::Char('g'));
+        for c in "/NEEDLE".chars() {
+            press(&mut app, KeyCode::Char(c));
+        }
+        assert!(app.viewer.as_ref().unwrap().typing.is_some(), "/ starts a search; its letters are not keys");
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(cursor(&app), Some(8), "matches ignore case");
+        press(&mut app, KeyCode::Char('n'));
+        assert_eq!(cursor(&app), Some(38));
+        press(&mut app, KeyCode::Char('N'));
+        press(&mut app, KeyCode::Char('N'));
+        assert_eq!(cursor(&app), Some(98), "N wraps to the last match");
+        press(&mut app, KeyCode::Esc);
+        assert!(app.viewer.is_none() && !app.quit);
+    }
 }

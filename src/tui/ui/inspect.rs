@@ -110,15 +110,14 @@ fn footer(app: &App, v: &Viewer, theme: &Theme) -> Line<'static> {
     }
     let keys = &app.opts.keys;
     let mut parts = Vec::new();
-    if !v.query.is_empty() {
-        let at = v.matches.iter().position(|&i| i == v.cursor).map_or(String::new(), |p| format!("{} of ", p + 1));
-        parts.push(format!("/{}: {at}{} matches", crate::text::sanitize(&v.query), v.matches.len()));
+    if let Some(at) = v.matches.iter().position(|&i| i == v.cursor) {
+        parts.push(format!("match {} of {}", at + 1, v.matches.len()));
     }
     parts.push(format!("{} search", keys.key_of(Action::Search)));
     parts.push(format!("{}/{} next/previous", keys.key_of(Action::NextMatch), keys.key_of(Action::PrevMatch)));
     let has_layers = matches!(app.inspections.get(&v.digest), Some(Loaded::Ready(view)) if !view.layers.is_empty());
     if v.layer.is_none() && has_layers {
-        parts.push("Enter on a layer: its files".to_string());
+        parts.push(format!("{} on a layer: its files", keys.key_of(Action::Open)));
     }
     parts.push(format!("{} back", keys.key_of(Action::Close)));
     Line::styled(parts.join("  "), theme.dim())
