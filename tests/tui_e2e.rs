@@ -621,3 +621,45 @@ async fn a_release_shows_the_same_graph_browsed_to_opened_directly_and_refreshed
     direct.send(&["3", "j", "j", "l"]);
     direct.wait("the amd64 platform's provenance", |s| s.contains("ATT in-toto attestation (1)") || s.contains("ATT SLSA provenance (1)"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_real_cyclonedx_sbom_is_summarised_viewed_searched_and_left() {
+    common::require("python3");
+    let reg = DistRegistry::start();
+    let w = tempfile::tempdir().unwrap();
+    // A CycloneDX SBOM of the Python environment the tests run in, made by cyclonedx-bom.
+    let made = Command::new("python3")
+        .args(["-m", "cyclonedx_py", "environment", "--of", "JSON", "-o", "bom.json"])
+        .current_dir(w.path())
+        .output()
+        .expect("python3 runs");
+    assert!(made.status.success(), "cyclonedx-bom failed (scripts/test installs it):\n{}", String::from_utf8_lossy(&made.stderr));
+    let bom: serde_json::Value = serde_json::from_slice(&common::read(w.path().join("bom.json"))).unwrap();
+    let components = bom["components"].as_array().map_or(0, Vec::len);
+    assert!(components > 0, "the environment has packages");
+    common::put_demo_image(&reg.addr, "net-monitor");
+    let image = format!("{}/net-monitor:v1", reg.addr);
+    refscope(["attach", &image, "--artifact-type", "application/vnd.cyclonedx+json", "./bom.json:application/vnd.cyclonedx+json"]).current_dir(w.path()).ok();
+
+    let home = tempfile::tempdir().unwrap();
+    let tui = Tmux::start(w.path(), home.path(), &format!("'{}' {image}", env!("CARGO_BIN_EXE_refscope")));
+    tui.wait_for("CycloneDX SBOM (1)");
+    // The root, the SBOM heading, the SBOM.
+    tui.send(&["j", "j"]);
+    let screen = tui.wait("the SBOM's summary", |s| s.contains("SBOM: CycloneDX"));
+    assert!(screen.contains(&format!("Packages: {components}")), "{screen}");
+
+    tui.send(&["4", "Enter"]);
+    tui.wait("the viewer", |s| s.contains("/ search") && s.contains("line 1 of"));
+    tui.send(&["/"]);
+    tui.type_text("bomFormat");
+    tui.send(&["Enter"]);
+    let found = tui.wait("the match", |s| s.contains("match 1 of 1"));
+    assert!(found.contains("\"bomFormat\": \"CycloneDX\""), "{found}");
+
+    tui.send(&["q"]);
+    let back = tui.wait("the panes again", |s| s.contains("4 Details") && s.contains("SBOM: CycloneDX"));
+    assert!(!back.contains("/ search"), "{back}");
+    tui.send(&["q"]);
+    tui.wait_for("__EXITED__ 0");
+}
