@@ -40,4 +40,13 @@ async fn main() {
     d.keys(&[KeyCode::Enter]).await;
     d.keys(&[KeyCode::Char('3'), KeyCode::Char('j'), KeyCode::Char('j'), KeyCode::Char('l')]).await;
     save("release", &d);
+    // The CycloneDX SBOM of the second platform: its summary above its manifest, then the viewer.
+    d.keys(&[KeyCode::Char('h'), KeyCode::Char('j'), KeyCode::Char('l')]).await;
+    let rows = d.app.tree.rows(&d.app.store);
+    let group = rows.iter().position(|r| r.label.contains("CycloneDX")).expect("the release has a CycloneDX SBOM");
+    d.app.tree.selected = rows[group + 1].path.clone();
+    d.keys(&[KeyCode::Char('3')]).await;
+    save("inspect", &d);
+    d.keys(&[KeyCode::Char('4'), KeyCode::Enter]).await;
+    save("viewer", &d);
 }
