@@ -97,3 +97,27 @@ fn content_lines(media_type: &str, bytes: &[u8], limits: &Limits) -> Vec<Line> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.value.clone()).collect()
+    }
+
+    #[test]
+    fn content_shows_json_indented_text_escaped_and_binaries_as_hex() {
+        let limits = Limits::default();
+        assert_eq!(text(&content_lines("application/json", br#"{"a":[1]}"#, &limits)), ["{", "  \"a\": [", "    1", "  ]", "}"]);
+        let shown = text(&content_lines("text/plain", b"ok\n\x1b[2Jgone\x07\n", &limits));
+        assert_eq!(shown, ["ok", "\\x1b[2Jgone\\x07"]);
+        let binary: Vec<u8> = (0..=255u8).cycle().take(300).collect();
+        let shown = text(&content_lines("application/octet-stream", &binary, &limits));
+        assert_eq!(shown[0], "00000000  000102030405060708090a0b0c0d0e0f");
+        assert_eq!(shown.len(), HEX_ROWS + 1);
+        assert_eq!(shown[HEX_ROWS], "… 44 B more");
+        let small = Limits { max_blob: 4, ..Limits::default() };
+        assert_eq!(text(&content_lines("text/plain", b"abcdefgh", &small)), ["abcd", "… (cut at 4 B)"]);
+    }
+}
