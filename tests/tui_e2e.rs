@@ -475,7 +475,8 @@ fn every_dialog_of_the_demo_is_readable_at_80x24() {
 
     // The SBOM: root, readme group, readme, sbom group, sbom.
     tui.send(&["j", "j", "j", "j"]);
-    tui.wait_for("Artifact   sbom/example");
+    // At 80x24 the details pane shows the SBOM's summary; its manifest is below.
+    tui.wait_for("SBOM: SPDX 2.3");
     tui.send(&["d"]);
     tui.wait_for("y delete all of this");
     tui.fits_80x24("Delete net-monitor@", "Delete", &["y delete all of this · Esc cancel · j/k scroll"]);
