@@ -3,6 +3,7 @@
 //! routes each effect; [`reads`] answers the reads, [`jobs`] plans and runs the writes.
 
 mod jobs;
+mod pace;
 mod reads;
 
 use std::collections::HashMap;
@@ -158,7 +159,12 @@ impl Shared {
 
     fn job_progress(self: &Arc<Self>, job: JobId) -> Progress {
         let s = self.clone();
-        Progress::new(move |event| s.send(WorkerEvent::Progress { job, event }))
+        let pace = pace::Pace::default();
+        Progress::new(move |event| {
+            for event in pace.filter(event, std::time::Instant::now()) {
+                s.send(WorkerEvent::Progress { job, event });
+            }
+        })
     }
 
     /// Keeps `item` on a shelf until it is taken or the lease is released, whichever is first.
