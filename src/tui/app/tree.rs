@@ -90,11 +90,37 @@ pub struct TreeModel {
     type_filter: Option<String>,
     generation: u64,
     /// The rows, with the tree and store generations they were built from.
-    rows_cache: RefCell<Option<((u64, u64), Rc<Vec<Row>>)>>,
+    rows_cache: RefCell<Option<Built>>,
+    /// What changed since the rows were last built.
+    changes: RefCell<Changes>,
     pub selected: Path,
     pub mode: Option<ReferrersMode>,
     pub warnings: Vec<String>,
 }
+
+/// The rows as last built, and from which generations of the tree and the store.
+#[derive(Debug, Clone)]
+struct Built {
+    key: (u64, u64),
+    rows: Rows,
+}
+
+/// The visible rows, shared: a rebuild takes unchanged rows over without copying them.
+pub type Rows = Rc<Vec<Rc<Row>>>;
+
+/// Changes since the last build, as far as they are worth tracking one by one.
+#[derive(Debug, Clone, Default)]
+struct Changes {
+    /// Anything may have changed (a new root, a type filter): build everything.
+    all: bool,
+    /// Rows opened or closed.
+    paths: Vec<Path>,
+    /// Nodes whose referrers changed.
+    digests: Vec<Digest>,
+}
+
+/// Past this many tracked changes a full build is as quick as finding what they touch.
+const TRACKED: usize = 64;
 
 impl TreeModel {
     /// Starts over with a new subject.
@@ -112,6 +138,21 @@ impl TreeModel {
 
     fn changed(&mut self) {
         self.generation += 1;
+        self.changes.get_mut().all = true;
+    }
+
+    fn changed_path(&mut self, path: Path) {
+        self.generation += 1;
+        let c = self.changes.get_mut();
+        c.paths.push(path);
+        c.all |= c.paths.len() + c.digests.len() > TRACKED;
+    }
+
+    fn changed_digest(&mut self, digest: Digest) {
+        self.generation += 1;
+        let c = self.changes.get_mut();
+        c.digests.push(digest);
+        c.all |= c.paths.len() + c.digests.len() > TRACKED;
     }
 
     /// Bumped whenever the rows change; views cache what they build per generation.
@@ -141,13 +182,13 @@ impl TreeModel {
     }
 
     pub fn set_loading(&mut self, digest: Digest) {
-        self.referrers.insert(digest, Loaded::Loading);
-        self.changed();
+        self.referrers.insert(digest.clone(), Loaded::Loading);
+        self.changed_digest(digest);
     }
 
     pub fn set_failed(&mut self, digest: Digest, message: String) {
-        self.referrers.insert(digest, Loaded::Failed(message));
-        self.changed();
+        self.referrers.insert(digest.clone(), Loaded::Failed(message));
+        self.changed_digest(digest);
     }
 
     pub fn is_expanded(&self, path: &[Segment]) -> bool {
@@ -155,8 +196,8 @@ impl TreeModel {
     }
 
     pub fn expand_path(&mut self, path: Path) {
-        if self.expanded.insert(path) {
-            self.changed();
+        if self.expanded.insert(path.clone()) {
+            self.changed_path(path);
         }
     }
 
@@ -173,7 +214,7 @@ impl TreeModel {
     pub fn set_referrers(&mut self, digest: &Digest, mut list: Vec<Descriptor>) {
         sort_referrers(&mut list, |d| d);
         self.referrers.insert(digest.clone(), Loaded::Ready(list));
-        self.changed();
+        self.changed_digest(digest.clone());
     }
 
     /// Whether a row's children show.
@@ -189,26 +230,37 @@ impl TreeModel {
     }
 
     /// The visible rows, top to bottom (built once per generation of the tree and the store).
-    pub fn rows(&self, store: &Store) -> Rc<Vec<Row>> {
+    pub fn rows(&self, store: &Store) -> Rows {
         let key = (self.generation, store.generation());
-        if let Some((built, rows)) = self.rows_cache.borrow().as_ref()
-            && *built == key
+        let last = self.rows_cache.borrow().clone();
+        if let Some(b) = &last
+            && b.key == key
         {
-            return rows.clone();
+            return b.rows.clone();
         }
-        let rows = Rc::new(self.build_rows(store));
-        *self.rows_cache.borrow_mut() = Some((key, rows.clone()));
+        let changes = self.changes.take();
+        let rows = match last {
+            // Only the tree's own changes are tracked; a store change can touch any row.
+            Some(b) if !changes.all && b.key.1 == key.1 => {
+                let dirty = dirty_counts(&b.rows, &changes);
+                let reuse = rows::Reuse { rows: &b.rows, dirty: &dirty, digests: &changes.digests };
+                self.build_rows(store, Some(reuse))
+            }
+            _ => self.build_rows(store, None),
+        };
+        let rows = Rc::new(rows);
+        *self.rows_cache.borrow_mut() = Some(Built { key, rows: rows.clone() });
         rows
     }
 
     /// The selected row, or the first one when the selection is gone.
     pub fn selected_row(&self, store: &Store) -> Option<Row> {
         let rows = self.rows(store);
-        rows.get(self.selected_index(&rows)).cloned()
+        rows.get(self.selected_index(&rows)).map(|r| Row::clone(r))
     }
 
     /// Where the selection is among `rows` (the first row when it is gone).
-    pub fn selected_index(&self, rows: &[Row]) -> usize {
+    pub fn selected_index(&self, rows: &[Rc<Row>]) -> usize {
         rows.iter().position(|r| r.path == self.selected).unwrap_or(0)
     }
 
@@ -246,8 +298,9 @@ impl TreeModel {
             && matches!(self.referrers.get(d), Some(Loaded::Failed(_)))
         {
             self.referrers.remove(d);
+            self.changed_digest(d.clone());
         }
-        self.changed();
+        self.changed_path(row.path);
     }
 
     /// Collapses the selected row, or moves to its parent when it is collapsed already.
@@ -278,7 +331,7 @@ impl TreeModel {
         } else {
             self.expanded.remove(&row.path);
         }
-        self.changed();
+        self.changed_path(row.path.clone());
     }
 
     /// Forgets every referrers list, to fetch them again (expanded nodes stay expanded).
@@ -286,6 +339,20 @@ impl TreeModel {
         self.referrers.clear();
         self.changed();
     }
+}
+
+/// For each `i`, how many of `rows[..i]` a change touches: a row opened or closed, or a node
+/// whose referrers changed.
+fn dirty_counts(rows: &[Rc<Row>], changes: &Changes) -> Vec<u32> {
+    let mut counts = Vec::with_capacity(rows.len() + 1);
+    let mut n = 0;
+    counts.push(0);
+    for r in rows {
+        let touched = r.digest.as_ref().is_some_and(|d| changes.digests.contains(d)) || changes.paths.iter().any(|p| *p == r.path);
+        n += u32::from(touched);
+        counts.push(n);
+    }
+    counts
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The referrers tree pane, drawn from the flat rows: only the rows in view are turned into
 //! lines, so a frame costs the same for ten rows as for ten thousand.
 
+use std::rc::Rc;
+
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -65,7 +67,7 @@ fn scroll(selected: usize, len: usize, height: usize, offset: usize) -> usize {
 }
 
 /// A row's fold marker: open when its children follow it, closed when it has some to show.
-fn marker(rows: &[Row], i: usize) -> &'static str {
+fn marker(rows: &[Rc<Row>], i: usize) -> &'static str {
     match rows.get(i + 1) {
         Some(next) if next.depth > rows[i].depth => OPEN,
         _ if rows[i].expandable => CLOSED,
