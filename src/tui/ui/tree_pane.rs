@@ -19,7 +19,9 @@ const OPEN: &str = "\u{25bc} ";
 const CLOSED: &str = "\u{25b6} ";
 const LEAF: &str = "  ";
 
-fn row_line(row: &Row, app: &App, theme: &Theme) -> Line<'static> {
+/// A row's line in `width` columns. When it does not fit, the creation time goes first, then
+/// the size, so that what names the row stays readable.
+fn row_line(row: &Row, width: usize, app: &App, theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
     if let Some(badge) = row.badge {
         spans.push(Span::styled(format!("{badge} "), theme.badge()));
@@ -35,15 +37,17 @@ fn row_line(row: &Row, app: &App, theme: &Theme) -> Line<'static> {
             }
             if let Some(d) = &row.digest {
                 spans.push(Span::styled(format!("{}:{}", d.algorithm().name(), &d.hex()[..16]), theme.digest()));
-                let mut meta = String::with_capacity(32);
-                if let Some(t) = &row.created {
-                    meta.push_str("  ");
-                    meta.extend(t.chars().take(16).map(|c| if c == 'T' { ' ' } else if c.is_control() { '?' } else { c }));
-                }
-                if let Some(size) = row.size {
-                    meta.push_str("  ");
-                    meta.push_str(&human_size(size));
-                }
+                let created: String = row.created.iter().flat_map(|t| "  ".chars().chain(t.chars().take(16).map(|c| if c == 'T' { ' ' } else if c.is_control() { '?' } else { c }))).collect();
+                let size = row.size.map(|s| format!("  {}", human_size(s))).unwrap_or_default();
+                let spinner_width = if row.loading { 2 } else { 0 };
+                let room = width.saturating_sub(spans.iter().map(Span::width).sum::<usize>() + spinner_width);
+                let meta = if created.chars().count() + size.len() <= room {
+                    created + &size
+                } else if size.len() <= room {
+                    size
+                } else {
+                    String::new()
+                };
                 if !meta.is_empty() {
                     spans.push(Span::styled(meta, theme.dim()));
                 }
@@ -112,7 +116,7 @@ pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
         let room = inner.width.saturating_sub(x - inner.x) as usize;
         let (x, _) = buf.set_stringn(x, line_area.y, marker(&rows, i), room, ratatui::style::Style::new());
         let text_area = Rect { x, width: inner.width.saturating_sub(x - inner.x), ..line_area };
-        frame.render_widget(row_line(row, app, theme), text_area);
+        frame.render_widget(row_line(row, text_area.width as usize, app, theme), text_area);
         if i == selected {
             frame.buffer_mut().set_style(line_area, highlight);
         }
@@ -121,7 +125,34 @@ pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
 
 #[cfg(test)]
 mod tests {
-    use super::scroll;
+    use super::*;
+    use crate::oci::Digest;
+    use crate::tui::app::Options;
+    use crate::tui::ui::palette::Palette;
+
+    #[test]
+    fn a_referrer_row_that_does_not_fit_drops_its_time_then_its_size() {
+        let app = App::new(Options::default());
+        let theme = Theme::new(false, Palette::default());
+        let row = Row {
+            path: vec![],
+            depth: 2,
+            kind: RowKind::Node,
+            label: String::new(),
+            badge: None,
+            digest: Some(Digest::sha256_of(b"x")),
+            created: Some("2025-03-01T09:08:00Z".into()),
+            size: Some(700),
+            expandable: false,
+            loading: false,
+            failed: false,
+            is_index: false,
+        };
+        let text = |width| row_line(&row, width, &app, &theme).to_string();
+        assert_eq!(text(60), "sha256:2d711642b726b044  2025-03-01 09:08  700 B");
+        assert_eq!(text(47), "sha256:2d711642b726b044  700 B", "the time goes first");
+        assert_eq!(text(28), "sha256:2d711642b726b044", "then the size");
+    }
 
     #[test]
     fn the_view_follows_the_selection_and_keeps_its_place_otherwise() {
