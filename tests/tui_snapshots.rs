@@ -160,6 +160,7 @@ fn options(registry: &str) -> Options {
         startup_message: None,
         keys: Default::default(),
         palette: Default::default(),
+        referrers_set_in_config: false,
     }
 }
 

@@ -203,6 +203,7 @@ async fn open(start: &Start) -> Result<Opened> {
     };
     let registry = start.session.registry(&host)?;
     let opts = Options {
+        referrers_set_in_config: registry.forced_mode().is_some(),
         target_label: host.clone(),
         registry: Some(host),
         has_catalog: true,

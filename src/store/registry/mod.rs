@@ -236,7 +236,7 @@ impl Registry {
     }
 
     /// The referrers mode the settings impose, if any.
-    fn forced_mode(&self) -> Option<ReferrersMode> {
+    pub fn forced_mode(&self) -> Option<ReferrersMode> {
         self.opts.referrers
     }
 

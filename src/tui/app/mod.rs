@@ -126,6 +126,8 @@ pub struct Options {
     pub keys: Keymap,
     /// The colours, when `color` is on.
     pub palette: Palette,
+    /// The config file sets how referrers are listed for this registry (not found out).
+    pub referrers_set_in_config: bool,
 }
 
 impl Options {

@@ -35,6 +35,7 @@ fn registry_app(repo: Option<&str>, reference: Option<&str>) -> (App, Vec<Effect
         startup_message: None,
         keys: Default::default(),
         palette: Default::default(),
+        referrers_set_in_config: false,
     });
     let fx = app.init();
     (app, fx)

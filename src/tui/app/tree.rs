@@ -7,11 +7,11 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+mod rows;
+
 use super::store::Store;
 use crate::graph::discover::sort_referrers;
-use crate::graph::model::Attachment;
-use crate::oci::media_types::{self, annotations::CREATED};
-use crate::oci::{Descriptor, Digest, friendly};
+use crate::oci::{Descriptor, Digest};
 use crate::store::ReferrersMode;
 use crate::tui::view_model::Loaded;
 
@@ -90,29 +90,37 @@ pub struct TreeModel {
     type_filter: Option<String>,
     generation: u64,
     /// The rows, with the tree and store generations they were built from.
-    rows_cache: RefCell<Option<((u64, u64), Rc<Vec<Row>>)>>,
+    rows_cache: RefCell<Option<Built>>,
+    /// What changed since the rows were last built.
+    changes: RefCell<Changes>,
     pub selected: Path,
     pub mode: Option<ReferrersMode>,
     pub warnings: Vec<String>,
 }
 
-/// Ids only need to tell siblings apart; a digest prefix does that, and keeps the paths that
-/// are hashed on every rebuild short.
-fn node_id(d: &Digest) -> Segment {
-    Rc::from(format!("d:{}", &d.hex()[..16]))
+/// The rows as last built, and from which generations of the tree and the store.
+#[derive(Debug, Clone)]
+struct Built {
+    key: (u64, u64),
+    rows: Rows,
 }
 
-fn platform_id(d: &Digest) -> Segment {
-    Rc::from(format!("p:{}", &d.hex()[..16]))
+/// The visible rows, shared: a rebuild takes unchanged rows over without copying them.
+pub type Rows = Rc<Vec<Rc<Row>>>;
+
+/// Changes since the last build, as far as they are worth tracking one by one.
+#[derive(Debug, Clone, Default)]
+struct Changes {
+    /// Anything may have changed (a new root, a type filter): build everything.
+    all: bool,
+    /// Rows opened or closed.
+    paths: Vec<Path>,
+    /// Nodes whose referrers changed.
+    digests: Vec<Digest>,
 }
 
-fn group_id(kind: &str) -> Segment {
-    Rc::from(format!("t:{kind}"))
-}
-
-fn attachment_id(tag: &str) -> Segment {
-    Rc::from(format!("a:{tag}"))
-}
+/// Past this many tracked changes a full build is as quick as finding what they touch.
+const TRACKED: usize = 64;
 
 impl TreeModel {
     /// Starts over with a new subject.
@@ -130,6 +138,21 @@ impl TreeModel {
 
     fn changed(&mut self) {
         self.generation += 1;
+        self.changes.get_mut().all = true;
+    }
+
+    fn changed_path(&mut self, path: Path) {
+        self.generation += 1;
+        let c = self.changes.get_mut();
+        c.paths.push(path);
+        c.all |= c.paths.len() + c.digests.len() > TRACKED;
+    }
+
+    fn changed_digest(&mut self, digest: Digest) {
+        self.generation += 1;
+        let c = self.changes.get_mut();
+        c.digests.push(digest);
+        c.all |= c.paths.len() + c.digests.len() > TRACKED;
     }
 
     /// Bumped whenever the rows change; views cache what they build per generation.
@@ -159,13 +182,13 @@ impl TreeModel {
     }
 
     pub fn set_loading(&mut self, digest: Digest) {
-        self.referrers.insert(digest, Loaded::Loading);
-        self.changed();
+        self.referrers.insert(digest.clone(), Loaded::Loading);
+        self.changed_digest(digest);
     }
 
     pub fn set_failed(&mut self, digest: Digest, message: String) {
-        self.referrers.insert(digest, Loaded::Failed(message));
-        self.changed();
+        self.referrers.insert(digest.clone(), Loaded::Failed(message));
+        self.changed_digest(digest);
     }
 
     pub fn is_expanded(&self, path: &[Segment]) -> bool {
@@ -173,8 +196,8 @@ impl TreeModel {
     }
 
     pub fn expand_path(&mut self, path: Path) {
-        if self.expanded.insert(path) {
-            self.changed();
+        if self.expanded.insert(path.clone()) {
+            self.changed_path(path);
         }
     }
 
@@ -191,7 +214,7 @@ impl TreeModel {
     pub fn set_referrers(&mut self, digest: &Digest, mut list: Vec<Descriptor>) {
         sort_referrers(&mut list, |d| d);
         self.referrers.insert(digest.clone(), Loaded::Ready(list));
-        self.changed();
+        self.changed_digest(digest.clone());
     }
 
     /// Whether a row's children show.
@@ -207,71 +230,37 @@ impl TreeModel {
     }
 
     /// The visible rows, top to bottom (built once per generation of the tree and the store).
-    pub fn rows(&self, store: &Store) -> Rc<Vec<Row>> {
+    pub fn rows(&self, store: &Store) -> Rows {
         let key = (self.generation, store.generation());
-        if let Some((built, rows)) = self.rows_cache.borrow().as_ref()
-            && *built == key
+        let last = self.rows_cache.borrow().clone();
+        if let Some(b) = &last
+            && b.key == key
         {
-            return rows.clone();
+            return b.rows.clone();
         }
-        let rows = Rc::new(self.build_rows(store));
-        *self.rows_cache.borrow_mut() = Some((key, rows.clone()));
-        rows
-    }
-
-    fn build_rows(&self, store: &Store) -> Vec<Row> {
-        let mut rows = Vec::new();
-        let Some(subject) = &self.subject else { return rows };
-        let root_path = root_path();
-        let label = match &self.root {
-            Loaded::Ready(d) if !subject.reference.contains(':') => format!("{}:{}  {}", subject.repo, subject.reference, d.digest.short()),
-            _ => format!("{}{}{}", subject.repo, if subject.reference.contains(':') { "@" } else { ":" }, subject.reference),
-        };
-        let root_digest = self.root_digest().cloned();
-        rows.push(Row {
-            path: root_path.clone(),
-            depth: 0,
-            kind: RowKind::Root,
-            label,
-            badge: self.root.ready().and_then(friendly::known_artifact).map(|k| k.badge),
-            digest: root_digest.clone(),
-            created: None,
-            size: None,
-            expandable: true,
-            loading: self.root.is_loading(),
-            failed: matches!(self.root, Loaded::Failed(_)),
-            is_index: self.root.ready().is_some_and(|d| media_types::is_index(&d.media_type)),
-        });
-        if !self.expanded.contains(&root_path) {
-            return rows;
-        }
-        match (&self.root, &root_digest) {
-            (Loaded::Failed(e), _) => rows.push(note(&root_path, 1, e.clone(), false, true)),
-            (Loaded::Ready(_), Some(d)) => {
-                let b = Builder { tree: self, store, repo: &subject.repo };
-                let before = rows.len();
-                b.children(d, &root_path, 1, &mut rows);
-                if rows.len() == before && matches!(self.referrers.get(d), Some(Loaded::Ready(_))) {
-                    let text = match &self.type_filter {
-                        Some(t) => format!("no referrers of type {t}"),
-                        None => "no referrers".to_string(),
-                    };
-                    rows.push(note(&root_path, 1, text, false, false));
-                }
+        let changes = self.changes.take();
+        let rows = match last {
+            // Only the tree's own changes are tracked; a store change can touch any row.
+            Some(b) if !changes.all && b.key.1 == key.1 => {
+                let dirty = dirty_counts(&b.rows, &changes);
+                let reuse = rows::Reuse { rows: &b.rows, dirty: &dirty, digests: &changes.digests };
+                self.build_rows(store, Some(reuse))
             }
-            _ => rows.push(note(&root_path, 1, "loading…".into(), true, false)),
-        }
+            _ => self.build_rows(store, None),
+        };
+        let rows = Rc::new(rows);
+        *self.rows_cache.borrow_mut() = Some(Built { key, rows: rows.clone() });
         rows
     }
 
     /// The selected row, or the first one when the selection is gone.
     pub fn selected_row(&self, store: &Store) -> Option<Row> {
         let rows = self.rows(store);
-        rows.get(self.selected_index(&rows)).cloned()
+        rows.get(self.selected_index(&rows)).map(|r| Row::clone(r))
     }
 
     /// Where the selection is among `rows` (the first row when it is gone).
-    pub fn selected_index(&self, rows: &[Row]) -> usize {
+    pub fn selected_index(&self, rows: &[Rc<Row>]) -> usize {
         rows.iter().position(|r| r.path == self.selected).unwrap_or(0)
     }
 
@@ -309,8 +298,9 @@ impl TreeModel {
             && matches!(self.referrers.get(d), Some(Loaded::Failed(_)))
         {
             self.referrers.remove(d);
+            self.changed_digest(d.clone());
         }
-        self.changed();
+        self.changed_path(row.path);
     }
 
     /// Collapses the selected row, or moves to its parent when it is collapsed already.
@@ -341,7 +331,7 @@ impl TreeModel {
         } else {
             self.expanded.remove(&row.path);
         }
-        self.changed();
+        self.changed_path(row.path.clone());
     }
 
     /// Forgets every referrers list, to fetch them again (expanded nodes stay expanded).
@@ -351,198 +341,18 @@ impl TreeModel {
     }
 }
 
-/// Builds the rows below one node from the tree's state and the store.
-struct Builder<'a> {
-    tree: &'a TreeModel,
-    store: &'a Store,
-    repo: &'a str,
-}
-
-impl Builder<'_> {
-    /// A node's children: its platform manifests, its referrers, its cosign attachments.
-    fn children(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
-        self.platforms(digest, path, depth, rows);
-        self.referrers(digest, path, depth, rows);
-        self.attachments(digest, path, depth, rows);
+/// For each `i`, how many of `rows[..i]` a change touches: a row opened or closed, or a node
+/// whose referrers changed.
+fn dirty_counts(rows: &[Rc<Row>], changes: &Changes) -> Vec<u32> {
+    let mut counts = Vec::with_capacity(rows.len() + 1);
+    let mut n = 0;
+    counts.push(0);
+    for r in rows {
+        let touched = r.digest.as_ref().is_some_and(|d| changes.digests.contains(d)) || changes.paths.iter().any(|p| *p == r.path);
+        n += u32::from(touched);
+        counts.push(n);
     }
-
-    /// One row for a manifest of the graph, then its own children when it is open.
-    fn node(&self, path: Path, depth: usize, kind: RowKind, label: String, d: &Descriptor, rows: &mut Vec<Row>) {
-        // Referrers are named by their group heading; a platform's row is its own heading.
-        let badge = (kind == RowKind::Platform).then(|| friendly::known_artifact(d).map(|k| k.badge)).flatten();
-        let tree = self.tree;
-        let children = tree.referrers.get(&d.digest);
-        let has_more = !self.store.children(&d.digest).is_empty() || !self.store.attachments(self.repo, &d.digest).is_empty();
-        rows.push(Row {
-            path: path.clone(),
-            depth,
-            kind,
-            label,
-            badge,
-            digest: Some(d.digest.clone()),
-            created: d.annotation(CREATED).map(str::to_string),
-            size: Some(d.size),
-            expandable: has_more || !matches!(children, Some(Loaded::Ready(l)) if !l.iter().any(|r| tree.passes(r))),
-            loading: children.is_some_and(Loaded::is_loading),
-            failed: matches!(children, Some(Loaded::Failed(_))),
-            is_index: media_types::is_index(&d.media_type),
-        });
-        if tree.expanded.contains(&path) {
-            self.children(&d.digest, &path, depth + 1, rows);
-        }
-    }
-
-    fn platforms(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
-        let platforms = self.store.children(digest);
-        if platforms.is_empty() {
-            return;
-        }
-        let mut p = path.to_vec();
-        p.push(Rc::from(PLATFORMS));
-        rows.push(heading(p.clone(), depth, RowKind::Platforms, format!("platforms ({})", platforms.len())));
-        if !self.tree.is_open(&p, RowKind::Platforms) {
-            return;
-        }
-        for m in platforms {
-            let mut mp = p.clone();
-            mp.push(platform_id(&m.digest));
-            let mut plat = match &m.platform {
-                Some(p) => p.to_string(),
-                None if media_types::is_index(&m.media_type) => "index".into(),
-                None => "(no platform)".into(),
-            };
-            // An index may list a manifest the repository lacks: say so on its row.
-            let missing = match self.store.manifest(&m.digest) {
-                Some(Loaded::Failed(e)) => Some(if e.contains("not found") { "missing" } else { "unreadable" }),
-                _ => None,
-            };
-            if let Some(why) = missing {
-                plat.push_str(&format!(" ({why})"));
-            }
-            let at = rows.len();
-            self.node(mp, depth + 1, RowKind::Platform, format!("{plat}  {}", m.digest), m, rows);
-            rows[at].failed |= missing.is_some();
-        }
-    }
-
-    fn referrers(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
-        let tree = self.tree;
-        match tree.referrers.get(digest) {
-            None | Some(Loaded::NotRequested) => {}
-            Some(Loaded::Loading) => rows.push(note(path, depth, "loading referrers…".into(), true, false)),
-            Some(Loaded::Failed(e)) => rows.push(note(path, depth, e.clone(), false, true)),
-            Some(Loaded::Ready(list)) => {
-                let mut groups: Vec<(&str, Vec<&Descriptor>)> = Vec::new();
-                for d in list.iter().filter(|d| tree.passes(d)) {
-                    match groups.iter_mut().find(|(k, _)| *k == d.kind()) {
-                        Some((_, v)) => v.push(d),
-                        None => groups.push((d.kind(), vec![d])),
-                    }
-                }
-                for (kind, members) in groups {
-                    let mut gp = path.to_vec();
-                    gp.push(group_id(kind));
-                    let known = members.first().and_then(|m| friendly::known_artifact(m));
-                    let name = known.map_or(kind, |k| k.name);
-                    let mut row = heading(gp.clone(), depth, RowKind::Group, format!("{name} ({})", members.len()));
-                    row.badge = known.map(|k| k.badge);
-                    rows.push(row);
-                    if !tree.is_open(&gp, RowKind::Group) {
-                        continue;
-                    }
-                    for m in members {
-                        let mut np = gp.clone();
-                        np.push(node_id(&m.digest));
-                        self.node(np, depth + 1, RowKind::Node, String::new(), m, rows);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Cosign attachments, found from the tag list: a heading per tag, the manifest it
-    /// points at below once resolved. A type filter hides them, as they have no artifact type.
-    fn attachments(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Row>) {
-        if self.tree.type_filter.is_some() {
-            return;
-        }
-        for (tag, kind) in self.store.attachments(self.repo, digest) {
-            let mut ap = path.to_vec();
-            ap.push(attachment_id(tag));
-            let mut row = heading(ap.clone(), depth, RowKind::Attachment, attachment_label(tag, *kind));
-            row.badge = Some(kind.known().badge);
-            rows.push(row);
-            if !self.tree.is_open(&ap, RowKind::Attachment) {
-                continue;
-            }
-            match self.store.tag_target(tag) {
-                None | Some(Loaded::NotRequested) => {}
-                Some(Loaded::Loading) => rows.push(note(&ap, depth + 1, "resolving tag…".into(), true, false)),
-                Some(Loaded::Failed(e)) => rows.push(note(&ap, depth + 1, e.clone(), false, true)),
-                Some(Loaded::Ready(target)) => {
-                    let mut d = match self.store.manifest(target).and_then(Loaded::ready) {
-                        Some(view) => view.descriptor.clone(),
-                        None => Descriptor::new(media_types::OCI_MANIFEST, target.clone(), 0),
-                    };
-                    d.artifact_type.get_or_insert_with(|| kind.suffix().to_string());
-                    let mut np = ap.clone();
-                    np.push(node_id(target));
-                    self.node(np, depth + 1, RowKind::Node, String::new(), &d, rows);
-                }
-            }
-        }
-    }
-}
-
-/// A cosign attachment heading: what it is and that it is found by tag, not by `subject`.
-fn attachment_label(tag: &str, kind: Attachment) -> String {
-    format!("{} · cosign tag {}", kind.known().name, short_tag(tag))
-}
-
-/// `sha256-<12 hex>….sig`: the full tag is in the details pane.
-fn short_tag(tag: &str) -> String {
-    match tag.rsplit_once('.') {
-        Some((base, suffix)) if base.len() > 19 => format!("{}….{suffix}", &base[..19]),
-        _ => tag.to_string(),
-    }
-}
-
-/// A row that groups others (referrers of one type, platform manifests).
-fn heading(path: Path, depth: usize, kind: RowKind, label: String) -> Row {
-    Row {
-        path,
-        depth,
-        kind,
-        label,
-        badge: None,
-        digest: None,
-        created: None,
-        size: None,
-        expandable: true,
-        loading: false,
-        failed: false,
-        is_index: false,
-    }
-}
-
-/// A row that is not an artifact: `loading` shows a spinner, `failed` shows it as an error.
-fn note(path: &[Segment], depth: usize, text: String, loading: bool, failed: bool) -> Row {
-    let mut p = path.to_vec();
-    p.push(Rc::from(format!("note:{text}")));
-    Row {
-        path: p,
-        depth,
-        kind: RowKind::Note,
-        label: text,
-        badge: None,
-        digest: None,
-        created: None,
-        size: None,
-        expandable: false,
-        loading,
-        failed,
-        is_index: false,
-    }
+    counts
 }
 
 #[cfg(test)]

@@ -7,52 +7,23 @@ pub mod palette;
 mod panes;
 pub mod start_screen;
 mod status;
+mod tree_pane;
 mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use tui_tree_widget::{TreeItem, TreeState};
 
 use self::palette::Palette;
 use super::app::App;
 
-/// Scroll positions and the tree widget's items, kept between frames.
+/// Scroll positions, kept between frames.
 #[derive(Default)]
 pub struct ViewState {
     pub repos_offset: usize,
     pub tags_offset: usize,
-    /// Identifiers are sibling positions: the widget clones an identifier path for every row
-    /// each frame, which stays cheap with numbers.
-    pub tree: TreeState<u32>,
-    tree_cache: Option<TreeCache>,
-}
-
-/// The tree items last built, what they were built from, and where each row sits.
-pub(crate) struct TreeCache {
-    /// The tree's and the store's generations, and the spinner frame while something is loading.
-    pub(crate) key: ((u64, u64), Option<u64>),
-    pub(crate) items: Vec<TreeItem<'static, u32>>,
-    pub(crate) ids: RowIds,
-}
-
-/// Each row's parent row and position among its siblings: its identifier path, unpacked.
-pub(crate) struct RowIds {
-    pub(crate) parent: Vec<Option<usize>>,
-    pub(crate) position: Vec<u32>,
-}
-
-impl RowIds {
-    /// The widget identifier of row `i`: positions from the top level down.
-    pub(crate) fn path(&self, mut i: usize) -> Vec<u32> {
-        let mut path = vec![self.position[i]];
-        while let Some(p) = self.parent[i] {
-            path.push(self.position[p]);
-            i = p;
-        }
-        path.reverse();
-        path
-    }
+    /// The first tree row in view.
+    pub tree_offset: usize,
 }
 
 /// Where each part of the screen goes.
@@ -192,7 +163,7 @@ pub fn draw(frame: &mut Frame, app: &App, view: &mut ViewState) {
     let a = areas(screen, bar.len() as u16);
     panes::repos(frame, app, view, a.repos, &theme);
     panes::tags(frame, app, view, a.tags, &theme);
-    panes::tree(frame, app, view, a.tree, &theme);
+    tree_pane::tree(frame, app, view, a.tree, &theme);
     panes::details(frame, app, a.details, &theme);
     status::draw(frame, bar, a.status);
     if let Some(m) = &app.modal {

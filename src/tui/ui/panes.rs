@@ -5,21 +5,20 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
-use tui_tree_widget::{Tree, TreeItem};
 
 use super::{Theme, ViewState, spinner};
 use crate::oci::media_types::annotations::{CREATED, TITLE};
 use crate::text::{human_size, sanitize};
-use crate::tui::app::tree::{Row, RowKind};
+use crate::tui::app::tree::RowKind;
 use crate::tui::app::{App, Pane};
 use crate::tui::keymap::Action;
 use crate::tui::view_model::{Loaded, ManifestView};
 
-fn block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+pub(super) fn block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
     Block::default().borders(Borders::ALL).border_style(theme.border(focused)).title(title)
 }
 
-fn title<'a>(n: usize, pane: Pane, extra: String, app: &App, theme: &Theme) -> Line<'a> {
+pub(super) fn title<'a>(n: usize, pane: Pane, extra: String, app: &App, theme: &Theme) -> Line<'a> {
     let focused = app.focus == pane;
     Line::from(vec![
         Span::styled(format!(" {n} "), theme.dim()),
@@ -169,136 +168,6 @@ pub fn tags(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
         .collect();
     let mut state = ListState::default().with_selected(Some(t.list.selected - start));
     frame.render_stateful_widget(List::new(items).highlight_style(theme.selected(app.focus == Pane::Tags)), inner, &mut state);
-}
-
-fn row_line(row: &Row, app: &App, theme: &Theme) -> Line<'static> {
-    let mut spans = Vec::new();
-    if let Some(badge) = row.badge {
-        spans.push(Span::styled(format!("{badge} "), theme.badge()));
-    }
-    match row.kind {
-        RowKind::Root => spans.push(Span::styled(sanitize(&row.label), theme.title())),
-        RowKind::Group | RowKind::Platforms | RowKind::Attachment => spans.push(Span::styled(sanitize(&row.label), theme.kind())),
-        RowKind::Node | RowKind::Platform => {
-            if row.kind == RowKind::Platform {
-                let platform = sanitize(row.label.split("  ").next().unwrap_or(""));
-                spans.push(if row.failed { Span::styled(platform, theme.error()) } else { Span::raw(platform) });
-                spans.push(Span::raw("  "));
-            }
-            if let Some(d) = &row.digest {
-                spans.push(Span::styled(format!("{}:{}", d.algorithm().name(), &d.hex()[..16]), theme.digest()));
-                // One string for created time and size: ten thousand rows build in milliseconds.
-                let mut meta = String::with_capacity(32);
-                if let Some(t) = &row.created {
-                    meta.push_str("  ");
-                    meta.extend(t.chars().take(16).map(|c| if c == 'T' { ' ' } else if c.is_control() { '?' } else { c }));
-                }
-                if let Some(size) = row.size {
-                    meta.push_str("  ");
-                    meta.push_str(&human_size(size));
-                }
-                if !meta.is_empty() {
-                    spans.push(Span::styled(meta, theme.dim()));
-                }
-            }
-        }
-        RowKind::Note => spans.push(Span::styled(sanitize(&row.label), if row.failed { theme.error() } else { theme.dim() })),
-    }
-    if row.loading {
-        spans.push(Span::styled(format!(" {}", spinner(app.tick)), theme.dim()));
-    }
-    Line::from(spans)
-}
-
-
-/// The widget's nested items built from the flat rows, where each row sits (its parent row
-/// and its position among siblings, from which its identifier path follows), and the rows
-/// that are open.
-fn build_items(rows: &[Row], app: &App, theme: &Theme) -> (Vec<TreeItem<'static, u32>>, super::RowIds, Vec<usize>) {
-    struct Builder<'a> {
-        rows: &'a [Row],
-        app: &'a App,
-        theme: &'a Theme,
-        ids: super::RowIds,
-        open: Vec<usize>,
-    }
-    impl Builder<'_> {
-        fn level(&mut self, i: &mut usize, depth: usize, parent: Option<usize>) -> Vec<TreeItem<'static, u32>> {
-            let mut items = Vec::new();
-            while *i < self.rows.len() && self.rows[*i].depth == depth {
-                let here = *i;
-                let row = &self.rows[here];
-                self.ids.parent.push(parent);
-                self.ids.position.push(items.len() as u32);
-                *i += 1;
-                let mut children = if *i < self.rows.len() && self.rows[*i].depth > depth { self.level(i, depth + 1, Some(here)) } else { Vec::new() };
-                if children.is_empty() && row.expandable {
-                    // A closed node still shows its ▶: one child the widget never draws.
-                    children.push(TreeItem::new_leaf(0, "…"));
-                } else if !children.is_empty() {
-                    self.open.push(here);
-                }
-                let line = row_line(row, self.app, self.theme);
-                let key = items.len() as u32;
-                let item = if children.is_empty() {
-                    TreeItem::new_leaf(key, line)
-                } else {
-                    TreeItem::new(key, line.clone(), children).unwrap_or_else(|_| TreeItem::new_leaf(key, line))
-                };
-                items.push(item);
-            }
-            items
-        }
-    }
-    let ids = super::RowIds {
-        parent: Vec::with_capacity(rows.len()),
-        position: Vec::with_capacity(rows.len()),
-    };
-    let mut b = Builder { rows, app, theme, ids, open: Vec::new() };
-    let mut i = 0;
-    let items = b.level(&mut i, 0, None);
-    (items, b.ids, b.open)
-}
-
-pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, theme: &Theme) {
-    let t = &app.tree;
-    let mut extra = String::new();
-    if let Some(f) = t.type_filter() {
-        extra.push_str(&format!(" type={}", sanitize(f)));
-    }
-    if let Some(m) = t.mode {
-        extra.push_str(&format!(" · {}", m.label()));
-    }
-    if app.refreshing() {
-        extra.push_str(&format!(" · {}", spinner(app.tick)));
-    }
-    let b = block(title(3, Pane::Tree, extra, app, theme), app.focus == Pane::Tree, theme);
-    let inner = b.inner(area);
-    frame.render_widget(b, area);
-    if t.subject().is_none() {
-        frame.render_widget(Paragraph::new("Pick a tag (Enter in 2) to see its referrers graph").style(theme.dim()).wrap(Wrap { trim: true }), inner);
-        return;
-    }
-    let rows = t.rows(&app.store);
-    // Items are rebuilt only when the rows change (or a spinner turns).
-    let animating = rows.iter().any(|r| r.loading);
-    let key = ((t.generation(), app.store.generation()), animating.then_some(app.tick));
-    if view.tree_cache.as_ref().map(|c| c.key) != Some(key) {
-        let (items, ids, open) = build_items(&rows, app, theme);
-        view.tree.close_all();
-        for row in open {
-            view.tree.open(ids.path(row));
-        }
-        view.tree_cache = Some(super::TreeCache { key, items, ids });
-    }
-    let Some(cache) = view.tree_cache.as_ref() else { return };
-    let selected = t.selected_index(&rows);
-    if selected < cache.ids.position.len() {
-        view.tree.select(cache.ids.path(selected));
-    }
-    let Ok(widget) = Tree::new(&cache.items) else { return };
-    let widget = widget.highlight_style(theme.selected(app.focus == Pane::Tree)).node_no_children_symbol("  ");
-    frame.render_stateful_widget(widget, inner, &mut view.tree);
 }
 
 fn kv(key: &str, value: String, theme: &Theme) -> Line<'static> {

@@ -42,6 +42,8 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
         .tree
         .mode
         .map(|m| match m {
+            // Chosen in the config file, it says nothing of the registry.
+            ReferrersMode::TagSchema if app.opts.referrers_set_in_config => "tag schema (set in config)".to_string(),
             // Said plainly: what the operator learns is that the registry lacks the API.
             ReferrersMode::TagSchema => "no Referrers API: tag schema".to_string(),
             m => m.label().to_string(),
@@ -86,4 +88,25 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
 
 pub fn draw(frame: &mut Frame, rows: Vec<Line<'static>>, area: Rect) {
     frame.render_widget(Paragraph::new(rows), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::app::Options;
+    use crate::tui::ui::palette::Palette;
+
+    fn top_line(set_in_config: bool) -> String {
+        let mut app = App::new(Options { referrers_set_in_config: set_in_config, ..Options::default() });
+        app.tree.mode = Some(ReferrersMode::TagSchema);
+        let lines = lines(&app, 200, &Theme::new(false, Palette::default()));
+        lines[0].spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn the_tag_schema_is_blamed_on_the_registry_only_when_it_was_found_out() {
+        assert!(top_line(false).contains("no Referrers API: tag schema"), "{}", top_line(false));
+        let set = top_line(true);
+        assert!(set.contains("tag schema (set in config)") && !set.contains("no Referrers API"), "{set}");
+    }
 }

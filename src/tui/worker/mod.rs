@@ -4,6 +4,7 @@
 
 mod inspect;
 mod jobs;
+mod pace;
 mod reads;
 
 use std::collections::HashMap;
@@ -161,7 +162,12 @@ impl Shared {
 
     fn job_progress(self: &Arc<Self>, job: JobId) -> Progress {
         let s = self.clone();
-        Progress::new(move |event| s.send(WorkerEvent::Progress { job, event }))
+        let pace = pace::Pace::default();
+        Progress::new(move |event| {
+            for event in pace.filter(event, std::time::Instant::now()) {
+                s.send(WorkerEvent::Progress { job, event });
+            }
+        })
     }
 
     /// Keeps `item` on a shelf until it is taken or the lease is released, whichever is first.
