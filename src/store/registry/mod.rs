@@ -31,7 +31,7 @@ use super::{
 use crate::creds::{Chain, Found};
 use crate::error::{Error, Result};
 use crate::oci::manifest::MAX_MANIFEST_SIZE;
-use crate::oci::{Descriptor, Digest, ManifestBlob, api_host, is_loopback_host, media_types};
+use crate::oci::{Descriptor, Digest, ManifestBlob, TagOrDigest, api_host, is_loopback_host, media_types};
 
 pub use auth::{Challenge, parse_challenge};
 
@@ -263,8 +263,9 @@ impl Registry {
     }
 
     fn what_manifest(&self, repo: &str, reference: &str) -> String {
-        let sep = if reference.contains(':') { "@" } else { ":" };
-        format!("manifest {}/{repo}{sep}{reference}", self.host)
+        let name = format!("{}/{repo}", self.host);
+        let named = TagOrDigest::parse(reference).map_or_else(|_| format!("{name}:{reference}"), |r| r.after(&name));
+        format!("manifest {named}")
     }
 
     /// Fetches a listing page (`_catalog` or `tags/list`) and its `Link` continuation.
@@ -366,11 +367,7 @@ fn header_digest(headers: &HeaderMap) -> Option<Digest> {
 
 /// Parses a reference string: `Some(digest)` when it is one.
 fn as_digest(reference: &str) -> Result<Option<Digest>> {
-    if reference.contains(':') {
-        Ok(Some(reference.parse()?))
-    } else {
-        Ok(None)
-    }
+    Ok(TagOrDigest::parse(reference)?.digest().cloned())
 }
 
 #[async_trait]

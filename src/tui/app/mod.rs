@@ -28,6 +28,7 @@ use self::jobs::{JobKind, Jobs};
 use self::lists::{ReposPane, TagsPane};
 use self::store::Store;
 use self::tree::{RowKind, TreeModel};
+use crate::oci::TagOrDigest;
 use super::keymap::{Context, Keymap};
 use super::ui::palette::Palette;
 use super::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
@@ -229,12 +230,14 @@ impl App {
             self.repos.complete = !self.opts.has_catalog;
             fx.extend(self.open_repo(&repo));
             self.focus = Pane::Tags;
-            if let Some(reference) = self.opts.reference.clone() {
-                if !reference.contains(':') {
-                    self.select_tag = Some(reference.clone());
+            match self.opts.reference.as_deref().map(TagOrDigest::parse) {
+                Some(Ok(reference)) => {
+                    self.select_tag = reference.tag().map(str::to_string);
+                    fx.extend(self.open_subject(&repo, &reference));
+                    self.focus = Pane::Tree;
                 }
-                fx.extend(self.open_subject(&repo, &reference));
-                self.focus = Pane::Tree;
+                Some(Err(e)) => self.error(e.to_string()),
+                None => {}
             }
         }
         fx
@@ -285,29 +288,26 @@ impl App {
                 label: format!("{repo}:{tag}"),
                 digest: self.tags.info.get(&tag).and_then(Loaded::ready).map(|i| i.digest.clone()),
                 repo,
-                reference: tag.clone(),
-                tag: Some(tag),
+                reference: TagOrDigest::Tag(tag),
             });
         }
         let subject = self.tree.subject()?;
         let row = self.tree.selected_row(&self.store)?;
         match row.kind {
             RowKind::Root => {
-                let is_tag = !subject.reference.contains(':');
+                let reference = TagOrDigest::parse(&subject.reference).ok()?;
                 Some(ArtifactRef {
                     repo: subject.repo.clone(),
-                    reference: subject.reference.clone(),
-                    tag: is_tag.then(|| subject.reference.clone()),
+                    label: reference.after(&subject.repo),
+                    reference,
                     digest: row.digest,
-                    label: format!("{}{}{}", subject.repo, if is_tag { ":" } else { "@" }, subject.reference),
                 })
             }
             RowKind::Node | RowKind::Platform => {
                 let d = row.digest?;
                 Some(ArtifactRef {
                     repo: subject.repo.clone(),
-                    reference: d.to_string(),
-                    tag: None,
+                    reference: TagOrDigest::Digest(d.clone()),
                     label: format!("{}@{}", subject.repo, d.short()),
                     digest: Some(d),
                 })
@@ -319,8 +319,7 @@ impl App {
     /// The full reference of the selection, for the clipboard.
     fn full_reference(&self, a: &ArtifactRef) -> String {
         let base = self.opts.reference_base(&a.repo);
-        let sep = if a.reference.contains(':') { "@" } else { ":" };
-        format!("{base}{sep}{}", a.reference)
+        a.reference.after(&base)
     }
 
     /// Starts a job; `lease` keeps what the worker parked for it until the job ends.

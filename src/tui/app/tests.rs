@@ -383,7 +383,7 @@ fn platforms_show_when_the_details_pane_loaded_the_index_first_and_cosign_tags_j
     assert_eq!(app.tags.shown, ["v1"], "the cosign tag stays hidden in the tags pane");
     // The tags pane describes v1 first: the index's manifest is in before the tree opens.
     update(&mut app, Msg::Worker(WorkerEvent::Manifest { digest: index.digest.clone(), result: Ok(index_view(&index, vec![amd.clone()])) }));
-    let fx = app.open_subject("app", "v1");
+    let fx = app.open_subject("app", &TagOrDigest::Tag("v1".into()));
     let id = find(&fx, |e| match e {
         Effect::ResolveSubject { id, .. } => Some(*id),
         _ => None,

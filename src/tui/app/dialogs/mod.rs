@@ -15,6 +15,7 @@ use self::login::LoginForm;
 use self::prompt::Prompt;
 use self::review::Review;
 use super::App;
+use crate::oci::TagOrDigest;
 use crate::tui::protocol::{Effect, Lease, RequestId};
 use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 
@@ -22,10 +23,8 @@ use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactRef {
     pub repo: String,
-    /// Tag or digest.
-    pub reference: String,
-    /// The tag, when the artifact was picked by one (copies keep it).
-    pub tag: Option<String>,
+    /// The tag when the artifact was picked by one (copies keep it), else its digest.
+    pub reference: TagOrDigest,
     /// The digest, when known already.
     pub digest: Option<crate::oci::Digest>,
     /// For titles and messages.
