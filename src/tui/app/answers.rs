@@ -77,7 +77,7 @@ fn catalog(app: &mut App, id: RequestId, result: Result<Page, Failure>, cached: 
         }
         Err(f) if f.unauthorized.is_some() => {
             app.repos.login = f.unauthorized.clone();
-            app.unauthorized(&f);
+            app.report_failure(&f);
             Vec::new()
         }
         Err(f) if f.refused => {
@@ -122,7 +122,7 @@ fn tags(app: &mut App, id: RequestId, repo: String, result: Result<Vec<String>, 
         Err(f) => {
             app.tags.loading = false;
             app.tags.error = Some(f.message.clone());
-            app.unauthorized(&f);
+            app.report_failure(&f);
             Vec::new()
         }
     }
@@ -169,7 +169,7 @@ fn subject(app: &mut App, id: RequestId, repo: String, result: Result<Descriptor
         }
         Err(f) => {
             app.tree.set_root(Loaded::Failed(f.message.clone()));
-            app.unauthorized(&f);
+            app.report_failure(&f);
             Vec::new()
         }
     }
@@ -203,7 +203,7 @@ fn referrers(app: &mut App, id: RequestId, digest: Digest, result: Result<Referr
         }
         Err(f) => {
             app.tree.set_failed(digest, f.message.clone());
-            app.unauthorized(&f);
+            app.report_failure(&f);
         }
     }
     let mut fx = app.fill_tree();
@@ -222,9 +222,7 @@ fn job_finished(app: &mut App, job: JobId, result: Result<String, Failure>) -> V
         Ok(text) => app.info(text.clone()),
         Err(f) => {
             app.error(format!("{}: {}", finished.label, f.message));
-            if f.unauthorized.is_some() {
-                app.unauthorized(f);
-            }
+            app.report_if_unauthorized(f);
         }
     }
     match finished.kind {
@@ -277,9 +275,7 @@ fn copy_planned(app: &mut App, id: RequestId, result: Result<CopyPreview, Failur
             Ok(p) => *preview = Loaded::Ready(p),
             Err(f) => {
                 *preview = Loaded::Failed(f.message.clone());
-                if f.unauthorized.is_some() {
-                    app.unauthorized(&f);
-                }
+                app.report_if_unauthorized(&f);
             }
         }
     }

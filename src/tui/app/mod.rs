@@ -336,14 +336,23 @@ impl App {
         !self.opts.read_only
     }
 
-    /// Reports a failure; one that needs credentials also opens the login dialog.
-    fn unauthorized(&mut self, f: &Failure) {
+    /// Reports a failure in the status bar; one that needs credentials also opens the login
+    /// dialog.
+    fn report_failure(&mut self, f: &Failure) {
         if let Some(registry) = &f.unauthorized
             && !matches!(self.modal, Some(Modal::Login(_)))
         {
             self.modal = Some(Modal::Login(Box::new(LoginForm::new(registry))));
         }
         self.error(f.message.clone());
+    }
+
+    /// Reports a failure only when it needs credentials: for answers whose failure is already
+    /// shown where it belongs (a job's labelled message, a review's pane).
+    fn report_if_unauthorized(&mut self, f: &Failure) {
+        if f.unauthorized.is_some() {
+            self.report_failure(f);
+        }
     }
 }
 
