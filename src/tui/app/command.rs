@@ -97,24 +97,18 @@ pub(super) fn run(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
                     Ok(update::start_pull(app, a, &dir))
                 }
                 Command::Copy { destination } => {
-                    if app.opts.read_only {
-                        return Err("read-only mode: copying is off".into());
-                    }
+                    app.check_writable()?;
                     if destination.is_empty() {
                         return Err("copy needs a destination: :copy REGISTRY/REPO[:TAG]".into());
                     }
                     Ok(update::plan_copy(app, a, &destination))
                 }
                 Command::Delete => {
-                    if app.opts.read_only {
-                        return Err("read-only mode: deleting is off".into());
-                    }
+                    app.check_writable()?;
                     Ok(update::plan_delete(app, a))
                 }
                 _ => {
-                    if app.opts.read_only {
-                        return Err("read-only mode: attaching is off".into());
-                    }
+                    app.check_writable()?;
                     app.modal = Some(Modal::Attach(Box::new(AttachForm::new(a))));
                     Ok(Vec::new())
                 }

@@ -329,11 +329,21 @@ impl App {
         job
     }
 
-    fn writes_allowed(&mut self) -> bool {
-        if self.opts.read_only {
-            self.error("read-only mode: nothing can be changed (started with --read-only)");
+    /// The one read-only check, for keys and the `:` line alike: what to tell the user when
+    /// writes are off.
+    fn check_writable(&self) -> Result<(), String> {
+        match self.opts.read_only {
+            true => Err("read-only mode: nothing can be changed (started with --read-only)".into()),
+            false => Ok(()),
         }
-        !self.opts.read_only
+    }
+
+    fn writes_allowed(&mut self) -> bool {
+        let checked = self.check_writable();
+        if let Err(why) = &checked {
+            self.error(why.clone());
+        }
+        checked.is_ok()
     }
 
     /// Reports a failure in the status bar; one that needs credentials also opens the login

@@ -15,6 +15,7 @@ use self::login::LoginForm;
 use self::prompt::Prompt;
 use self::review::Review;
 use super::App;
+use crate::tui::keymap::{Action, Context};
 use crate::oci::TagOrDigest;
 use crate::tui::protocol::{Effect, Lease, RequestId};
 use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
@@ -60,13 +61,15 @@ fn key_is(key: &KeyEvent, code: KeyCode) -> bool {
     key.code == code && !key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
-/// A scroll offset moved by a key.
-fn scroll(v: u16, key: &KeyEvent, page: isize) -> u16 {
-    let delta = match key.code {
-        KeyCode::Char('j') | KeyCode::Down => 1,
-        KeyCode::Char('k') | KeyCode::Up => -1,
-        KeyCode::PageDown => page,
-        KeyCode::PageUp => -page,
+/// A scroll offset moved by a key: the keymap's moving and paging keys (Ctrl-d and Ctrl-u
+/// among them, and whatever `[keys]` binds to them) scroll a dialog as they move in a pane.
+fn scroll(app: &App, v: u16, key: &KeyEvent) -> u16 {
+    let page = app.page_size();
+    let delta = match app.opts.keys.lookup(key, Context::Global, app.opts.read_only) {
+        Some(Action::Down) => 1,
+        Some(Action::Up) => -1,
+        Some(Action::PageDown) => page,
+        Some(Action::PageUp) => -page,
         _ => 0,
     };
     (v as isize + delta).clamp(0, u16::MAX as isize / 2) as u16
