@@ -9,6 +9,7 @@
 //! The cache (and the log beside it) say which registries and repositories the user looked at:
 //! directories refscope creates are 0700 and its files 0600.
 
+use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +23,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Result;
 use crate::oci::manifest::MAX_MANIFEST_SIZE;
-use crate::oci::{Descriptor, Digest, ManifestBlob};
+use crate::oci::{Descriptor, Digest, ManifestBlob, TagOrDigest};
 use crate::store::{BlobSource, ByteProgress, ByteStream, Mount, Page, PageRequest, PushedManifest, Referrers, ReferrersMode, Target};
 
 /// The cache's size unless `REFSCOPE_CACHE_MIB` says otherwise.
@@ -30,6 +31,38 @@ pub const DEFAULT_LIMIT: u64 = 256 * 1024 * 1024;
 
 /// Blobs up to this size (signatures, attestations, small files) are kept like manifests.
 pub const SMALL_BLOB: u64 = 1024 * 1024;
+
+/// What a snapshot is of, within one target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snapshot<'a> {
+    /// The first page of the catalog.
+    Catalog,
+    Tags { repo: &'a str },
+    /// What a tag (or digest) pointed at.
+    Target { repo: &'a str, reference: &'a TagOrDigest },
+    Referrers { repo: &'a str, digest: &'a Digest },
+}
+
+/// The key a snapshot is kept under: the target (as [`Target::name`] gives it) and what of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateKey<'a> {
+    pub target: &'a str,
+    pub snapshot: Snapshot<'a>,
+}
+
+/// The stored form of a key, the one place it is made: entries already on disk are found by
+/// it, so it must not change.
+impl fmt::Display for StateKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let target = self.target;
+        match self.snapshot {
+            Snapshot::Catalog => write!(f, "{target}|catalog"),
+            Snapshot::Tags { repo } => write!(f, "{target}|tags|{repo}"),
+            Snapshot::Target { repo, reference } => write!(f, "{target}|ref|{repo}|{reference}"),
+            Snapshot::Referrers { repo, digest } => write!(f, "{target}|referrers|{repo}|{digest}"),
+        }
+    }
+}
 
 pub struct DiskCache {
     root: PathBuf,
@@ -106,9 +139,10 @@ impl DiskCache {
         }
     }
 
-    /// A snapshot stored under `key`, if any.
-    pub fn get_state<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
-        let path = self.state_path(key);
+    /// A snapshot stored under `key` (a [`StateKey`], or its stored text), if any.
+    pub fn get_state<T: DeserializeOwned>(&self, key: &(impl fmt::Display + ?Sized)) -> Option<T> {
+        let key = key.to_string();
+        let path = self.state_path(&key);
         let bytes = std::fs::read(&path).ok()?;
         match serde_json::from_slice::<(String, T)>(&bytes) {
             // The key is stored too: a hash collision or a stray file is a miss, not a wrong answer.
@@ -123,9 +157,10 @@ impl DiskCache {
         }
     }
 
-    pub fn put_state<T: Serialize>(&self, key: &str, value: &T) {
-        if let Ok(bytes) = serde_json::to_vec(&(key, value)) {
-            self.write(&self.state_path(key), &bytes);
+    pub fn put_state<T: Serialize>(&self, key: &(impl fmt::Display + ?Sized), value: &T) {
+        let key = key.to_string();
+        if let Ok(bytes) = serde_json::to_vec(&(&key, value)) {
+            self.write(&self.state_path(&key), &bytes);
         }
     }
 
@@ -442,6 +477,25 @@ mod tests {
         cache.evict();
         let left: Vec<bool> = entries.iter().map(|(d, _)| cache.content_path(d).exists()).collect();
         assert_eq!(left, [true, false, false, true], "1 and 2 were used least recently");
+    }
+
+    #[test]
+    fn state_keys_are_stored_as_earlier_versions_stored_them() {
+        let d = Digest::sha256_of(b"m");
+        let tag = TagOrDigest::Tag("v1".into());
+        let by_digest = TagOrDigest::Digest(d.clone());
+        let key = |snapshot| StateKey { target: "localhost:5000", snapshot }.to_string();
+        assert_eq!(key(Snapshot::Catalog), "localhost:5000|catalog");
+        assert_eq!(key(Snapshot::Tags { repo: "a/b" }), "localhost:5000|tags|a/b");
+        assert_eq!(key(Snapshot::Target { repo: "a/b", reference: &tag }), "localhost:5000|ref|a/b|v1");
+        assert_eq!(key(Snapshot::Target { repo: "a/b", reference: &by_digest }), format!("localhost:5000|ref|a/b|{d}"));
+        assert_eq!(key(Snapshot::Referrers { repo: "a/b", digest: &d }), format!("localhost:5000|referrers|a/b|{d}"));
+        // An entry written under the text key is read back through the typed one.
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DiskCache::open(dir.path(), 1 << 20).unwrap();
+        cache.put_state("localhost:5000|tags|a/b", &vec!["v1".to_string()]);
+        let typed = StateKey { target: "localhost:5000", snapshot: Snapshot::Tags { repo: "a/b" } };
+        assert_eq!(cache.get_state::<Vec<String>>(&typed), Some(vec!["v1".to_string()]));
     }
 
     #[test]

@@ -1,11 +1,11 @@
-//! `refscope login` and `refscope logout`.
+//! `refscope login`.
 
 use std::io::IsTerminal;
 
 use clap::Args;
 
 use super::common::{Session, TlsOptions, load_config, outln, read_password_stdin};
-use crate::creds::{Chain, Credential, DockerConfig, Keyring, docker_config_path, helper_erase, keyring_allowed, save_login};
+use crate::creds::{Chain, Credential, docker_config_path, keyring_allowed, save_login};
 use crate::error::{Error, Result};
 use crate::oci::parse_registry_and_namespace;
 
@@ -35,15 +35,6 @@ pub struct LoginArgs {
     pub tls: TlsOptions,
 }
 
-#[derive(Args, Debug)]
-pub struct LogoutArgs {
-    /// The registry, e.g. localhost:5000
-    pub registry: String,
-    /// Docker-compatible config file (default: ~/.docker/config.json)
-    #[arg(long, value_name = "PATH")]
-    pub registry_config: Option<std::path::PathBuf>,
-}
-
 fn prompt_line(label: &str) -> Result<String> {
     if !std::io::stdin().is_terminal() {
         return Err(Error::usage(format!("no terminal to ask for the {label}; pass it with a flag")));
@@ -54,7 +45,7 @@ fn prompt_line(label: &str) -> Result<String> {
     Ok(s.trim().to_string())
 }
 
-pub async fn login(args: LoginArgs) -> Result<()> {
+pub async fn run(args: LoginArgs) -> Result<()> {
     let config = load_config()?;
     let (host, _) = parse_registry_and_namespace(&config.expand(&args.registry))?;
     let username = match args.username {
@@ -105,34 +96,4 @@ pub async fn login(args: LoginArgs) -> Result<()> {
         );
     }
     outln(&format!("Login Succeeded: credentials for {host} stored in {where_}"))
-}
-
-pub async fn logout(args: LogoutArgs) -> Result<()> {
-    let (host, _) = parse_registry_and_namespace(&load_config()?.expand(&args.registry))?;
-    let path = args.registry_config.or_else(docker_config_path);
-    let mut removed = Vec::new();
-    if let Some(path) = &path
-        && let Some(mut cfg) = DockerConfig::load(path)?
-    {
-        if let Some(helper) = cfg.helper_for(&host) {
-            let (h, hh) = (helper.clone(), host.clone());
-            if tokio::task::spawn_blocking(move || helper_erase(&h, &hh)).await.map_err(|e| Error::usage(e.to_string()))?.is_ok() {
-                removed.push(format!("credential helper docker-credential-{helper}"));
-            }
-        }
-        if cfg.remove_from_file(&host)? {
-            removed.push(path.display().to_string());
-        }
-    }
-    if keyring_allowed() {
-        let h = host.clone();
-        if let Ok(Ok(true)) = tokio::task::spawn_blocking(move || Keyring::delete(&h)).await {
-            removed.push("the OS keyring".into());
-        }
-    }
-    if removed.is_empty() {
-        outln(&format!("Not logged in to {host}"))
-    } else {
-        outln(&format!("Removed credentials for {host} from {}", removed.join(", ")))
-    }
 }

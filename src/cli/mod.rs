@@ -1,5 +1,6 @@
 //! The non-interactive command line: ORAS-compatible verbs over [`crate::graph`].
 
+pub mod attach;
 pub mod blob;
 pub mod common;
 pub mod completion;
@@ -10,6 +11,7 @@ pub mod fetch_config;
 pub mod inspect;
 mod json;
 pub mod login;
+pub mod logout;
 pub mod man;
 pub mod manifest;
 mod progress_view;
@@ -105,7 +107,7 @@ pub enum Command {
     /// Push files and directories as an artifact
     Push(push::PushArgs),
     /// Attach files to an artifact as a referrer (signature, SBOM, …)
-    Attach(push::AttachArgs),
+    Attach(attach::AttachArgs),
     /// Copy an artifact, and with -r its referrers graph, to another repository or registry
     #[command(visible_alias = "cp")]
     Copy(copy::CopyArgs),
@@ -114,7 +116,7 @@ pub enum Command {
     /// Check credentials against a registry and store them
     Login(login::LoginArgs),
     /// Forget stored credentials for a registry
-    Logout(login::LogoutArgs),
+    Logout(logout::LogoutArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completion(completion::CompletionArgs),
     /// Print the manual page (roff), or write one page per verb with --dir
@@ -135,12 +137,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Blob(c) => blob::run(c).await,
         Command::Repo(c) => repo::run(c).await,
         Command::Resolve(a) => resolve::run(a).await,
-        Command::Push(a) => push::push(a).await,
-        Command::Attach(a) => push::attach_cmd(a).await,
+        Command::Push(a) => push::run(a).await,
+        Command::Attach(a) => attach::run(a).await,
         Command::Copy(a) => copy::run(a).await,
         Command::Tag(a) => tag::run(a).await,
-        Command::Login(a) => login::login(a).await,
-        Command::Logout(a) => login::logout(a).await,
+        Command::Login(a) => login::run(a).await,
+        Command::Logout(a) => logout::run(a).await,
         Command::Completion(a) => completion::run(a),
         Command::Man(a) => man::run(a),
         Command::Config(a) => config::run(a),

@@ -1,4 +1,5 @@
-//! `refscope push` and `refscope attach`: files and directories as an artifact, ORAS style.
+//! `refscope push`: files and directories as an artifact, ORAS style; the packing and
+//! reporting that `attach` shares.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -54,20 +55,8 @@ pub struct PushArgs {
     pub remote: RemoteOptions,
 }
 
-#[derive(Args, Debug)]
-pub struct AttachArgs {
-    /// The subject: REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST
-    pub subject: String,
-    #[command(flatten)]
-    pub artifact: ArtifactArgs,
-    #[command(flatten)]
-    pub format: FormatOptions,
-    #[command(flatten)]
-    pub remote: RemoteOptions,
-}
-
 impl ArtifactArgs {
-    fn spec(&self) -> Result<ArtifactSpec> {
+    pub(super) fn spec(&self) -> Result<ArtifactSpec> {
         let mut annotations = parse_annotations(&self.annotations)?;
         let mut file_annotations = BTreeMap::new();
         let mut config_annotations = None;
@@ -94,7 +83,7 @@ impl ArtifactArgs {
         })
     }
 
-    fn export(&self, built: &Built) -> Result<()> {
+    pub(super) fn export(&self, built: &Built) -> Result<()> {
         if let Some(path) = &self.export_manifest {
             std::fs::write(path, &built.manifest.bytes).map_err(|e| Error::io(path, e))?;
         }
@@ -102,13 +91,13 @@ impl ArtifactArgs {
     }
 }
 
-async fn build_off_runtime(spec: ArtifactSpec) -> Result<Built> {
+pub(super) async fn build_off_runtime(spec: ArtifactSpec) -> Result<Built> {
     tokio::task::spawn_blocking(move || build(&spec, SystemTime::now()))
         .await
         .map_err(|e| Error::usage(format!("packing failed: {e}")))?
 }
 
-fn print_blobs(up: &Uploaded) -> Result<()> {
+pub(super) fn print_blobs(up: &Uploaded) -> Result<()> {
     for d in &up.sent {
         outln(&format!("Uploaded  {} {}", d.digest.short(), sanitize(d.title().unwrap_or(&d.media_type))))?;
     }
@@ -118,12 +107,12 @@ fn print_blobs(up: &Uploaded) -> Result<()> {
     Ok(())
 }
 
-fn fallback_warnings(up: &Uploaded) -> &[String] {
-    up.fallback.as_ref().map_or(&[], |f| &f.warnings)
+pub(super) fn tag_schema_warnings(up: &Uploaded) -> &[String] {
+    up.tag_schema.as_ref().map_or(&[], |f| &f.warnings)
 }
 
-fn print_fallback(up: &Uploaded, subject: &Descriptor) -> Result<()> {
-    if let Some(f) = &up.fallback
+pub(super) fn print_tag_schema(up: &Uploaded, subject: &Descriptor) -> Result<()> {
+    if let Some(f) = &up.tag_schema
         && let Some(index) = &f.index
     {
         outln(&format!(
@@ -136,7 +125,7 @@ fn print_fallback(up: &Uploaded, subject: &Descriptor) -> Result<()> {
 }
 
 /// The pushed manifest's descriptor with its artifact type and annotations, as ORAS reports it.
-fn pushed_descriptor(built: &Built) -> Result<Descriptor> {
+pub(super) fn pushed_descriptor(built: &Built) -> Result<Descriptor> {
     let parsed = built.manifest.parse()?;
     Ok(built.referrer_descriptor(
         parsed.artifact_type().unwrap_or(UNKNOWN_ARTIFACT),
@@ -166,7 +155,7 @@ async fn resolve_subject(session: &Session, given: &str, layout: bool, pushed_to
     Ok(loc.target.resolve(&loc.repo, &loc.reference()?).await?.plain())
 }
 
-pub async fn push(args: PushArgs) -> Result<()> {
+pub async fn run(args: PushArgs) -> Result<()> {
     let session = args.remote.session()?;
     let (base, tags) = split_tag_list(&args.reference);
     for t in &tags {
@@ -195,7 +184,7 @@ pub async fn push(args: PushArgs) -> Result<()> {
         None => upload(loc.target.as_ref(), &loc.repo, &built, &tags, view.progress()).await?,
     };
     view.finish();
-    warn_all(fallback_warnings(&up));
+    warn_all(tag_schema_warnings(&up));
     let pushed = pushed_descriptor(&built)?;
     if args.format.json() {
         let mut v = json::descriptor(loc.digest_ref(&pushed.digest), &pushed);
@@ -204,7 +193,7 @@ pub async fn push(args: PushArgs) -> Result<()> {
     }
     print_blobs(&up)?;
     if let Some(s) = &subject {
-        print_fallback(&up, s)?;
+        print_tag_schema(&up, s)?;
     }
     let shown = if tags.is_empty() { loc.digest_ref(&up.manifest.digest) } else { format!("{base}:{}", tags.join(",")) };
     outln(&format!("Pushed [{}] {}", loc.kind_label(), sanitize(&shown)))?;
@@ -212,30 +201,5 @@ pub async fn push(args: PushArgs) -> Result<()> {
     if let Some(s) = &subject {
         outln(&format!("Subject: {}", loc.digest_ref(&s.digest)))?;
     }
-    outln(&format!("Digest: {}", up.manifest.digest))
-}
-
-pub async fn attach_cmd(args: AttachArgs) -> Result<()> {
-    let session = args.remote.session()?;
-    let loc = session.locate(&args.subject, args.remote.oci_layout)?;
-    let mut spec = args.artifact.spec()?;
-    if spec.artifact_type.is_none() {
-        return Err(Error::usage("attach needs --artifact-type, e.g. --artifact-type signature/example"));
-    }
-    let subject = loc.target.resolve(&loc.repo, &loc.reference()?).await?;
-    spec.subject = Some(subject.plain());
-    let built = build_off_runtime(spec).await?;
-    args.artifact.export(&built)?;
-    let view = ProgressView::for_stderr();
-    let up = attach(loc.target.as_ref(), &loc.repo, &built, view.progress()).await?;
-    view.finish();
-    warn_all(fallback_warnings(&up));
-    if args.format.json() {
-        let pushed = pushed_descriptor(&built)?;
-        return json::print(&Value::Object(json::descriptor(loc.digest_ref(&pushed.digest), &pushed)));
-    }
-    print_blobs(&up)?;
-    print_fallback(&up, &subject)?;
-    outln(&format!("Attached to [{}] {}", loc.kind_label(), loc.digest_ref(&subject.digest)))?;
     outln(&format!("Digest: {}", up.manifest.digest))
 }

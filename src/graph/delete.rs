@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::fallback;
+use super::tag_schema;
 use super::model::{Graph, Limits, Link, Scope, TagRole, Verdict, classify_tag};
 use super::progress::{Outcome, Progress};
 use super::walk::{DEFAULT_CONCURRENCY, WalkOptions, walk};
@@ -395,7 +395,7 @@ async fn referrers_indexes(target: &dyn Target, repo: &str, graph: &Graph, doome
         }
     }
     let read: Vec<Option<(Digest, Digest)>> = crate::graph::eager(leftover.into_iter().map(|d| async move {
-        Ok::<_, Error>(fallback::read(target, repo, &d).await?.map(|(i, _)| (d, i.digest)))
+        Ok::<_, Error>(tag_schema::read(target, repo, &d).await?.map(|(i, _)| (d, i.digest)))
     }))
     .buffered(concurrency.max(1))
     .try_collect()
@@ -465,7 +465,7 @@ async fn unlist_steps(target: &dyn Target, repo: &str, graph: &Graph, doomed: &H
         let walked = graph.node(&subject).and_then(|n| n.referrers.ready()).is_some_and(|l| l.mode == ReferrersMode::TagSchema);
         let listed: Vec<Digest> = match walked {
             true => graph.edges(&subject).into_iter().filter(|e| e.link == Link::Referrer).map(|e| e.to().clone()).collect(),
-            false => match fallback::read(target, repo, &subject).await? {
+            false => match tag_schema::read(target, repo, &subject).await? {
                 Some((_, index)) => index.manifests.into_iter().map(|e| e.digest).collect(),
                 None => Vec::new(),
             },
@@ -512,7 +512,7 @@ pub async fn apply(target: &dyn Target, repo: &str, plan: &DeletePlan, progress:
                 Err(e) => return Err(e),
             },
             Step::Unlist { subject, removed } => {
-                let outcome = fallback::update(target, repo, subject, &fallback::Change::Remove(removed.clone())).await?;
+                let outcome = tag_schema::update(target, repo, subject, &tag_schema::Change::Remove(removed.clone())).await?;
                 report.warnings.extend(outcome.warnings);
             }
         }

@@ -4,7 +4,6 @@
 pub mod copy;
 pub mod delete;
 pub mod discover;
-pub mod fallback;
 pub mod inspect;
 pub mod model;
 pub mod pack;
@@ -12,6 +11,7 @@ pub mod progress;
 pub mod pull;
 pub mod push;
 pub mod safe_path;
+pub mod tag_schema;
 pub mod walk;
 
 use crate::error::Result;

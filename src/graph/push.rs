@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use base64::Engine;
 use futures_util::{StreamExt, TryStreamExt};
 
-use super::fallback;
+use super::tag_schema;
 use super::pack::{FileInput, Layer, LayerData, pack};
 use super::progress::{Outcome, Progress};
 use crate::error::{Error, Result};
@@ -115,7 +115,7 @@ pub struct Uploaded {
     /// The registry acknowledged the subject (`OCI-Subject`).
     pub subject_acknowledged: bool,
     /// Set when the tag-schema referrers index was updated.
-    pub fallback: Option<fallback::Outcome>,
+    pub tag_schema: Option<tag_schema::Outcome>,
 }
 
 /// Uploads the blobs (skipping those present), then the manifest, by digest or under `tags`.
@@ -138,7 +138,7 @@ pub async fn upload(target: &dyn Target, repo: &str, built: &Built, tags: &[Stri
         sent: sent.into_iter().map(|(d, _)| d).collect(),
         skipped: skipped.into_iter().map(|(d, _)| d).collect(),
         subject_acknowledged: pushed.subject_acknowledged,
-        fallback: None,
+        tag_schema: None,
     })
 }
 
@@ -192,7 +192,7 @@ pub async fn attach(target: &dyn Target, repo: &str, built: &Built, progress: &P
             parsed.artifact_type().unwrap_or(UNKNOWN_ARTIFACT),
             parsed.annotations().unwrap_or(&Annotations::new()),
         );
-        up.fallback = Some(fallback::update(target, repo, &subject.digest, &fallback::Change::Add(vec![entry])).await?);
+        up.tag_schema = Some(tag_schema::update(target, repo, &subject.digest, &tag_schema::Change::Add(vec![entry])).await?);
     }
     Ok(up)
 }

@@ -5,6 +5,7 @@ pub mod friendly;
 pub mod manifest;
 pub mod media_types;
 mod reference;
+mod tag_or_digest;
 
 pub use digest::{Algorithm, Digest, Hasher};
 pub use manifest::{Annotations, Descriptor, ImageIndex, ImageManifest, Manifest, ManifestBlob, Platform};
@@ -12,6 +13,7 @@ pub use reference::{
     DOCKER_HUB, Reference, api_host, is_loopback_host, parse_registry_and_namespace,
     validate_repository, validate_tag,
 };
+pub use tag_or_digest::TagOrDigest;
 
 /// Input that is not a valid OCI value.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

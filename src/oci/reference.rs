@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::{Digest, ParseError};
+use super::{Digest, ParseError, TagOrDigest};
 
 /// The registry name Docker uses for Docker Hub in references.
 pub const DOCKER_HUB: &str = "docker.io";
@@ -71,9 +71,14 @@ impl Reference {
 
     /// The tag or digest to put in a `/manifests/<reference>` URL: the digest when both are set.
     pub fn target(&self) -> Option<String> {
+        self.tag_or_digest().map(|r| r.to_string())
+    }
+
+    /// The tag or digest this reference names: the digest when both are set.
+    pub fn tag_or_digest(&self) -> Option<TagOrDigest> {
         match (&self.digest, &self.tag) {
-            (Some(d), _) => Some(d.to_string()),
-            (None, Some(t)) => Some(t.clone()),
+            (Some(d), _) => Some(TagOrDigest::Digest(d.clone())),
+            (None, Some(t)) => Some(TagOrDigest::Tag(t.clone())),
             (None, None) => None,
         }
     }

@@ -21,7 +21,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::oci::manifest::{self, MAX_MANIFEST_SIZE};
 use crate::oci::media_types::annotations::REF_NAME;
-use crate::oci::{Descriptor, Digest, ImageIndex, Manifest, ManifestBlob, media_types};
+use crate::oci::{Descriptor, Digest, ImageIndex, Manifest, ManifestBlob, TagOrDigest, media_types};
 
 /// `index.json` files larger than this are refused.
 const MAX_INDEX_SIZE: u64 = 64 * 1024 * 1024;
@@ -369,13 +369,14 @@ impl Target for Layout {
     }
 
     async fn resolve(&self, _repo: &str, reference: &str) -> Result<Descriptor> {
-        if reference.contains(':') {
-            let digest: Digest = reference.parse()?;
-            let bytes = self.read_small_blob(&digest, MAX_MANIFEST_SIZE)?;
-            let media_type = manifest::sniff_media_type(&bytes)?;
-            return Ok(Descriptor::new(media_type, digest, bytes.len() as u64));
+        match TagOrDigest::parse(reference)? {
+            TagOrDigest::Digest(digest) => {
+                let bytes = self.read_small_blob(&digest, MAX_MANIFEST_SIZE)?;
+                let media_type = manifest::sniff_media_type(&bytes)?;
+                Ok(Descriptor::new(media_type, digest, bytes.len() as u64))
+            }
+            TagOrDigest::Tag(tag) => self.find_tag(&tag),
         }
-        self.find_tag(reference)
     }
 
     async fn fetch_manifest(&self, repo: &str, reference: &str) -> Result<ManifestBlob> {
@@ -490,7 +491,7 @@ impl Target for Layout {
             write_atomic(&path, &manifest.bytes)?;
         }
         let mut index = self.read_index()?;
-        if reference.contains(':') {
+        if TagOrDigest::parse(reference)?.is_digest() {
             // Untagged manifests are listed only when they are referrers, so a scan finds them.
             let is_referrer = manifest.parse().ok().and_then(|m| m.subject().cloned()).is_some();
             if is_referrer && !index.manifests.iter().any(|d| d.digest == desc.digest) {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::graph::progress::Event;
-use crate::oci::{Descriptor, Digest};
+use crate::oci::{Descriptor, Digest, TagOrDigest};
 use crate::store::ReferrersMode;
 use crate::store::registry::ratelimit::RateLimit;
 
@@ -24,16 +24,16 @@ pub enum Effect {
     LoadCatalog { id: RequestId, next: Option<String> },
     LoadTags { id: RequestId, repo: String },
     DescribeTags { repo: String, tags: Vec<String> },
-    ResolveSubject { id: RequestId, repo: String, reference: String },
+    ResolveSubject { id: RequestId, repo: String, reference: TagOrDigest },
     LoadManifest { repo: String, digest: Digest },
     LoadReferrers { id: RequestId, repo: String, digest: Digest },
-    Pull { job: JobId, repo: String, reference: String, dir: PathBuf },
-    BuildAttach { id: RequestId, repo: String, subject: String, files: Vec<String>, artifact_type: String, annotations: Vec<String>, lease: Lease },
+    Pull { job: JobId, repo: String, reference: TagOrDigest, dir: PathBuf },
+    BuildAttach { id: RequestId, repo: String, subject: TagOrDigest, files: Vec<String>, artifact_type: String, annotations: Vec<String>, lease: Lease },
     PushAttach { job: JobId, id: RequestId },
     /// `tag` is the source tag, used when the destination names none.
-    PlanCopy { id: RequestId, repo: String, reference: String, tag: Option<String>, destination: String, lease: Lease },
+    PlanCopy { id: RequestId, repo: String, reference: TagOrDigest, tag: Option<String>, destination: String, lease: Lease },
     ExecuteCopy { job: JobId, id: RequestId },
-    PlanDelete { id: RequestId, repo: String, reference: String, lease: Lease },
+    PlanDelete { id: RequestId, repo: String, reference: TagOrDigest, lease: Lease },
     ApplyDelete { job: JobId, id: RequestId },
     Cancel { job: JobId },
     /// Put text on the clipboard (OSC 52); done by the terminal loop, not the worker.

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{BlobResult, CopyOptions, CopyPlan, CopyReport, Endpoint, PlannedBlob, PlannedManifest, Role, SMALL_BLOB, SMALL_CONCURRENCY, cancelled, ranks};
 use crate::error::{Error, Result};
-use crate::graph::fallback;
+use crate::graph::tag_schema;
 use crate::graph::progress::{Outcome, Task};
 use crate::oci::{Descriptor, Digest};
 use crate::store::{BlobSource, Mount, ReferrersMode};
@@ -206,7 +206,7 @@ fn index_entries(rest: &[&PlannedManifest]) -> Result<Vec<(Digest, Vec<Descripto
 async fn list_referrers(dst: Endpoint<'_>, groups: Vec<(Digest, Vec<Descriptor>)>, cancel: &CancellationToken) -> Result<Vec<String>> {
     let outcomes = crate::graph::eager(groups.into_iter().map(|(subject, entries)| async move {
         cancelled(cancel)?;
-        fallback::update(dst.target, dst.repo, &subject, &fallback::Change::Add(entries)).await
+        tag_schema::update(dst.target, dst.repo, &subject, &tag_schema::Change::Add(entries)).await
     }))
     .buffer_unordered(SMALL_CONCURRENCY)
     .try_collect::<Vec<_>>()

@@ -135,7 +135,7 @@ pub struct CopyReport {
     pub attachments: usize,
     pub bytes_sent: u64,
     /// What the destination's referrers index updates could not rule out (see
-    /// [`crate::graph::fallback::Outcome::warnings`]).
+    /// [`crate::graph::tag_schema::Outcome::warnings`]).
     pub warnings: Vec<String>,
 }
 

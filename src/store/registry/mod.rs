@@ -1,9 +1,12 @@
 //! A client for the OCI distribution API, on reqwest.
 
 mod auth;
+mod blobs;
 pub(crate) mod client;
 pub mod destination;
 pub mod link;
+mod listing;
+mod manifests;
 mod origin;
 pub mod ratelimit;
 mod referrers;
@@ -16,29 +19,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use futures_util::StreamExt;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
-use reqwest::{Method, StatusCode};
-use serde::Deserialize;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use url::Url;
 
-use self::client::{Request, read_limited};
-use super::{
-    BlobSource, ByteProgress, ByteStream, Mount, Page, PageRequest, PushedManifest, ReferrersMode, Referrers, Target,
-    verify_stream,
-};
+use self::client::Request;
+use super::{BlobSource, ByteProgress, ByteStream, Mount, Page, PageRequest, PushedManifest, ReferrersMode, Referrers, Target};
 use crate::creds::{Chain, Found};
 use crate::error::{Error, Result};
-use crate::oci::manifest::MAX_MANIFEST_SIZE;
-use crate::oci::{Descriptor, Digest, ManifestBlob, api_host, is_loopback_host, media_types};
+use crate::oci::{Descriptor, Digest, ManifestBlob, api_host, is_loopback_host};
 
 pub use auth::{Challenge, parse_challenge};
-
-/// The largest page size distribution accepts for `_catalog`.
-const MAX_PAGE_SIZE: usize = 1000;
-/// Listing responses (catalog, tags) larger than this are refused.
-const MAX_LISTING_BODY: u64 = 16 * 1024 * 1024;
+pub use listing::{parse_catalog, parse_tag_list};
 
 #[derive(Debug, Clone)]
 pub struct RegistryOptions {
@@ -254,53 +246,8 @@ impl Registry {
         self.modes.lock().unwrap_or_else(|p| p.into_inner()).get(repo).copied()
     }
 
-    fn manifest_request(&self, method: Method, repo: &str, reference: &str) -> Result<Request> {
-        let url = self.repo_url(repo, &format!("manifests/{reference}"))?;
-        let action = format!("{method} manifest {repo}:{reference}");
-        Ok(Request::new(method, url, Self::pull_scope(repo), action)
-            .header(ACCEPT, media_types::MANIFEST_ACCEPT)
-            .follow_elsewhere())
-    }
 
-    fn what_manifest(&self, repo: &str, reference: &str) -> String {
-        let sep = if reference.contains(':') { "@" } else { ":" };
-        format!("manifest {}/{repo}{sep}{reference}", self.host)
-    }
 
-    /// Fetches a listing page (`_catalog` or `tags/list`) and its `Link` continuation.
-    async fn listing_page(
-        &self,
-        first: Url,
-        page: &PageRequest,
-        scopes: Vec<String>,
-        action: &str,
-        what: &str,
-    ) -> Result<(Bytes, Option<String>)> {
-        let url = match &page.next {
-            Some(next) => link::continuation_url(&self.base(), next, action)?,
-            None => {
-                let mut url = first;
-                {
-                    let mut q = url.query_pairs_mut();
-                    if page.n > 0 {
-                        q.append_pair("n", &page.n.min(MAX_PAGE_SIZE).to_string());
-                    }
-                    if let Some(last) = &page.last {
-                        q.append_pair("last", last);
-                    }
-                }
-                url
-            }
-        };
-        let resp = self.send(Request::new(Method::GET, url.clone(), scopes, action)).await?;
-        if !resp.status().is_success() {
-            return Err(self.status_error(resp, action, what).await);
-        }
-        // The page may have been asked for before the loopback origin settled on plain HTTP.
-        let next = link::next_link(resp.headers(), &self.origin.rebase(&url), &self.base(), &self.host)?;
-        let body = read_limited(resp, MAX_LISTING_BODY, &self.host, action).await?;
-        Ok((body, next))
-    }
 }
 
 struct InFlight<'a>(&'a AtomicU64);
@@ -308,37 +255,6 @@ struct InFlight<'a>(&'a AtomicU64);
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-#[derive(Deserialize)]
-struct CatalogBody {
-    #[serde(default)]
-    repositories: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-struct TagsBody {
-    #[serde(default)]
-    tags: Option<Vec<String>>,
-}
-
-/// The names in one page of `/v2/<repo>/tags/list` (`"tags": null` is an empty page).
-pub fn parse_tag_list(body: &[u8]) -> serde_json::Result<Vec<String>> {
-    Ok(serde_json::from_slice::<TagsBody>(object(body)?)?.tags.unwrap_or_default())
-}
-
-/// The names in one page of `/v2/_catalog`.
-pub fn parse_catalog(body: &[u8]) -> serde_json::Result<Vec<String>> {
-    Ok(serde_json::from_slice::<CatalogBody>(object(body)?)?.repositories.unwrap_or_default())
-}
-
-/// serde reads a struct from a JSON array too (fields by position), so `[["v1"]]` would pass
-/// as a tag list; a listing page is an object.
-fn object(body: &[u8]) -> serde_json::Result<&[u8]> {
-    match body.trim_ascii_start().first() {
-        Some(b'{') => Ok(body),
-        _ => Err(serde::de::Error::custom("a listing page is a JSON object")),
     }
 }
 
@@ -364,15 +280,6 @@ fn header_digest(headers: &HeaderMap) -> Option<Digest> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// Parses a reference string: `Some(digest)` when it is one.
-fn as_digest(reference: &str) -> Result<Option<Digest>> {
-    if reference.contains(':') {
-        Ok(Some(reference.parse()?))
-    } else {
-        Ok(None)
-    }
-}
-
 #[async_trait]
 impl Target for Registry {
     fn name(&self) -> String {
@@ -380,156 +287,39 @@ impl Target for Registry {
     }
 
     async fn resolve(&self, repo: &str, reference: &str) -> Result<Descriptor> {
-        let wanted = as_digest(reference)?;
-        let req = self.manifest_request(Method::HEAD, repo, reference)?;
-        let action = req.action.clone();
-        let resp = self.send(req).await?;
-        if !resp.status().is_success() {
-            return Err(self.status_error(resp, &action, &self.what_manifest(repo, reference)).await);
-        }
-        let headers = resp.headers();
-        let digest = header_digest(headers);
-        let media_type = content_type(headers).filter(|m| media_types::is_manifest(m));
-        let size = content_length(headers);
-        match (digest, media_type, size) {
-            (Some(d), Some(mt), Some(size)) if wanted.as_ref().is_none_or(|w| *w == d) => {
-                if size > MAX_MANIFEST_SIZE {
-                    return Err(Error::TooLarge {
-                        what: self.what_manifest(repo, reference),
-                        size,
-                        limit: MAX_MANIFEST_SIZE,
-                    });
-                }
-                Ok(Descriptor::new(mt, d, size))
-            }
-            // HEAD was incomplete or disagreed with the digest asked for: GET settles it.
-            _ => Ok(self.fetch_manifest(repo, reference).await?.descriptor()),
-        }
+        self.manifest_descriptor(repo, reference).await
     }
 
     async fn fetch_manifest(&self, repo: &str, reference: &str) -> Result<ManifestBlob> {
-        let wanted = as_digest(reference)?;
-        let req = self.manifest_request(Method::GET, repo, reference)?;
-        let action = req.action.clone();
-        let resp = self.send(req).await?;
-        let what = self.what_manifest(repo, reference);
-        if !resp.status().is_success() {
-            return Err(self.status_error(resp, &action, &what).await);
-        }
-        let declared = header_digest(resp.headers());
-        let ct = content_type(resp.headers());
-        let bytes = read_limited(resp, MAX_MANIFEST_SIZE, &self.host, &what).await?;
-        let blob = ManifestBlob::new(bytes, ct.as_deref())?;
-        for expected in wanted.iter().chain(declared.iter()) {
-            if !expected.matches(&blob.bytes) {
-                let mut h = expected.hasher();
-                h.update(&blob.bytes);
-                return Err(Error::DigestMismatch {
-                    what,
-                    expected: expected.clone(),
-                    actual: h.finish(),
-                });
-            }
-        }
-        Ok(blob)
+        self.get_manifest(repo, reference).await
     }
 
     async fn fetch_blob(&self, repo: &str, desc: &Descriptor) -> Result<ByteStream> {
-        let url = self.repo_url(repo, &format!("blobs/{}", desc.digest))?;
-        let action = format!("GET blob {repo}@{}", desc.digest);
-        let mut req = Request::new(Method::GET, url, Self::pull_scope(repo), action.clone()).follow_elsewhere();
-        // Blobs may be large: only the read timeout applies, not a total one.
-        req.timeout = Some(Duration::from_secs(365 * 24 * 3600));
-        let resp = self.send(req).await?;
-        let what = format!("blob {}/{repo}@{}", self.host, desc.digest);
-        if !resp.status().is_success() {
-            return Err(self.status_error(resp, &action, &what).await);
-        }
-        if let Some(len) = resp.content_length()
-            && len != desc.size
-        {
-            return Err(Error::SizeMismatch {
-                what,
-                expected: desc.size,
-                actual: len,
-            });
-        }
-        let host = self.host.clone();
-        let stream = resp.bytes_stream().map(move |r| {
-            r.map_err(|e| {
-                // A body that stops coming is a stall, not a lost connection: say so.
-                if e.is_timeout() {
-                    Error::Timeout { registry: host.clone(), action: action.clone() }
-                } else {
-                    Error::Connect {
-                        registry: host.clone(),
-                        reason: format!("connection lost while reading a blob: {}", e.without_url()),
-                    }
-                }
-            })
-        });
-        Ok(verify_stream(Box::pin(stream), desc, what))
+        self.get_blob(repo, desc).await
     }
 
     async fn stat_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>> {
-        let url = self.repo_url(repo, &format!("blobs/{digest}"))?;
-        let action = format!("HEAD blob {repo}@{digest}");
-        let resp = self
-            .send(Request::new(Method::HEAD, url, Self::pull_scope(repo), action.clone()).follow_elsewhere())
-            .await?;
-        match resp.status() {
-            s if s.is_success() => Ok(Some(content_length(resp.headers()).unwrap_or(0))),
-            StatusCode::NOT_FOUND => Ok(None),
-            _ => Err(self.status_error(resp, &action, &format!("blob {digest}")).await),
-        }
+        self.head_blob(repo, digest).await
     }
 
     async fn manifest_exists(&self, repo: &str, digest: &Digest) -> Result<bool> {
-        let req = self.manifest_request(Method::HEAD, repo, &digest.to_string())?;
-        let action = req.action.clone();
-        let resp = self.send(req).await?;
-        match resp.status() {
-            s if s.is_success() => Ok(true),
-            StatusCode::NOT_FOUND => Ok(false),
-            _ => Err(self.status_error(resp, &action, &self.what_manifest(repo, &digest.to_string())).await),
-        }
+        self.has_manifest(repo, digest).await
     }
 
     async fn tags_page(&self, repo: &str, page: &PageRequest) -> Result<Page> {
-        let first = self.repo_url(repo, "tags/list")?;
-        let action = format!("GET tags of {repo}");
-        let (body, next) = self
-            .listing_page(first, page, Self::pull_scope(repo), &action, &format!("repository {repo}"))
-            .await?;
-        let items = parse_tag_list(&body).map_err(|e| Error::Protocol {
-            registry: self.host.clone(),
-            action,
-            reason: format!("malformed tag list ({e})"),
-        })?;
-        Ok(Page {
-            items,
-            next,
-            bytes: body.len() as u64,
-        })
+        self.list_tags_page(repo, page).await
     }
 
     async fn catalog_page(&self, page: &PageRequest) -> Result<Page> {
-        let first = self.url("v2/_catalog")?;
-        let action = "GET /v2/_catalog";
-        let (body, next) = self
-            .listing_page(first, page, vec!["registry:catalog:*".to_string()], action, "the catalog")
-            .await?;
-        let items = parse_catalog(&body).map_err(|e| Error::Protocol {
-            registry: self.host.clone(),
-            action: action.into(),
-            reason: format!("malformed catalog ({e})"),
-        })?;
-        Ok(Page {
-            items,
-            next,
-            bytes: body.len() as u64,
-        })
+        self.list_catalog_page(page).await
     }
+
+
+
+
+
+
+
 
     async fn referrers(&self, repo: &str, subject: &Digest, artifact_type: Option<&str>) -> Result<Referrers> {
         referrers::list(self, repo, subject, artifact_type).await
@@ -558,70 +348,24 @@ impl Target for Registry {
     }
 
     async fn push_manifest(&self, repo: &str, reference: &str, manifest: &ManifestBlob) -> Result<PushedManifest> {
-        let url = self.repo_url(repo, &format!("manifests/{reference}"))?;
-        let action = format!("PUT manifest {repo}:{reference}");
-        let req = Request::new(Method::PUT, url, Self::push_scope(repo), action.clone())
-            .header(CONTENT_TYPE, &manifest.media_type)
-            .body(manifest.bytes.clone());
-        let resp = self.send(req).await?;
-        if !resp.status().is_success() {
-            return Err(self
-                .status_error(resp, &action, &self.what_manifest(repo, reference))
-                .await);
-        }
-        if let Some(d) = header_digest(resp.headers())
-            && d != manifest.digest
-            && d.algorithm() == manifest.digest.algorithm()
-        {
-            return Err(Error::DigestMismatch {
-                what: format!("manifest stored by {}", self.host),
-                expected: manifest.digest.clone(),
-                actual: d,
-            });
-        }
-        let subject_acknowledged = resp.headers().contains_key("oci-subject");
-        if subject_acknowledged {
-            self.set_mode(repo, ReferrersMode::Api);
-        }
-        Ok(PushedManifest { subject_acknowledged })
+        self.put_manifest(repo, reference, manifest).await
     }
 
     async fn delete_manifest(&self, repo: &str, digest: &Digest) -> Result<()> {
-        let url = self.repo_url(repo, &format!("manifests/{digest}"))?;
-        let action = format!("DELETE manifest {repo}@{digest}");
-        let scopes = vec![format!("repository:{repo}:delete")];
-        let resp = self
-            .send(Request::new(Method::DELETE, url, scopes, action.clone()).header(ACCEPT, media_types::MANIFEST_ACCEPT))
-            .await?;
-        if resp.status().is_success() {
-            return Ok(());
-        }
-        Err(self
-            .status_error(resp, &action, &self.what_manifest(repo, &digest.to_string()))
-            .await)
+        self.remove_manifest(repo, digest).await
     }
 
     async fn delete_tag(&self, repo: &str, tag: &str) -> Result<()> {
-        let url = self.repo_url(repo, &format!("manifests/{tag}"))?;
-        let action = format!("DELETE tag {repo}:{tag}");
-        let scopes = vec![format!("repository:{repo}:delete")];
-        let resp = self.send(Request::new(Method::DELETE, url, scopes, action.clone())).await?;
-        match resp.status() {
-            s if s.is_success() => Ok(()),
-            StatusCode::BAD_REQUEST | StatusCode::METHOD_NOT_ALLOWED => Err(Error::Status {
-                registry: self.host.clone(),
-                status: resp.status().as_u16(),
-                action,
-                message: "this registry cannot delete a tag on its own; delete the manifest by digest instead".into(),
-            }),
-            _ => Err(self.status_error(resp, &action, &format!("tag {tag}")).await),
-        }
+        self.remove_tag(repo, tag).await
     }
+
+
+
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Registry, RegistryOptions, parse_catalog, parse_tag_list};
+    use super::{Registry, RegistryOptions};
 
     /// Off loopback a registry is spoken to over HTTPS and nothing else; only loopback
     /// addresses may settle on plain HTTP, and only --plain-http starts there.
@@ -646,13 +390,5 @@ mod tests {
         }
     }
 
-    #[test]
-    fn listing_pages_are_objects() {
-        assert_eq!(parse_tag_list(br#"{"name":"app","tags":["v1","v2"]}"#).unwrap(), ["v1", "v2"]);
-        assert!(parse_tag_list(br#"{"name":"app","tags":null}"#).unwrap().is_empty());
-        assert_eq!(parse_catalog(br#" {"repositories":["a"]}"#).unwrap(), ["a"]);
-        // Found by the listings fuzz target: serde takes an array for a struct's fields.
-        assert!(parse_tag_list(b"[[\" \"]\n]").is_err());
-        assert!(parse_catalog(br#"[["a"]]"#).is_err());
-    }
+
 }

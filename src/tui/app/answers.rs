@@ -89,7 +89,7 @@ fn catalog(app: &mut App, id: RequestId, result: Result<Page, Failure>, cached: 
         }
         Err(f) if f.unauthorized.is_some() => {
             app.repos.login = f.unauthorized.clone();
-            app.unauthorized(&f);
+            app.report_failure(&f);
             Vec::new()
         }
         Err(f) if f.refused => {
@@ -134,7 +134,7 @@ fn tags(app: &mut App, id: RequestId, repo: String, result: Result<Vec<String>, 
         Err(f) => {
             app.tags.loading = false;
             app.tags.error = Some(f.message.clone());
-            app.unauthorized(&f);
+            app.report_failure(&f);
             Vec::new()
         }
     }
@@ -181,7 +181,7 @@ fn subject(app: &mut App, id: RequestId, repo: String, result: Result<Descriptor
         }
         Err(f) => {
             app.tree.set_root(Loaded::Failed(f.message.clone()));
-            app.unauthorized(&f);
+            app.report_failure(&f);
             Vec::new()
         }
     }
@@ -215,7 +215,7 @@ fn referrers(app: &mut App, id: RequestId, digest: Digest, result: Result<Referr
         }
         Err(f) => {
             app.tree.set_failed(digest, f.message.clone());
-            app.unauthorized(&f);
+            app.report_failure(&f);
         }
     }
     let mut fx = app.fill_tree();
@@ -234,16 +234,14 @@ fn job_finished(app: &mut App, job: JobId, result: Result<String, Failure>) -> V
         Ok(text) => app.info(text.clone()),
         Err(f) => {
             app.error(format!("{}: {}", finished.label, f.message));
-            if f.unauthorized.is_some() {
-                app.unauthorized(f);
-            }
+            app.report_if_unauthorized(f);
         }
     }
     match finished.kind {
         JobKind::Pull => Vec::new(),
         JobKind::Delete { repo, reference } if result.is_ok() => {
             let shown = app.tree.subject().is_some_and(|s| {
-                s.repo == repo && (s.reference == reference || app.tree.root_digest().is_some_and(|d| d.to_string() == reference))
+                s.repo == repo && (reference == *s.reference || app.tree.root_digest().is_some_and(|d| reference.digest() == Some(&d)))
             });
             if shown {
                 // The artifact on screen is gone: nothing is left to show or reload.
@@ -289,9 +287,7 @@ fn copy_planned(app: &mut App, id: RequestId, result: Result<CopyPreview, Failur
             Ok(p) => *preview = Loaded::Ready(p),
             Err(f) => {
                 *preview = Loaded::Failed(f.message.clone());
-                if f.unauthorized.is_some() {
-                    app.unauthorized(&f);
-                }
+                app.report_if_unauthorized(&f);
             }
         }
     }

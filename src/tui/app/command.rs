@@ -4,6 +4,7 @@
 use super::dialogs::Modal;
 use super::dialogs::attach::AttachForm;
 use super::{App, Pane, update};
+use crate::oci::TagOrDigest;
 use crate::tui::protocol::Effect;
 
 /// One `:` command.
@@ -12,7 +13,7 @@ pub enum Command {
     Quit,
     Help,
     /// `open REPO[:TAG|@DIGEST]`.
-    Open { repo: String, reference: Option<String> },
+    Open { repo: String, reference: Option<TagOrDigest> },
     /// `type T`: only referrers of artifact type `T` (empty: all).
     TypeFilter(String),
     /// `pull DIR`; the directory may be missing, which is reported once the selection is known.
@@ -36,13 +37,14 @@ impl Command {
                     return Err("open needs a repository: :open REPO[:TAG]".into());
                 }
                 let (repo, reference) = match arg.rsplit_once('@') {
-                    Some((r, d)) => (r, Some(d.to_string())),
+                    Some((r, d)) => (r, Some(d)),
                     None => match arg.rsplit_once(':') {
-                        Some((r, t)) if !t.contains('/') => (r, Some(t.to_string())),
+                        Some((r, t)) if !t.contains('/') => (r, Some(t)),
                         _ => (arg, None),
                     },
                 };
                 crate::oci::validate_repository(repo).map_err(|e| format!("{repo}: {e}"))?;
+                let reference = reference.map(TagOrDigest::parse).transpose().map_err(|e| e.to_string())?;
                 Command::Open { repo: repo.to_string(), reference }
             }
             "type" | "t" => Command::TypeFilter(arg.to_string()),
@@ -73,7 +75,7 @@ pub(super) fn run(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
             let mut fx = app.open_repo(&repo);
             app.focus = Pane::Tags;
             if let Some(r) = reference {
-                app.select_tag = Some(r.clone()).filter(|r| !r.contains(':'));
+                app.select_tag = r.tag().map(str::to_string);
                 fx.extend(app.open_subject(&repo, &r));
                 app.focus = Pane::Tree;
             }
@@ -95,28 +97,40 @@ pub(super) fn run(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
                     Ok(update::start_pull(app, a, &dir))
                 }
                 Command::Copy { destination } => {
-                    if app.opts.read_only {
-                        return Err("read-only mode: copying is off".into());
-                    }
+                    app.check_writable()?;
                     if destination.is_empty() {
                         return Err("copy needs a destination: :copy REGISTRY/REPO[:TAG]".into());
                     }
                     Ok(update::plan_copy(app, a, &destination))
                 }
                 Command::Delete => {
-                    if app.opts.read_only {
-                        return Err("read-only mode: deleting is off".into());
-                    }
+                    app.check_writable()?;
                     Ok(update::plan_delete(app, a))
                 }
                 _ => {
-                    if app.opts.read_only {
-                        return Err("read-only mode: attaching is off".into());
-                    }
+                    app.check_writable()?;
                     app.modal = Some(Modal::Attach(Box::new(AttachForm::new(a))));
                     Ok(Vec::new())
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_takes_a_tag_or_a_digest_and_refuses_a_malformed_digest() {
+        let d = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+        let open = |line: &str| Command::parse(line).map(|c| match c {
+            Some(Command::Open { repo, reference }) => (repo, reference),
+            other => panic!("not an open: {other:?}"),
+        });
+        assert_eq!(open("open team/app:v1").unwrap(), ("team/app".into(), Some(TagOrDigest::Tag("v1".into()))));
+        assert_eq!(open(&format!("o team/app@{d}")).unwrap().1.map(|r| r.to_string()).as_deref(), Some(d));
+        assert_eq!(open("open team/app").unwrap(), ("team/app".into(), None));
+        assert!(open("open team/app@sha256:abc").is_err(), "a malformed digest is refused on the line");
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::graph::progress::{Event, Outcome};
+use crate::oci::TagOrDigest;
 use crate::tui::protocol::{JobId, Lease};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +22,7 @@ pub enum JobKind {
     /// Changes a registry or layout: what is shown gets reloaded.
     Write,
     /// Deletes this artifact (repository, reference).
-    Delete { repo: String, reference: String },
+    Delete { repo: String, reference: TagOrDigest },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

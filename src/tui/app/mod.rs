@@ -29,6 +29,7 @@ use self::jobs::{JobKind, Jobs};
 use self::lists::{ReposPane, TagsPane};
 use self::store::Store;
 use self::tree::{RowKind, TreeModel};
+use crate::oci::TagOrDigest;
 use super::keymap::{Context, Keymap};
 use super::ui::palette::Palette;
 use super::protocol::{Effect, Failure, JobId, Lease, RequestId, WorkerEvent};
@@ -238,12 +239,14 @@ impl App {
             self.repos.complete = !self.opts.has_catalog;
             fx.extend(self.open_repo(&repo));
             self.focus = Pane::Tags;
-            if let Some(reference) = self.opts.reference.clone() {
-                if !reference.contains(':') {
-                    self.select_tag = Some(reference.clone());
+            match self.opts.reference.as_deref().map(TagOrDigest::parse) {
+                Some(Ok(reference)) => {
+                    self.select_tag = reference.tag().map(str::to_string);
+                    fx.extend(self.open_subject(&repo, &reference));
+                    self.focus = Pane::Tree;
                 }
-                fx.extend(self.open_subject(&repo, &reference));
-                self.focus = Pane::Tree;
+                Some(Err(e)) => self.error(e.to_string()),
+                None => {}
             }
         }
         fx
@@ -294,29 +297,26 @@ impl App {
                 label: format!("{repo}:{tag}"),
                 digest: self.tags.info.get(&tag).and_then(Loaded::ready).map(|i| i.digest.clone()),
                 repo,
-                reference: tag.clone(),
-                tag: Some(tag),
+                reference: TagOrDigest::Tag(tag),
             });
         }
         let subject = self.tree.subject()?;
         let row = self.tree.selected_row(&self.store)?;
         match row.kind {
             RowKind::Root => {
-                let is_tag = !subject.reference.contains(':');
+                let reference = TagOrDigest::parse(&subject.reference).ok()?;
                 Some(ArtifactRef {
                     repo: subject.repo.clone(),
-                    reference: subject.reference.clone(),
-                    tag: is_tag.then(|| subject.reference.clone()),
+                    label: reference.after(&subject.repo),
+                    reference,
                     digest: row.digest,
-                    label: format!("{}{}{}", subject.repo, if is_tag { ":" } else { "@" }, subject.reference),
                 })
             }
             RowKind::Node | RowKind::Platform => {
                 let d = row.digest?;
                 Some(ArtifactRef {
                     repo: subject.repo.clone(),
-                    reference: d.to_string(),
-                    tag: None,
+                    reference: TagOrDigest::Digest(d.clone()),
                     label: format!("{}@{}", subject.repo, d.short()),
                     digest: Some(d),
                 })
@@ -328,8 +328,7 @@ impl App {
     /// The full reference of the selection, for the clipboard.
     fn full_reference(&self, a: &ArtifactRef) -> String {
         let base = self.opts.reference_base(&a.repo);
-        let sep = if a.reference.contains(':') { "@" } else { ":" };
-        format!("{base}{sep}{}", a.reference)
+        a.reference.after(&base)
     }
 
     /// Starts a job; `lease` keeps what the worker parked for it until the job ends.
@@ -339,21 +338,40 @@ impl App {
         job
     }
 
-    fn writes_allowed(&mut self) -> bool {
-        if self.opts.read_only {
-            self.error("read-only mode: nothing can be changed (started with --read-only)");
+    /// The one read-only check, for keys and the `:` line alike: what to tell the user when
+    /// writes are off.
+    fn check_writable(&self) -> Result<(), String> {
+        match self.opts.read_only {
+            true => Err("read-only mode: nothing can be changed (started with --read-only)".into()),
+            false => Ok(()),
         }
-        !self.opts.read_only
     }
 
-    /// Reports a failure; one that needs credentials also opens the login dialog.
-    fn unauthorized(&mut self, f: &Failure) {
+    fn writes_allowed(&mut self) -> bool {
+        let checked = self.check_writable();
+        if let Err(why) = &checked {
+            self.error(why.clone());
+        }
+        checked.is_ok()
+    }
+
+    /// Reports a failure in the status bar; one that needs credentials also opens the login
+    /// dialog.
+    fn report_failure(&mut self, f: &Failure) {
         if let Some(registry) = &f.unauthorized
             && !matches!(self.modal, Some(Modal::Login(_)))
         {
             self.modal = Some(Modal::Login(Box::new(LoginForm::new(registry))));
         }
         self.error(f.message.clone());
+    }
+
+    /// Reports a failure only when it needs credentials: for answers whose failure is already
+    /// shown where it belongs (a job's labelled message, a review's pane).
+    fn report_if_unauthorized(&mut self, f: &Failure) {
+        if f.unauthorized.is_some() {
+            self.report_failure(f);
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use super::tree::{RowKind, Subject};
 use crate::tui::view_model::Loaded;
 use super::{AUTO_EXPAND, App};
-use crate::oci::Digest;
+use crate::oci::{Digest, TagOrDigest};
 use crate::tui::protocol::Effect;
 
 impl App {
@@ -26,7 +26,7 @@ impl App {
         }]
     }
 
-    pub(super) fn open_subject(&mut self, repo: &str, reference: &str) -> Vec<Effect> {
+    pub(super) fn open_subject(&mut self, repo: &str, reference: &TagOrDigest) -> Vec<Effect> {
         let id = self.id();
         self.tree.open(Subject {
             repo: repo.to_string(),
@@ -40,7 +40,7 @@ impl App {
         vec![Effect::ResolveSubject {
             id,
             repo: repo.to_string(),
-            reference: reference.to_string(),
+            reference: reference.clone(),
         }]
     }
 
@@ -195,7 +195,9 @@ impl App {
             fx.extend(self.open_repo(&repo));
             self.select_tag = keep;
         }
-        if let Some(subject) = self.tree.subject().cloned() {
+        if let Some(subject) = self.tree.subject().cloned()
+            && let Ok(reference) = TagOrDigest::parse(&subject.reference)
+        {
             let id = self.id();
             self.pending.subject = Some(id);
             self.pending.referrers.clear();
@@ -206,7 +208,7 @@ impl App {
             fx.push(Effect::ResolveSubject {
                 id,
                 repo: subject.repo,
-                reference: subject.reference,
+                reference,
             });
         }
         fx

@@ -384,7 +384,7 @@ fn platforms_show_when_the_details_pane_loaded_the_index_first_and_cosign_tags_j
     assert_eq!(app.tags.shown, ["v1"], "the cosign tag stays hidden in the tags pane");
     // The tags pane describes v1 first: the index's manifest is in before the tree opens.
     update(&mut app, Msg::Worker(WorkerEvent::Manifest { digest: index.digest.clone(), result: Ok(index_view(&index, vec![amd.clone()])) }));
-    let fx = app.open_subject("app", "v1");
+    let fx = app.open_subject("app", &TagOrDigest::Tag("v1".into()));
     let id = find(&fx, |e| match e {
         Effect::ResolveSubject { id, .. } => Some(*id),
         _ => None,
@@ -449,4 +449,32 @@ fn tags_a_filter_brings_into_view_are_described_as_it_is_typed() {
         .collect();
     assert!(described.contains(&"build-095".to_string()), "{described:?}");
     assert_eq!(described.iter().filter(|t| *t == "build-095").count(), 1, "asked for once");
+}
+
+#[test]
+fn dialogs_scroll_with_the_keymap_paging_keys_ctrl_d_and_ctrl_u_too() {
+    let (mut app, _) = registry_app(None, None);
+    let ctrl = |c| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    update(&mut app, key('?'));
+    update(&mut app, ctrl('d'));
+    let page = app.page_size() as u16;
+    assert!(matches!(app.modal, Some(Modal::Help { scroll }) if scroll == page), "{:?}", app.modal);
+    update(&mut app, key('j'));
+    assert!(matches!(app.modal, Some(Modal::Help { scroll }) if scroll == page + 1));
+    update(&mut app, ctrl('u'));
+    assert!(matches!(app.modal, Some(Modal::Help { scroll: 1 })));
+}
+
+#[test]
+fn the_command_line_refuses_writes_with_the_one_read_only_check() {
+    let (mut app, _, _) = opened();
+    app.opts.read_only = true;
+    let from_key = app.check_writable().expect_err("read-only refuses writes");
+    for line in ["delete", "copy localhost:5000/elsewhere", "attach"] {
+        update(&mut app, key(':'));
+        typed(&mut app, line);
+        update(&mut app, code(KeyCode::Enter));
+        assert!(matches!(&app.modal, Some(Modal::Prompt(p)) if p.error.as_deref() == Some(from_key.as_str())), "{line}: {:?}", app.modal);
+        update(&mut app, code(KeyCode::Esc));
+    }
 }

@@ -12,6 +12,7 @@ use super::dialogs::prompt::{Prompt, PromptKind};
 use super::dialogs::{self, ArtifactRef, Modal};
 use super::jobs::JobKind;
 use super::{App, Msg, Pane, answers};
+use crate::oci::TagOrDigest;
 use crate::tui::keymap::Action;
 use crate::tui::protocol::{Effect, Lease};
 use crate::tui::view_model::Loaded;
@@ -130,7 +131,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
                     return Vec::new();
                 };
                 app.focus = Pane::Tree;
-                let mut fx = app.open_subject(&repo, &tag);
+                let mut fx = app.open_subject(&repo, &TagOrDigest::Tag(tag));
                 fx.extend(app.follow_selection());
                 fx
             }
@@ -208,7 +209,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Pull => {
             let Some(a) = app.selected_artifact() else { return no_selection(app) };
-            let short = a.reference.trim_start_matches("sha256:").chars().take(12).collect::<String>();
+            let short = a.reference.short();
             let name = a.repo.rsplit('/').next().unwrap_or(&a.repo).to_string();
             let default = format!("./{name}-{short}");
             app.modal = Some(Modal::Prompt(Prompt::new(PromptKind::PullDir(a), &default)));
@@ -329,7 +330,7 @@ pub(super) fn plan_copy(app: &mut App, a: ArtifactRef, destination: &str) -> Vec
         id,
         repo: a.repo.clone(),
         reference: a.reference.clone(),
-        tag: a.tag.clone(),
+        tag: a.reference.tag().map(str::to_string),
         destination: destination.to_string(),
         lease: lease.clone(),
     };

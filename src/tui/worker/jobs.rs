@@ -15,7 +15,7 @@ use crate::graph::copy::{BlobResult, CopyOptions, CopyPlan, Endpoint};
 use crate::graph::pack::FileInput;
 use crate::graph::pull::PullOptions;
 use crate::graph::push::{ArtifactSpec, Built};
-use crate::oci::Reference;
+use crate::oci::{Reference, TagOrDigest};
 use crate::store::Target;
 use crate::store::layout::Layout;
 use crate::store::open::{Kind, Location, split_tag_list};
@@ -41,13 +41,13 @@ pub(super) struct CopyJob {
 }
 
 impl Shared {
-    pub(super) async fn pull(self: &Arc<Self>, job: JobId, repo: String, reference: String, dir: PathBuf) {
+    pub(super) async fn pull(self: &Arc<Self>, job: JobId, repo: String, reference: TagOrDigest, dir: PathBuf) {
         let opts = PullOptions {
             output: dir.clone(),
             concurrency: 3,
             progress: self.job_progress(job),
         };
-        let result = crate::graph::pull::pull(self.target(), &repo, &reference, &opts).await.map(|r| {
+        let result = crate::graph::pull::pull(self.target(), &repo, &reference.to_string(), &opts).await.map(|r| {
             let shown = std::fs::canonicalize(&dir).unwrap_or(dir.clone());
             format!("pulled {} file(s) of {repo}@{} into {}", r.files.len(), r.manifest.digest.short(), shown.display())
         });
@@ -63,8 +63,8 @@ impl Shared {
         self.send(WorkerEvent::AttachPreview { id, result: result.map_err(|e| failure(&e)) });
     }
 
-    pub(super) async fn build(&self, repo: &str, subject: &str, files: Vec<String>, artifact_type: String, annotations: Vec<String>) -> Result<(Vec<String>, Built)> {
-        let subject = self.target().resolve(repo, subject).await?;
+    pub(super) async fn build(&self, repo: &str, subject: &TagOrDigest, files: Vec<String>, artifact_type: String, annotations: Vec<String>) -> Result<(Vec<String>, Built)> {
+        let subject = self.target().resolve(repo, &subject.to_string()).await?;
         let annotations = crate::graph::push::parse_annotations(&annotations)?;
         let spec = ArtifactSpec {
             artifact_type: Some(artifact_type),
@@ -89,7 +89,7 @@ impl Shared {
         self.send(WorkerEvent::JobFinished { job, result: result.map_err(|e| failure(&e)) });
     }
 
-    pub(super) async fn plan_copy(self: &Arc<Self>, id: RequestId, repo: String, reference: String, tag: Option<String>, destination: String, lease: Lease) {
+    pub(super) async fn plan_copy(self: &Arc<Self>, id: RequestId, repo: String, reference: TagOrDigest, tag: Option<String>, destination: String, lease: Lease) {
         let result = self.copy_plan(&repo, &reference, tag, &destination).await.map(|cj| {
             let preview = copy_preview(&cj.plan, &cj.shown);
             self.park(|s| &s.copies, id, cj, &lease);
@@ -98,7 +98,7 @@ impl Shared {
         self.send(WorkerEvent::CopyPlanned { id, result: result.map_err(|e| failure(&e)) });
     }
 
-    async fn copy_plan(&self, repo: &str, reference: &str, tag: Option<String>, destination: &str) -> Result<CopyJob> {
+    async fn copy_plan(&self, repo: &str, reference: &TagOrDigest, tag: Option<String>, destination: &str) -> Result<CopyJob> {
         let (dst, tags) = self.open_destination(destination, tag)?;
         let (dst_target, dst_repo, shown): (Arc<dyn Target>, String, String) = match &dst {
             Destination::Open(loc) => (loc.target.clone(), loc.repo.clone(), loc.given.clone()),
@@ -115,7 +115,7 @@ impl Shared {
         };
         let src = Endpoint { target: self.target(), repo };
         let planning = Endpoint { target: dst_target.as_ref(), repo: &dst_repo };
-        let plan = crate::graph::copy::plan(src, planning, reference, &opts).await?;
+        let plan = crate::graph::copy::plan(src, planning, &reference.to_string(), &opts).await?;
         Ok(CopyJob {
             plan,
             src_repo: repo.to_string(),
@@ -202,10 +202,10 @@ impl Shared {
         self.send(WorkerEvent::JobFinished { job, result });
     }
 
-    pub(super) async fn plan_delete(self: &Arc<Self>, id: RequestId, repo: String, reference: String, lease: Lease) {
-        let result = crate::graph::delete::plan(self.target(), &repo, &reference, &Default::default()).await;
+    pub(super) async fn plan_delete(self: &Arc<Self>, id: RequestId, repo: String, reference: TagOrDigest, lease: Lease) {
+        let result = crate::graph::delete::plan(self.target(), &repo, &reference.to_string(), &Default::default()).await;
         let result = result.map(|plan| {
-            let shown = format!("{repo}{}{reference}", if reference.contains(':') { "@" } else { ":" });
+            let shown = reference.after(&repo);
             let preview = delete_preview(&plan, &shown);
             self.park(|s| &s.deletes, id, (repo, shown, plan), &lease);
             preview

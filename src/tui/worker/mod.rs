@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::sync::CancellationToken;
 
 use self::jobs::CopyJob;
-use crate::cache::DiskCache;
+use crate::cache::{DiskCache, Snapshot, StateKey};
 use crate::error::Error;
 use crate::graph::delete::DeletePlan;
 use crate::graph::progress::Progress;
@@ -131,14 +131,16 @@ impl Shared {
         self.ctx.target.as_ref()
     }
 
-    /// What was last seen under `key` for this target.
-    fn snapshot<T: serde::de::DeserializeOwned>(&self, key: &str) -> Option<T> {
-        self.ctx.cache.as_ref()?.get_state(&format!("{}|{key}", self.ctx.target.name()))
+    /// What was last seen of `snapshot` on this target.
+    fn snapshot<T: serde::de::DeserializeOwned>(&self, snapshot: Snapshot<'_>) -> Option<T> {
+        let target = self.ctx.target.name();
+        self.ctx.cache.as_ref()?.get_state(&StateKey { target: &target, snapshot })
     }
 
-    fn remember<T: serde::Serialize>(&self, key: &str, value: &T) {
+    fn remember<T: serde::Serialize>(&self, snapshot: Snapshot<'_>, value: &T) {
         if let Some(cache) = &self.ctx.cache {
-            cache.put_state(&format!("{}|{key}", self.ctx.target.name()), value);
+            let target = self.ctx.target.name();
+            cache.put_state(&StateKey { target: &target, snapshot }, value);
         }
     }
 

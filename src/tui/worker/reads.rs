@@ -7,7 +7,8 @@ use futures_util::StreamExt;
 
 use super::{BATCH, Shared, failure};
 use crate::graph::discover::referrers_of;
-use crate::oci::{Descriptor, Digest};
+use crate::cache::Snapshot;
+use crate::oci::{Descriptor, Digest, TagOrDigest};
 use crate::store::PageRequest;
 use crate::tui::protocol::{ReferrersView, RequestId, WorkerEvent};
 use crate::tui::view_model::{manifest_view, tag_info};
@@ -15,7 +16,7 @@ use crate::tui::view_model::{manifest_view, tag_info};
 impl Shared {
     pub(super) async fn load_catalog(&self, id: RequestId, next: Option<String>) {
         let first = next.is_none();
-        if first && let Some(page) = self.snapshot::<(Vec<String>, Option<String>)>("catalog") {
+        if first && let Some(page) = self.snapshot::<(Vec<String>, Option<String>)>(Snapshot::Catalog) {
             self.send(WorkerEvent::Catalog { id, result: Ok(page), cached: true });
         }
         let result = if self.target().has_catalog() {
@@ -25,20 +26,19 @@ impl Shared {
             self.target().catalog_page(&PageRequest::default()).await.map(|p| (p.items, None))
         };
         if first && let Ok(page) = &result {
-            self.remember("catalog", page);
+            self.remember(Snapshot::Catalog, page);
         }
         self.report_auth();
         self.send(WorkerEvent::Catalog { id, result: result.map_err(|e| failure(&e)), cached: false });
     }
 
     pub(super) async fn load_tags(&self, id: RequestId, repo: String) {
-        let key = format!("tags|{repo}");
-        if let Some(tags) = self.snapshot::<Vec<String>>(&key) {
+        if let Some(tags) = self.snapshot::<Vec<String>>(Snapshot::Tags { repo: &repo }) {
             self.send(WorkerEvent::Tags { id, repo: repo.clone(), result: Ok(tags), cached: true });
         }
         let result = self.target().list_tags(&repo).await;
         if let Ok(tags) = &result {
-            self.remember(&key, tags);
+            self.remember(Snapshot::Tags { repo: &repo }, tags);
         }
         self.report_auth();
         self.send(WorkerEvent::Tags { id, repo, result: result.map_err(|e| failure(&e)), cached: false });
@@ -48,7 +48,8 @@ impl Shared {
         let target = self.target();
         // What each tag pointed at last time, from the cache, first.
         for tag in &tags {
-            if let Some(desc) = self.snapshot::<Descriptor>(&format!("ref|{repo}|{tag}"))
+            let reference = TagOrDigest::Tag(tag.clone());
+            if let Some(desc) = self.snapshot::<Descriptor>(Snapshot::Target { repo: &repo, reference: &reference })
                 && let Ok(blob) = target.fetch_manifest(&repo, &desc.digest.to_string()).await
                 && let Ok(view) = manifest_view(&blob)
             {
@@ -72,7 +73,8 @@ impl Shared {
         for (tag, r) in described {
             match r {
                 Ok(view) => {
-                    self.remember(&format!("ref|{repo}|{tag}"), &view.descriptor);
+                    let reference = TagOrDigest::Tag(tag.clone());
+                    self.remember(Snapshot::Target { repo: &repo, reference: &reference }, &view.descriptor);
                     let info = tag_info(&view);
                     self.send(WorkerEvent::Manifest { digest: view.descriptor.digest.clone(), result: Ok(view) });
                     self.send(WorkerEvent::TagInfo { repo: repo.clone(), tag, result: Ok(info) });
@@ -82,14 +84,14 @@ impl Shared {
         }
     }
 
-    pub(super) async fn resolve_subject(&self, id: RequestId, repo: String, reference: String) {
-        let key = format!("ref|{repo}|{reference}");
-        if let Some(desc) = self.snapshot(&key) {
+    pub(super) async fn resolve_subject(&self, id: RequestId, repo: String, reference: TagOrDigest) {
+        let key = Snapshot::Target { repo: &repo, reference: &reference };
+        if let Some(desc) = self.snapshot(key) {
             self.send(WorkerEvent::Subject { id, repo: repo.clone(), result: Ok(desc), cached: true });
         }
-        let result = self.target().resolve(&repo, &reference).await;
+        let result = self.target().resolve(&repo, &reference.to_string()).await;
         if let Ok(desc) = &result {
-            self.remember(&key, desc);
+            self.remember(key, desc);
         }
         self.report_auth();
         self.send(WorkerEvent::Subject { id, repo, result: result.map_err(|e| failure(&e)), cached: false });
@@ -106,14 +108,13 @@ impl Shared {
     }
 
     pub(super) async fn load_referrers(&self, id: RequestId, repo: String, digest: Digest) {
-        let key = format!("referrers|{repo}|{digest}");
-        if let Some(list) = self.snapshot(&key) {
+        if let Some(list) = self.snapshot(Snapshot::Referrers { repo: &repo, digest: &digest }) {
             let view = ReferrersView { list, warnings: Vec::new(), mode: None };
             self.send(WorkerEvent::Referrers { id, digest: digest.clone(), result: Ok(view), cached: true });
         }
         let result = referrers_of(self.target(), &repo, &digest, None, BATCH).await;
         if let Ok((list, _)) = &result {
-            self.remember(&key, list);
+            self.remember(Snapshot::Referrers { repo: &repo, digest: &digest }, list);
         }
         let result = result
             .map(|(list, warnings)| ReferrersView {

@@ -1,6 +1,7 @@
 //! The worker on the demo layout: what it parks for a dialog goes when the dialog lets go.
 
 use super::*;
+use crate::oci::TagOrDigest;
 use crate::store::open::Location;
 
 fn demo_worker() -> (Arc<Shared>, UnboundedReceiver<WorkerEvent>, String) {
@@ -38,7 +39,7 @@ async fn a_copy_plan_into_a_new_layout_and_its_stand_in_go_when_the_lease_is_rel
     let destination = format!("layout:{}", out.path().join("new").display());
     shared
         .clone()
-        .handle(Effect::PlanCopy { id: 7, repo, reference: crate::demo::TAG.into(), tag: None, destination, lease: lease.clone() })
+        .handle(Effect::PlanCopy { id: 7, repo, reference: TagOrDigest::Tag(crate::demo::TAG.into()), tag: None, destination, lease: lease.clone() })
         .await;
     assert!(matches!(events.recv().await, Some(WorkerEvent::CopyPlanned { id: 7, result: Ok(_) })));
     let stand_in = match &lock(&shared.copies.0)[&7].dst {
@@ -57,7 +58,7 @@ async fn a_copy_plan_into_a_new_layout_and_its_stand_in_go_when_the_lease_is_rel
 async fn a_plan_whose_lease_went_while_planning_is_not_kept() {
     let (shared, mut events, repo) = demo_worker();
     let lease = Lease::default();
-    let effect = Effect::PlanDelete { id: 3, repo, reference: crate::demo::TAG.into(), lease: lease.clone() };
+    let effect = Effect::PlanDelete { id: 3, repo, reference: TagOrDigest::Tag(crate::demo::TAG.into()), lease: lease.clone() };
     drop(lease);
     shared.clone().handle(effect).await;
     assert!(matches!(events.recv().await, Some(WorkerEvent::DeletePlanned { id: 3, result: Ok(_) })));

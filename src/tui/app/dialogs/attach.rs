@@ -67,7 +67,7 @@ pub(super) fn on_key(app: &mut App, mut form: AttachForm, key: KeyEvent) -> Vec<
                 // Editing again builds anew; the worker can let this build go.
                 form.lease = None;
             } else {
-                form.stage = AttachStage::Preview { id, manifest, scroll: scroll(s, &key, app.page_size()) };
+                form.stage = AttachStage::Preview { id, manifest, scroll: scroll(app, s, &key) };
             }
         }
         AttachStage::Editing => {

@@ -13,6 +13,6 @@ pub(super) fn on_key(app: &mut App, s: u16, key: KeyEvent) -> Vec<Effect> {
     if key_is(&key, KeyCode::Esc) || closes {
         return Vec::new();
     }
-    app.modal = Some(Modal::Help { scroll: scroll(s, &key, app.page_size()) });
+    app.modal = Some(Modal::Help { scroll: scroll(app, s, &key) });
     Vec::new()
 }

@@ -15,6 +15,8 @@ use self::login::LoginForm;
 use self::prompt::Prompt;
 use self::review::Review;
 use super::App;
+use crate::tui::keymap::{Action, Context};
+use crate::oci::TagOrDigest;
 use crate::tui::protocol::{Effect, Lease, RequestId};
 use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 
@@ -22,10 +24,8 @@ use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArtifactRef {
     pub repo: String,
-    /// Tag or digest.
-    pub reference: String,
-    /// The tag, when the artifact was picked by one (copies keep it).
-    pub tag: Option<String>,
+    /// The tag when the artifact was picked by one (copies keep it), else its digest.
+    pub reference: TagOrDigest,
     /// The digest, when known already.
     pub digest: Option<crate::oci::Digest>,
     /// For titles and messages.
@@ -61,13 +61,15 @@ fn key_is(key: &KeyEvent, code: KeyCode) -> bool {
     key.code == code && !key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
-/// A scroll offset moved by a key.
-fn scroll(v: u16, key: &KeyEvent, page: isize) -> u16 {
-    let delta = match key.code {
-        KeyCode::Char('j') | KeyCode::Down => 1,
-        KeyCode::Char('k') | KeyCode::Up => -1,
-        KeyCode::PageDown => page,
-        KeyCode::PageUp => -page,
+/// A scroll offset moved by a key: the keymap's moving and paging keys (Ctrl-d and Ctrl-u
+/// among them, and whatever `[keys]` binds to them) scroll a dialog as they move in a pane.
+fn scroll(app: &App, v: u16, key: &KeyEvent) -> u16 {
+    let page = app.page_size();
+    let delta = match app.opts.keys.lookup(key, Context::Global, app.opts.read_only) {
+        Some(Action::Down) => 1,
+        Some(Action::Up) => -1,
+        Some(Action::PageDown) => page,
+        Some(Action::PageUp) => -page,
         _ => 0,
     };
     (v as isize + delta).clamp(0, u16::MAX as isize / 2) as u16

@@ -29,7 +29,7 @@ pub(super) fn on_copy_key(app: &mut App, mut r: Review<CopyPreview>, key: KeyEve
         let job = app.start_job(label, JobKind::Write, true, Some(r.lease));
         return vec![Effect::ExecuteCopy { job, id: r.id }];
     }
-    r.scroll = scroll(r.scroll, &key, app.page_size());
+    r.scroll = scroll(app, r.scroll, &key);
     let Review { id, target, preview, scroll, lease } = r;
     app.modal = Some(Modal::CopyReview { id, target, preview, scroll, lease });
     Vec::new()
@@ -48,7 +48,7 @@ pub(super) fn on_delete_key(app: &mut App, mut r: Review<DeletePreview>, key: Ke
         let job = app.start_job(format!("delete {}", r.target.label), kind, false, Some(r.lease));
         return vec![Effect::ApplyDelete { job, id: r.id }];
     }
-    r.scroll = scroll(r.scroll, &key, app.page_size());
+    r.scroll = scroll(app, r.scroll, &key);
     let Review { id, target, preview, scroll, lease } = r;
     app.modal = Some(Modal::DeleteReview { id, target, preview, scroll, lease });
     Vec::new()

@@ -8,109 +8,28 @@
 //! first. Challenges that arrive together are answered once: one credential lookup, one token
 //! request per scope set; requests that need the same thing wait for it.
 
+mod challenge;
+mod token;
+
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
-use serde::Deserialize;
+use reqwest::header::HeaderValue;
 use url::Url;
 
+use self::token::Token;
 use super::destination;
 use crate::creds::{Chain, Credential, Found};
 use crate::error::{Error, Result};
 
-/// Token responses larger than this are refused.
-const MAX_TOKEN_RESPONSE: usize = 1024 * 1024;
-/// Tokens without a usable `expires_in` live this long, the least the distribution token spec
-/// allows.
-const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
-/// Tokens are kept at most this long whatever the server claims; a registry that still
-/// accepts them only costs one token request more.
-const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-/// Tokens are renewed this long before they expire, so one never runs out mid-request.
-const EXPIRY_SLACK: Duration = Duration::from_secs(10);
+pub use challenge::{Challenge, parse_challenge};
+
 /// Secrets shorter than this are not searched for in error text (every "a" would go).
 const MIN_REDACTED_LEN: usize = 4;
-
-/// A parsed `WWW-Authenticate` challenge.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Challenge {
-    Basic,
-    Bearer {
-        realm: String,
-        service: Option<String>,
-        scope: Option<String>,
-        /// `insufficient_scope`, `invalid_token`…
-        error: Option<String>,
-    },
-}
-
-/// Parses the first Basic or Bearer challenge of a `WWW-Authenticate` header.
-pub fn parse_challenge(header: &str) -> Option<Challenge> {
-    let header = header.trim();
-    let (scheme, rest) = header.split_once(char::is_whitespace).unwrap_or((header, ""));
-    let params = parse_params(rest);
-    match scheme.to_ascii_lowercase().as_str() {
-        "basic" => Some(Challenge::Basic),
-        "bearer" => Some(Challenge::Bearer {
-            realm: params.get("realm")?.clone(),
-            service: params.get("service").cloned(),
-            scope: params.get("scope").cloned(),
-            error: params.get("error").cloned(),
-        }),
-        _ => None,
-    }
-}
-
-/// `key="quoted \"value\"", key2=token` into a map with lowercase keys.
-fn parse_params(s: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace() || *c == ',') {
-            chars.next();
-        }
-        let key: String = chars
-            .by_ref()
-            .take_while(|c| *c != '=')
-            .collect::<String>()
-            .trim()
-            .to_ascii_lowercase();
-        if key.is_empty() {
-            break;
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some(n) = chars.next() {
-                            value.push(n);
-                        }
-                    }
-                    '"' => break,
-                    c => value.push(c),
-                }
-            }
-        } else {
-            while let Some(c) = chars.peek() {
-                if *c == ',' {
-                    break;
-                }
-                value.push(*c);
-                chars.next();
-            }
-            value = value.trim().to_string();
-        }
-        out.insert(key, value);
-    }
-    out
-}
 
 #[derive(Debug, Clone)]
 enum Scheme {
@@ -127,12 +46,6 @@ pub(crate) enum Sent {
     Basic,
     /// The token with this serial number.
     Bearer(u64),
-}
-
-struct Token {
-    value: String,
-    serial: u64,
-    expires: Instant,
 }
 
 /// The token state of one scope set. Its async lock is what makes concurrent requests for the
@@ -164,38 +77,8 @@ pub struct Auth {
     serials: AtomicU64,
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    token: Option<String>,
-    access_token: Option<String>,
-}
-
-/// `expires_in` read on its own: a number serde_json cannot hold (`1e400`) makes only this
-/// part unreadable, not the token.
-#[derive(Deserialize)]
-struct TokenLifetime {
-    expires_in: Option<serde_json::Value>,
-}
-
 fn scope_key(scopes: &[String]) -> String {
     scopes.iter().collect::<BTreeSet<_>>().into_iter().cloned().collect::<Vec<_>>().join(" ")
-}
-
-/// How long a token may be used, from the server's `expires_in` (any JSON at all): at least
-/// the spec's 60 seconds, at most [`MAX_TOKEN_LIFETIME`]; absent, negative, zero, fractional
-/// nonsense or unreadable all mean the default.
-fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Duration {
-    let secs = match expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.is_finite() && *f >= 1.0)
-                .map(|f| f.min(MAX_TOKEN_LIFETIME.as_secs() as f64) as u64)
-        }),
-        _ => None,
-    };
-    secs.map(Duration::from_secs)
-        .unwrap_or(DEFAULT_TOKEN_LIFETIME)
-        .clamp(DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME)
 }
 
 impl Auth {
@@ -428,97 +311,6 @@ impl Auth {
         }
         out
     }
-
-    async fn fetch_token(&self, realm: &Url, service: Option<&str>, scopes: &[String]) -> Result<Token> {
-        let http = if super::link::same_origin(realm, &self.origin.url()) { &self.http } else { &self.elsewhere };
-        let cred = self.credential().await.map(|f| f.credential);
-        let req = match &cred {
-            Some(Credential::IdentityToken(refresh)) => {
-                let mut form: Vec<(&str, String)> = vec![
-                    ("grant_type", "refresh_token".into()),
-                    ("refresh_token", refresh.clone()),
-                    ("client_id", "refscope".into()),
-                    ("scope", scopes.join(" ")),
-                ];
-                if let Some(s) = service {
-                    form.push(("service", s.to_string()));
-                }
-                http.post(realm.clone()).form(&form)
-            }
-            _ => {
-                let mut url = realm.clone();
-                {
-                    let mut q = url.query_pairs_mut();
-                    if let Some(s) = service {
-                        q.append_pair("service", s);
-                    }
-                    for s in scopes {
-                        q.append_pair("scope", s);
-                    }
-                    if let Some(Credential::Basic { username, .. }) = &cred {
-                        q.append_pair("account", username);
-                    }
-                }
-                let req = http.get(url);
-                match &cred {
-                    Some(Credential::Basic { username, password }) => {
-                        req.header(AUTHORIZATION, basic_header(username, password))
-                    }
-                    _ => req,
-                }
-            }
-        };
-        let host = realm.host_str().unwrap_or("token server").to_string();
-        let resp = req.send().await.map_err(|e| Error::Connect {
-            registry: host.clone(),
-            reason: e.without_url().to_string(),
-        })?;
-        let status = resp.status();
-        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-            return Err(self.unauthorized(None));
-        }
-        if !status.is_success() {
-            let message = if status.is_redirection() {
-                "the token server redirected the request; token requests are not redirected (they carry credentials)"
-            } else {
-                "the token server refused to issue a token"
-            };
-            return Err(Error::Status {
-                registry: host,
-                status: status.as_u16(),
-                action: "token request".into(),
-                message: message.into(),
-            });
-        }
-        let body = super::client::read_limited(resp, MAX_TOKEN_RESPONSE as u64, &host, "token response").await?;
-        // serde's messages quote the values they choke on: only where it choked is reported.
-        let parsed: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Protocol {
-            registry: host.clone(),
-            action: "token request".into(),
-            reason: format!(
-                "malformed token response (not a JSON object with a string `token`; line {}, column {})",
-                e.line(),
-                e.column()
-            ),
-        })?;
-        let value = parsed
-            .access_token
-            .or(parsed.token)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::Protocol {
-                registry: host,
-                action: "token request".into(),
-                reason: "the token response has no token".into(),
-            })?;
-        let claimed = serde_json::from_slice::<TokenLifetime>(&body).ok().and_then(|l| l.expires_in);
-        let lifetime = token_lifetime(claimed.as_ref()).saturating_sub(EXPIRY_SLACK);
-        let now = Instant::now();
-        Ok(Token {
-            value,
-            serial: self.serials.fetch_add(1, Ordering::Relaxed),
-            expires: now.checked_add(lifetime).unwrap_or(now),
-        })
-    }
 }
 
 fn basic_header(username: &str, password: &str) -> HeaderValue {
@@ -545,52 +337,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_challenges() {
-        assert_eq!(parse_challenge(r#"Basic realm="test-realm""#), Some(Challenge::Basic));
-        assert_eq!(
-            parse_challenge(
-                r#"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push",error="insufficient_scope""#
-            ),
-            Some(Challenge::Bearer {
-                realm: "https://auth.example.com/token".into(),
-                service: Some("registry.example.com".into()),
-                scope: Some("repository:a/b:pull,push".into()),
-                error: Some("insufficient_scope".into()),
-            })
-        );
-        assert_eq!(
-            parse_challenge(r#"bearer realm=https://t/x, service="a\"b""#),
-            Some(Challenge::Bearer {
-                realm: "https://t/x".into(),
-                service: Some("a\"b".into()),
-                scope: None,
-                error: None,
-            })
-        );
-        assert_eq!(parse_challenge("Negotiate"), None);
-        assert_eq!(parse_challenge(r#"Bearer service="x""#), None);
-    }
-
-    #[test]
-    fn token_lifetimes_from_any_json() {
-        use serde_json::json;
-        let life = |v: serde_json::Value| token_lifetime(Some(&v));
-        assert_eq!(life(json!(300)), Duration::from_secs(300));
-        assert_eq!(life(json!(300.9)), Duration::from_secs(300));
-        for short in [json!(0), json!(-5), json!(0.5), json!(-1e300), json!("600"), json!(null), json!({})] {
-            assert_eq!(life(short.clone()), DEFAULT_TOKEN_LIFETIME, "{short}");
-        }
-        for long in [json!(u64::MAX), json!(1e300), json!(f64::MAX)] {
-            assert_eq!(life(long.clone()), MAX_TOKEN_LIFETIME, "{long}");
-        }
-        assert_eq!(token_lifetime(None), DEFAULT_TOKEN_LIFETIME);
-        // A number serde_json cannot hold spoils only the lifetime, not the token.
-        let body = br#"{"token":"t","expires_in":1e400}"#;
-        assert!(serde_json::from_slice::<TokenResponse>(body).is_ok());
-        assert!(serde_json::from_slice::<TokenLifetime>(body).is_err());
-    }
 
     #[test]
     fn scope_keys_ignore_order() {
