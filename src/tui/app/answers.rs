@@ -174,7 +174,7 @@ fn subject(app: &mut App, id: RequestId, repo: String, result: Result<Descriptor
         Ok(desc) => {
             let digest = desc.digest.clone();
             app.tree.set_root(Loaded::Ready(desc));
-            let mut fx = app.ensure_manifest(&digest);
+            let mut fx = app.ensure_manifest(&repo, &digest);
             fx.extend(app.fill_tree());
             fx.extend(app.follow_selection());
             fx

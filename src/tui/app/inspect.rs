@@ -156,7 +156,10 @@ impl App {
             None => d.short().to_string(),
         };
         self.viewer = Some(Viewer::new(d.clone(), title));
-        self.ensure_inspection(&d)
+        match self.details_repo() {
+            Some(repo) => self.ensure_inspection(&repo, &d),
+            None => Vec::new(),
+        }
     }
 
     /// Lines a page key moves in the viewer.
@@ -254,7 +257,7 @@ fn open_layer(app: &mut App, v: &mut Viewer) -> Vec<Effect> {
         app.info("move to a layer (its digest) and press Enter to list its files");
         return Vec::new();
     };
-    let Some(repo) = app.current_repo() else { return Vec::new() };
+    let Some(repo) = app.details_repo() else { return Vec::new() };
     let id = app.id();
     v.layer = Some(LayerPage { id, layer: layer.clone(), listing: Loaded::Loading, done: false, back_cursor: v.cursor });
     v.cursor = 0;

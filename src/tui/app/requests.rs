@@ -44,20 +44,23 @@ impl App {
         }]
     }
 
-    pub(super) fn ensure_manifest(&mut self, digest: &Digest) -> Vec<Effect> {
-        let Some(repo) = self.current_repo() else { return Vec::new() };
+    /// Asks `repo` for the manifest `digest` unless it is known or on its way.
+    pub(super) fn ensure_manifest(&mut self, repo: &str, digest: &Digest) -> Vec<Effect> {
         if self.store.manifest(digest).is_some() {
             return Vec::new();
         }
         self.store.set_manifest(digest.clone(), Loaded::Loading);
         vec![Effect::LoadManifest {
-            repo,
+            repo: repo.to_string(),
             digest: digest.clone(),
         }]
     }
 
-    pub(super) fn current_repo(&self) -> Option<String> {
-        self.tree.subject().map(|s| s.repo.clone()).or_else(|| self.tags.repo.clone())
+    /// The repository of the artifact the details pane shows: the tags pane's when it shows
+    /// a tag (the tree may still hold another repository's graph), else the tree's.
+    pub(super) fn details_repo(&self) -> Option<String> {
+        let tree = self.tree.subject().map(|s| s.repo.clone());
+        if self.details_from_tags { self.tags.repo.clone().or(tree) } else { tree.or_else(|| self.tags.repo.clone()) }
     }
 
     /// The digest the details pane shows.
@@ -86,22 +89,21 @@ impl App {
         if self.details_from_tags {
             fx.extend(self.describe_tags_in_view());
         }
-        if let Some(d) = self.details_digest() {
-            fx.extend(self.ensure_manifest(&d));
-            fx.extend(self.ensure_inspection(&d));
+        if let (Some(d), Some(repo)) = (self.details_digest(), self.details_repo()) {
+            fx.extend(self.ensure_manifest(&repo, &d));
+            fx.extend(self.ensure_inspection(&repo, &d));
         }
         fx
     }
 
     /// Asks for the summary of `digest` unless it is known or on its way.
-    pub(super) fn ensure_inspection(&mut self, digest: &Digest) -> Vec<Effect> {
-        let Some(repo) = self.current_repo() else { return Vec::new() };
+    pub(super) fn ensure_inspection(&mut self, repo: &str, digest: &Digest) -> Vec<Effect> {
         if self.inspections.get(digest).is_some() {
             return Vec::new();
         }
         self.inspections.start(digest.clone());
         vec![Effect::Inspect {
-            repo,
+            repo: repo.to_string(),
             digest: digest.clone(),
             tag: self.details_tag(),
         }]
@@ -150,7 +152,7 @@ impl App {
         let mut tags = Vec::new();
         for (d, needs_manifest) in open_nodes {
             if needs_manifest {
-                fx.extend(self.ensure_manifest(&d));
+                fx.extend(self.ensure_manifest(&repo, &d));
             }
             for (tag, _) in self.store.attachments(&repo, &d) {
                 if self.store.tag_target(tag).is_none() && !tags.contains(tag) {

@@ -478,3 +478,34 @@ fn the_command_line_refuses_writes_with_the_one_read_only_check() {
         update(&mut app, code(KeyCode::Esc));
     }
 }
+
+#[test]
+fn a_tag_of_another_repository_is_inspected_in_its_own_repository() {
+    let (mut app, fx) = registry_app(Some("first"), Some("v1"));
+    app.size = (120, 40);
+    let (tags_id, _) = find(&fx, |e| match e {
+        Effect::LoadTags { id, repo } => Some((*id, repo.clone())),
+        _ => None,
+    });
+    update(&mut app, Msg::Worker(WorkerEvent::Tags { id: tags_id, repo: "first".into(), result: Ok(vec!["v1".into()]), cached: false }));
+    assert_eq!(app.tree.subject().map(|s| s.repo.as_str()), Some("first"));
+    update(&mut app, Msg::Worker(WorkerEvent::Catalog { id: catalog_id(&fx), result: Ok((vec!["first".into(), "second".into()], None)), cached: false }));
+    app.focus = Pane::Repos;
+    update(&mut app, key('j'));
+    let fx = update(&mut app, code(KeyCode::Enter));
+    let id = find(&fx, |e| match e {
+        Effect::LoadTags { id, repo } if repo == "second" => Some(*id),
+        _ => None,
+    });
+    update(&mut app, Msg::Worker(WorkerEvent::Tags { id, repo: "second".into(), result: Ok(vec!["v2".into()]), cached: false }));
+    assert_eq!(app.focus, Pane::Tags);
+    update(&mut app, key('j'));
+    let d = desc("second's v2", None).digest;
+    let fx = update(&mut app, Msg::Worker(WorkerEvent::TagInfo { repo: "second".into(), tag: "v2".into(), result: Ok(TagInfo { digest: d.clone(), kind: OCI_MANIFEST.into(), size: 10 }) }));
+    assert_eq!(app.tree.subject().map(|s| s.repo.as_str()), Some("first"), "the tree still shows the first repository");
+    let repo = find(&fx, |e| match e {
+        Effect::Inspect { repo, digest, .. } if *digest == d => Some(repo.clone()),
+        _ => None,
+    });
+    assert_eq!(repo, "second");
+}
