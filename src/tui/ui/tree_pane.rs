@@ -37,7 +37,7 @@ fn row_line(row: &Row, width: usize, app: &App, theme: &Theme) -> Line<'static> 
             }
             if let Some(d) = &row.digest {
                 spans.push(Span::styled(format!("{}:{}", d.algorithm().name(), &d.hex()[..16]), theme.digest()));
-                let created: String = row.created.iter().flat_map(|t| "  ".chars().chain(t.chars().take(16).map(|c| if c == 'T' { ' ' } else if c.is_control() { '?' } else { c }))).collect();
+                let created: String = row.created.iter().flat_map(|t| "  ".chars().chain(sanitize(t).chars().take(16).map(|c| if c == 'T' { ' ' } else { c })).collect::<Vec<_>>()).collect();
                 let size = row.size.map(|s| format!("  {}", human_size(s))).unwrap_or_default();
                 let spinner_width = if row.loading { 2 } else { 0 };
                 let room = width.saturating_sub(spans.iter().map(Span::width).sum::<usize>() + spinner_width);
@@ -61,9 +61,10 @@ fn row_line(row: &Row, width: usize, app: &App, theme: &Theme) -> Line<'static> 
     Line::from(spans)
 }
 
-/// The first row in view: the last offset, moved only as far as the selection needs.
+/// The first row in view: the last offset, moved only as far as the selection needs, and
+/// back when rows went away, so the pane is never part empty with rows hidden above.
 fn scroll(selected: usize, len: usize, height: usize, offset: usize) -> usize {
-    let mut start = offset.min(len.saturating_sub(1)).min(selected);
+    let mut start = offset.min(len.saturating_sub(height)).min(selected);
     if selected >= start + height {
         start = selected + 1 - height;
     }
@@ -111,7 +112,8 @@ pub fn tree(frame: &mut Frame, app: &App, view: &mut ViewState, area: Rect, them
         let row = &rows[i];
         let line_area = Rect { y: inner.y + n as u16, height: 1, ..inner };
         let buf = frame.buffer_mut();
-        let indent = row.depth * INDENT;
+        // A row deeper than the pane is wide draws as far as the pane's edge, never past it.
+        let indent = (row.depth * INDENT).min(inner.width as usize);
         let (x, _) = buf.set_stringn(inner.x, line_area.y, " ".repeat(indent), indent, ratatui::style::Style::new());
         let room = inner.width.saturating_sub(x - inner.x) as usize;
         let (x, _) = buf.set_stringn(x, line_area.y, marker(&rows, i), room, ratatui::style::Style::new());
@@ -152,6 +154,9 @@ mod tests {
         assert_eq!(text(60), "sha256:2d711642b726b044  2025-03-01 09:08  700 B");
         assert_eq!(text(47), "sha256:2d711642b726b044  700 B", "the time goes first");
         assert_eq!(text(28), "sha256:2d711642b726b044", "then the size");
+        let hostile = Row { created: Some("2025\u{202e}\u{1b}[2J".into()), ..row.clone() };
+        let line = row_line(&hostile, 80, &app, &theme).to_string();
+        assert!(line.contains("2025\\u{202e}\\x1b") && !line.contains('\u{202e}') && !line.contains('\u{1b}'), "{line}");
     }
 
     #[test]
@@ -161,6 +166,7 @@ mod tests {
         assert_eq!(scroll(10, 100, 10, 0), 1, "one row down scrolls by one");
         assert_eq!(scroll(50, 100, 10, 45), 45, "a selection in view does not move it");
         assert_eq!(scroll(40, 100, 10, 45), 40, "above the view scrolls up to it");
-        assert_eq!(scroll(3, 5, 10, 80), 3, "rows that went away pull the view back");
+        assert_eq!(scroll(3, 5, 10, 80), 0, "rows that went away pull the view back, all of them in view");
+        assert_eq!(scroll(50, 55, 10, 48), 45, "a collapse near the end fills the pane from above");
     }
 }
