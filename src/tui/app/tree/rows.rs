@@ -61,7 +61,9 @@ impl TreeModel {
         match (&self.root, &root_digest) {
             (Loaded::Failed(e), _) => rows.push(Rc::new(note(&root_path, 1, e.clone(), false, true))),
             (Loaded::Ready(_), Some(d)) => {
-                let b = Builder { tree: self, store, repo: &subject.repo, reuse: prev, cursor: Cell::new(1), fresh: Cell::new(0) };
+                // As for any node: when the root's own referrers changed, its rows are built anew.
+                let fresh = u32::from(prev.is_some_and(|r| r.digests.contains(d)));
+                let b = Builder { tree: self, store, repo: &subject.repo, reuse: prev, cursor: Cell::new(1), fresh: Cell::new(fresh) };
                 let before = rows.len();
                 b.children(d, &root_path, 1, &mut rows);
                 if rows.len() == before && matches!(self.referrers.get(d), Some(Loaded::Ready(_))) {
@@ -76,7 +78,6 @@ impl TreeModel {
         }
         rows
     }
-
 }
 
 /// Builds the rows below one node from the tree's state and the store.
@@ -401,6 +402,10 @@ mod tests {
         t.selected = nodes[4].clone();
         t.expand(&s);
         check(&t, "a failed node opened again");
+        let mut again = firsts.clone();
+        again[0].size += 1;
+        t.set_referrers(&root.digest, again);
+        check(&t, "the root's referrers again, one of them changed");
         t.set_type_filter(Some("sbom/example".into()));
         check(&t, "a type filter");
         t.set_type_filter(None);
