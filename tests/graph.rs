@@ -412,6 +412,8 @@ async fn a_multi_platform_index_goes_through_every_verb_and_the_tui_worker() {
     assert_eq!(Digest::sha256_of(&config.stdout).to_string(), arm64["config"]["digest"].as_str().unwrap(), "the arm64 config's own bytes");
     let described: Value = serde_json::from_str(&refscope(["manifest", "fetch-config", "--descriptor", &format!("{}/app@{}", reg.addr, r.arm64.digest)]).ok()).unwrap();
     assert_eq!(described, arm64["config"], "an image's config descriptor, no --platform needed");
+    let err = refscope(["manifest", "fetch-config", "--max-blob-size", "0", "--platform", "linux/arm64", &image]).fails();
+    assert!(err.contains(arm64["config"]["digest"].as_str().unwrap()) && err.contains("--max-blob-size"), "a bound, named: {err}");
     let err = refscope(["manifest", "fetch-config", "--platform", "windows/amd64", &image]).fails();
     assert!(err.contains("lists no platform windows/amd64"), "{err}");
 

@@ -24,8 +24,8 @@ pub struct FetchConfigArgs {
     /// Write the config to this file instead of stdout
     #[arg(long, short = 'o', value_name = "PATH")]
     pub output: Option<std::path::PathBuf>,
-    /// Refuse a config larger than this many bytes
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BLOB)]
+    /// Refuse a config larger than this, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_BLOB / (1024 * 1024))]
     pub max_blob_size: u64,
     #[command(flatten)]
     pub remote: RemoteOptions,
@@ -86,7 +86,12 @@ pub async fn run(args: FetchConfigArgs) -> Result<()> {
         line.push(b'\n');
         return out(&line);
     }
-    let bytes = fetch_bytes(target, &loc.repo, &config, args.max_blob_size, &Progress::default()).await?;
+    let bytes = fetch_bytes(target, &loc.repo, &config, args.max_blob_size.saturating_mul(1024 * 1024), &Progress::default())
+        .await
+        .map_err(|e| match e {
+            Error::TooLarge { .. } => Error::usage(format!("the config: {e}; raise --max-blob-size (in MiB) to fetch it")),
+            e => e,
+        })?;
     match &args.output {
         Some(path) => std::fs::write(path, &bytes).map_err(|e| Error::io(path, e)),
         None => out(&bytes),
