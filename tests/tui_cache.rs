@@ -54,3 +54,53 @@ async fn a_seen_tree_paints_from_the_cache_then_refreshes() {
     warm.settle().await;
     assert!(shown(&warm.app).contains(&late), "the refresh brings in what changed");
 }
+
+/// The summary lines of `d`, once its inspection is in.
+fn summary(app: &App, d: &refscope::oci::Digest) -> Option<Vec<String>> {
+    app.inspections.get(d).and_then(|l| l.ready()).map(|v| v.summary.iter().chain(&v.body).map(ToString::to_string).collect())
+}
+
+/// Selects the tree row of `d` and waits until its inspection is in.
+async fn inspect(t: &mut Headless, d: &refscope::oci::Digest) -> Vec<String> {
+    t.settle_until(|app| app.tree.rows(&app.store).iter().any(|r| r.digest.as_ref() == Some(d))).await;
+    let path = t.app.tree.rows(&t.app.store).iter().find(|r| r.digest.as_ref() == Some(d)).unwrap().path.clone();
+    t.app.tree.selected = path;
+    t.press(crossterm::event::KeyCode::Char('3'));
+    t.settle_until(|app| summary(app, d).is_some()).await;
+    summary(&t.app, d).unwrap()
+}
+
+/// What the details pane read of an SBOM comes back from the disk cache when the registry
+/// hangs; and a blob over `--max-blob-size` is not read, which the summary says.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_inspected_sbom_is_summarised_again_from_the_cache_and_the_blob_bound_holds() {
+    let reg = DistRegistry::start();
+    let w = common::walkthrough_files();
+    common::put_demo_image(&reg.addr, "net-monitor");
+    let bom = r#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"type":"library","name":"busybox","version":"1.36.1"}]}"#;
+    std::fs::write(w.path().join("bom.json"), bom).unwrap();
+    let image = format!("{}/net-monitor:v1", reg.addr);
+    let out = refscope(["attach", &image, "--artifact-type", "application/vnd.cyclonedx+json", "./bom.json:application/vnd.cyclonedx+json"]).current_dir(w.path()).ok();
+    let sbom: refscope::oci::Digest = digest_line(&out).parse().unwrap();
+    let front = Proxy::start(&reg.addr, Faults::default());
+    let cache = tempfile::tempdir().unwrap();
+
+    let mut cold = Headless::start(start(&front.addr, cache.path()), false).await.unwrap();
+    cold.settle().await;
+    let first = inspect(&mut cold, &sbom).await;
+    assert!(first.iter().any(|l| l.contains("busybox 1.36.1")), "{first:?}");
+    drop(cold);
+
+    front.hang();
+    let mut warm = Headless::start(start(&front.addr, cache.path()), false).await.unwrap();
+    assert_eq!(inspect(&mut warm, &sbom).await, first, "the same summary, from the cache alone");
+    front.recover();
+
+    let mut bounded = start(&front.addr, tempfile::tempdir().unwrap().path());
+    bounded.max_blob = 16;
+    let mut small = Headless::start(bounded, false).await.unwrap();
+    small.settle().await;
+    let lines = inspect(&mut small, &sbom).await;
+    assert!(lines.iter().any(|l| l.contains(&format!("Not shown: {} B is over the 16 B limit", bom.len()))), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.contains("busybox")), "the blob was not read: {lines:?}");
+}
