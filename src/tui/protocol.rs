@@ -46,6 +46,11 @@ pub enum Effect {
     Inspect { repo: String, digest: Digest, tag: Option<String> },
     /// List the files of an image layer as it downloads.
     ListLayer { id: RequestId, repo: String, layer: Descriptor },
+    /// The inspection of `digest` is no longer wanted: drop it before it starts, or stop its
+    /// download.
+    ForgetInspection { digest: Digest },
+    /// The listing `id` is no longer shown: stop reading the layer.
+    StopListing { id: RequestId },
 }
 
 /// The model's hold on what the worker keeps for it between two effects: a built attach, a

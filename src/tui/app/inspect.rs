@@ -27,6 +27,8 @@ pub struct Inspections {
     /// Bytes of large blobs arrived so far, and their total.
     progress: HashMap<Digest, (u64, u64)>,
     order: VecDeque<Digest>,
+    /// Inspections let go while still on their way, for the worker to stop.
+    dropped: Vec<Digest>,
 }
 
 impl Inspections {
@@ -43,15 +45,33 @@ impl Inspections {
         self.by_digest.values().any(Loaded::is_loading)
     }
 
+    /// Asks for `d`. One still on its way is no longer wanted: the selection moved on (it is
+    /// asked for again when selected again).
     pub(super) fn start(&mut self, d: Digest) {
+        let superseded: Vec<Digest> = self.by_digest.iter().filter(|(_, v)| v.is_loading()).map(|(k, _)| k.clone()).collect();
+        for old in superseded {
+            self.evict(&old);
+        }
         self.by_digest.insert(d.clone(), Loaded::Loading);
         self.order.push_back(d);
         while self.order.len() > KEEP {
-            if let Some(old) = self.order.pop_front() {
-                self.by_digest.remove(&old);
-                self.progress.remove(&old);
+            if let Some(old) = self.order.front().cloned() {
+                self.evict(&old);
             }
         }
+    }
+
+    fn evict(&mut self, d: &Digest) {
+        if self.by_digest.remove(d).is_some_and(|v| v.is_loading()) {
+            self.dropped.push(d.clone());
+        }
+        self.progress.remove(d);
+        self.order.retain(|o| o != d);
+    }
+
+    /// The stops for inspections let go since the last call.
+    pub(super) fn take_dropped(&mut self) -> Vec<Effect> {
+        self.dropped.drain(..).map(|digest| Effect::ForgetInspection { digest }).collect()
     }
 
     pub(super) fn set_progress(&mut self, d: Digest, done: u64, total: u64) {
@@ -197,6 +217,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 v.cursor = layer.back_cursor;
                 v.matches.clear();
                 v.query.clear();
+                fx.push(Effect::StopListing { id: layer.id });
             } else {
                 return Vec::new();
             }
@@ -354,6 +375,36 @@ mod tests {
         assert!(ins.get(&d(0)).is_none() && ins.get(&d(KEEP as u8)).is_some());
         ins.finish(d(0), Ok(Arc::new(InspectView { summary: Vec::new(), body: Vec::new(), warnings: Vec::new(), layers: Vec::new() })));
         assert!(ins.get(&d(0)).is_none(), "an answer for one let go is dropped");
+    }
+
+    #[test]
+    fn an_inspection_still_on_its_way_is_stopped_when_the_selection_moves_on() {
+        let mut ins = Inspections::default();
+        let d = |n: u8| Digest::sha256_of(&[n]);
+        ins.start(d(0));
+        ins.finish(d(0), Ok(Arc::new(InspectView { summary: Vec::new(), body: Vec::new(), warnings: Vec::new(), layers: Vec::new() })));
+        ins.start(d(1));
+        assert!(ins.take_dropped().is_empty(), "a finished one costs nothing to keep");
+        ins.start(d(2));
+        assert!(ins.get(&d(1)).is_none() && ins.get(&d(0)).is_some());
+        assert!(matches!(ins.take_dropped().as_slice(), [Effect::ForgetInspection { digest }] if *digest == d(1)));
+        assert!(ins.take_dropped().is_empty());
+    }
+
+    #[test]
+    fn closing_a_layer_page_stops_its_listing() {
+        let (mut app, digest, _) = app_on_an_sbom();
+        let layer = Descriptor::new("application/vnd.oci.image.layer.v1.tar+gzip", Digest::sha256_of(b"layer"), 1 << 30);
+        let row = Line { indent: 1, label: layer.digest.to_string(), value: "1.0 GiB".into(), tone: Tone::Plain };
+        let view = InspectView { summary: vec![row], body: Vec::new(), warnings: Vec::new(), layers: vec![layer] };
+        update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest, result: Ok(Arc::new(view)) }));
+        press(&mut app, KeyCode::Char('4'));
+        press(&mut app, KeyCode::Char('o'));
+        let fx = press(&mut app, KeyCode::Enter);
+        let Some(id) = fx.iter().find_map(|e| match e { Effect::ListLayer { id, .. } => Some(*id), _ => None }) else { panic!("{fx:?}") };
+        let fx = press(&mut app, KeyCode::Esc);
+        assert!(fx.iter().any(|e| matches!(e, Effect::StopListing { id: i } if *i == id)), "{fx:?}");
+        assert!(app.viewer.as_ref().is_some_and(|v| v.layer.is_none()));
     }
 
     #[test]

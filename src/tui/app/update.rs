@@ -19,6 +19,12 @@ use crate::tui::view_model::Loaded;
 
 /// The reducer.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let mut fx = reduce(app, msg);
+    fx.extend(app.inspections.take_dropped());
+    fx
+}
+
+fn reduce(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(app, key),
         Msg::Paste(text) => {

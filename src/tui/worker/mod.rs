@@ -74,6 +74,8 @@ struct Shared {
     deletes: Shelf<(String, String, DeletePlan)>,
     /// The rate limit last reported, so an unchanged one is not sent again.
     rate_limit: Mutex<Option<RateLimit>>,
+    /// Inspections and listings still wanted, each with what stops it.
+    wanted: inspect::Wanted,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -90,9 +92,23 @@ pub fn spawn(ctx: Context) -> (UnboundedSender<Effect>, UnboundedReceiver<Worker
 
 async fn run(shared: Arc<Shared>, mut effects: UnboundedReceiver<Effect>) {
     while let Some(effect) = effects.recv().await {
+        // Claimed and stopped here, in the order sent: a stop never overtakes its request.
+        let ticket = match &effect {
+            Effect::ForgetInspection { digest } => {
+                shared.stop(&inspect::Want::Inspection(digest.clone()));
+                continue;
+            }
+            Effect::StopListing { id } => {
+                shared.stop(&inspect::Want::Listing(*id));
+                continue;
+            }
+            Effect::Inspect { digest, .. } => Some(shared.claim(inspect::Want::Inspection(digest.clone()))),
+            Effect::ListLayer { id, .. } => Some(shared.claim(inspect::Want::Listing(*id))),
+            _ => None,
+        };
         let s = shared.clone();
         tokio::spawn(async move {
-            s.clone().handle(effect).await;
+            s.clone().handle(effect, ticket).await;
             s.report_rate_limit();
         });
     }
@@ -120,6 +136,7 @@ impl Shared {
             copies: Shelf::new(),
             deletes: Shelf::new(),
             rate_limit: Mutex::new(None),
+            wanted: inspect::Wanted::default(),
         }
     }
 
@@ -183,7 +200,7 @@ impl Shared {
         });
     }
 
-    async fn handle(self: Arc<Self>, effect: Effect) {
+    async fn handle(self: Arc<Self>, effect: Effect, ticket: Option<inspect::Ticket>) {
         match effect {
             Effect::LoadCatalog { id, next } => self.load_catalog(id, next).await,
             Effect::LoadTags { id, repo } => self.load_tags(id, repo).await,
@@ -192,8 +209,9 @@ impl Shared {
             Effect::LoadManifest { repo, digest } => self.load_manifest(repo, digest).await,
             Effect::LoadReferrers { id, repo, digest } => self.load_referrers(id, repo, digest).await,
             Effect::CompletePath { id, partial } => self.complete(id, partial).await,
-            Effect::Inspect { repo, digest, tag } => self.inspect(repo, digest, tag).await,
-            Effect::ListLayer { id, repo, layer } => self.list_layer(id, repo, layer).await,
+            Effect::Inspect { repo, digest, tag } => self.inspect(repo, digest, tag, ticket.unwrap_or_default()).await,
+            Effect::ListLayer { id, repo, layer } => self.list_layer(id, repo, layer, ticket.unwrap_or_default()).await,
+            Effect::ForgetInspection { .. } | Effect::StopListing { .. } => {}
             Effect::Pull { job, repo, reference, dir } => self.pull(job, repo, reference, dir).await,
             Effect::BuildAttach { id, repo, subject, files, artifact_type, annotations, lease } => {
                 let built = self.build(&repo, &subject, files, artifact_type, annotations).await;

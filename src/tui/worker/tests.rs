@@ -39,7 +39,7 @@ async fn a_copy_plan_into_a_new_layout_and_its_stand_in_go_when_the_lease_is_rel
     let destination = format!("layout:{}", out.path().join("new").display());
     shared
         .clone()
-        .handle(Effect::PlanCopy { id: 7, repo, reference: TagOrDigest::Tag(crate::demo::TAG.into()), tag: None, destination, lease: lease.clone() })
+        .handle(Effect::PlanCopy { id: 7, repo, reference: TagOrDigest::Tag(crate::demo::TAG.into()), tag: None, destination, lease: lease.clone() }, None)
         .await;
     assert!(matches!(events.recv().await, Some(WorkerEvent::CopyPlanned { id: 7, result: Ok(_) })));
     let stand_in = match &lock(&shared.copies.0)[&7].dst {
@@ -60,7 +60,74 @@ async fn a_plan_whose_lease_went_while_planning_is_not_kept() {
     let lease = Lease::default();
     let effect = Effect::PlanDelete { id: 3, repo, reference: TagOrDigest::Tag(crate::demo::TAG.into()), lease: lease.clone() };
     drop(lease);
-    shared.clone().handle(effect).await;
+    shared.clone().handle(effect, None).await;
     assert!(matches!(events.recv().await, Some(WorkerEvent::DeletePlanned { id: 3, result: Ok(_) })));
     assert!(settle(|| shared.deletes.len() == 0).await);
+}
+
+/// Counts a piece of work as running until it ends or is dropped midway.
+struct Running<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Running<'a> {
+    fn enter(running: &'a std::sync::atomic::AtomicUsize, most: &std::sync::atomic::AtomicUsize) -> Running<'a> {
+        use std::sync::atomic::Ordering::SeqCst;
+        most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+        Running(running)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn at_most_two_inspections_run_at_once_and_one_let_go_never_starts() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (shared, _events, _) = demo_worker();
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let started = Arc::new(AtomicUsize::new(0));
+    let release = CancellationToken::new();
+    let mut tasks = Vec::new();
+    let mut tickets = Vec::new();
+    for n in 0..5u8 {
+        let ticket = shared.claim(inspect::Want::Inspection(crate::oci::Digest::sha256_of(&[n])));
+        tickets.push(ticket.clone());
+        let (s, running, most, started, release) = (shared.clone(), running.clone(), most.clone(), started.clone(), release.clone());
+        tasks.push(tokio::spawn(async move {
+            let work = async {
+                started.fetch_add(1, Ordering::SeqCst);
+                let _running = Running::enter(&running, &most);
+                release.cancelled().await;
+            };
+            inspect::gated(&s.wanted.gate, ticket.token(), work).await
+        }));
+    }
+    assert!(settle(|| started.load(Ordering::SeqCst) == 2).await);
+    // The selection moved on from the last one while it waited, and from the first midway.
+    shared.stop(&inspect::Want::Inspection(crate::oci::Digest::sha256_of(&[4])));
+    shared.stop(&inspect::Want::Inspection(crate::oci::Digest::sha256_of(&[0])));
+    assert!(settle(|| started.load(Ordering::SeqCst) == 3).await, "the stopped one gave its place up");
+    release.cancel();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap().is_some());
+    }
+    assert_eq!(most.load(Ordering::SeqCst), 2);
+    assert_eq!(outcomes, vec![false, true, true, true, false]);
+    assert_eq!(started.load(Ordering::SeqCst), 4, "the one stopped while waiting never ran");
+}
+
+#[tokio::test]
+async fn a_digest_asked_for_again_after_a_stop_is_not_stopped_by_the_old_claim() {
+    let (shared, _events, _) = demo_worker();
+    let want = inspect::Want::Inspection(crate::oci::Digest::sha256_of(b"a"));
+    let old = shared.claim(want.clone());
+    shared.stop(&want);
+    let new = shared.claim(want.clone());
+    assert!(old.token().is_cancelled() && !new.token().is_cancelled());
+    shared.stop(&want);
+    assert!(new.token().is_cancelled());
 }
