@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use super::pace::Pace;
 use super::{Shared, failure, lock};
 use crate::graph::inspect::{InspectOptions, inspect, list_layer};
 use crate::graph::progress::{Event, Progress};
@@ -125,25 +126,28 @@ impl Shared {
     }
 
     /// Reports the bytes of large blobs as they arrive, all of one inspection together.
-    fn inspect_progress(self: &Arc<Self>, digest: &Digest) -> Progress {
+    pub(super) fn inspect_progress(self: &Arc<Self>, digest: &Digest) -> Progress {
         let s = self.clone();
         let digest = digest.clone();
         let tasks: Mutex<HashMap<u64, (u64, u64)>> = Mutex::new(HashMap::new());
+        let pace = Pace::default();
         Progress::new(move |event| {
-            let mut tasks = lock(&tasks);
-            match event {
-                Event::Start { id, total, .. } => {
-                    tasks.insert(id, (0, total));
-                }
-                Event::Advance { id, done } => {
-                    if let Some(t) = tasks.get_mut(&id) {
-                        t.0 = done;
+            for event in pace.filter(event, Instant::now()) {
+                let mut tasks = lock(&tasks);
+                match event {
+                    Event::Start { id, total, .. } => {
+                        tasks.insert(id, (0, total));
                     }
+                    Event::Advance { id, done } => {
+                        if let Some(t) = tasks.get_mut(&id) {
+                            t.0 = done;
+                        }
+                    }
+                    Event::Finish { .. } => continue,
                 }
-                Event::Finish { .. } => return,
+                let (done, total) = tasks.values().fold((0u64, 0u64), |(d, t), (a, b)| (d.saturating_add(*a), t.saturating_add(*b)));
+                s.send(WorkerEvent::InspectProgress { digest: digest.clone(), done, total });
             }
-            let (done, total) = tasks.values().fold((0u64, 0u64), |(d, t), (a, b)| (d.saturating_add(*a), t.saturating_add(*b)));
-            s.send(WorkerEvent::InspectProgress { digest: digest.clone(), done, total });
         })
     }
 

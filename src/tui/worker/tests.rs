@@ -131,3 +131,22 @@ async fn a_digest_asked_for_again_after_a_stop_is_not_stopped_by_the_old_claim()
     shared.stop(&want);
     assert!(new.token().is_cancelled());
 }
+
+#[tokio::test]
+async fn inspection_progress_is_paced() {
+    let (shared, mut events, _) = demo_worker();
+    let progress = shared.inspect_progress(&crate::oci::Digest::sha256_of(b"a"));
+    let task = progress.start("blob", 100_000);
+    for done in 1..=10_000 {
+        task.advance(done * 10);
+    }
+    task.finish(crate::graph::progress::Outcome::Done);
+    let mut sent = Vec::new();
+    while let Ok(ev) = events.try_recv() {
+        if let WorkerEvent::InspectProgress { done, .. } = ev {
+            sent.push(done);
+        }
+    }
+    assert!(sent.len() < 100, "{} reports for 10000 chunks", sent.len());
+    assert_eq!(sent.last(), Some(&100_000), "the last count reaches the screen");
+}
