@@ -3,7 +3,7 @@
 //! content) or, after `Enter` on an image layer, that layer's file listing.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crossterm::event::{KeyCode, KeyEvent};
 
@@ -128,11 +128,75 @@ pub struct Viewer {
     pub query: String,
     pub matches: Vec<usize>,
     pub layer: Option<LayerPage>,
+    /// The lines of the page shown, built when what it shows changes (not per frame or key).
+    pub page: Arc<Page>,
 }
 
 impl Viewer {
     pub fn new(digest: Digest, title: String) -> Viewer {
-        Viewer { digest, title, cursor: 0, typing: None, query: String::new(), matches: Vec::new(), layer: None }
+        Viewer { digest, title, cursor: 0, typing: None, query: String::new(), matches: Vec::new(), layer: None, page: Arc::default() }
+    }
+}
+
+/// A page's lines, and their text lowercased for search (made on the first search).
+#[derive(Debug, Default)]
+pub struct Page {
+    source: Source,
+    pub lines: Vec<Line>,
+    lower: OnceLock<Vec<String>>,
+}
+
+impl Page {
+    fn lower(&self) -> &[String] {
+        self.lower.get_or_init(|| self.lines.iter().map(|l| l.to_string().to_lowercase()).collect())
+    }
+}
+
+/// What a page was built from. It holds what it names, so an answer freed and another made
+/// in its place cannot pass for the one the page shows.
+#[derive(Debug, Default, Clone)]
+enum Source {
+    #[default]
+    Nothing,
+    Inspection(Loaded<Arc<InspectView>>),
+    Layer { id: RequestId, listing: Loaded<Arc<Listing>>, done: bool },
+}
+
+impl Source {
+    fn of(app: &App, v: &Viewer) -> Source {
+        match &v.layer {
+            Some(p) => Source::Layer { id: p.id, listing: p.listing.clone(), done: p.done },
+            None => app.inspections.get(&v.digest).cloned().map_or(Source::Nothing, Source::Inspection),
+        }
+    }
+
+    fn same(&self, other: &Source) -> bool {
+        fn same_loaded<T>(a: &Loaded<Arc<T>>, b: &Loaded<Arc<T>>) -> bool {
+            match (a, b) {
+                (Loaded::Ready(a), Loaded::Ready(b)) => Arc::ptr_eq(a, b),
+                (Loaded::Failed(a), Loaded::Failed(b)) => a == b,
+                (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
+            }
+        }
+        match (self, other) {
+            (Source::Nothing, Source::Nothing) => true,
+            (Source::Inspection(a), Source::Inspection(b)) => same_loaded(a, b),
+            (Source::Layer { id, listing, done }, Source::Layer { id: i, listing: l, done: d }) => id == i && done == d && same_loaded(listing, l),
+            _ => false,
+        }
+    }
+}
+
+/// Builds the viewer's page again when what it shows has changed since.
+pub(super) fn refresh_page(app: &mut App) {
+    let Some(v) = app.viewer.as_ref() else { return };
+    let source = Source::of(app, v);
+    if v.page.source.same(&source) {
+        return;
+    }
+    let lines = page_lines(app, v);
+    if let Some(v) = app.viewer.as_mut() {
+        v.page = Arc::new(Page { source, lines, lower: OnceLock::new() });
     }
 }
 
@@ -208,7 +272,7 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     let mut fx = Vec::new();
-    let len = page_lines(app, &v).len();
+    let len = v.page.lines.len();
     let page = app.viewer_page();
     let last = len.saturating_sub(1);
     match app.opts.keys.lookup(&key, Context::Viewer, app.opts.read_only) {
@@ -247,12 +311,7 @@ fn search(app: &mut App, v: &mut Viewer, skip: usize, dir: isize) {
         return;
     }
     let needle = v.query.to_lowercase();
-    v.matches = page_lines(app, v)
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.to_string().to_lowercase().contains(&needle))
-        .map(|(i, _)| i)
-        .collect();
+    v.matches = v.page.lower().iter().enumerate().filter(|(_, l)| l.contains(&needle)).map(|(i, _)| i).collect();
     let found = if dir > 0 {
         let from = v.cursor + skip;
         v.matches.iter().find(|&&i| i >= from).or(v.matches.first())
@@ -272,8 +331,7 @@ fn open_layer(app: &mut App, v: &mut Viewer) -> Vec<Effect> {
         return Vec::new();
     }
     let Some(Loaded::Ready(view)) = app.inspections.get(&v.digest) else { return Vec::new() };
-    let lines = view.viewer_lines();
-    let Some(line) = lines.get(v.cursor) else { return Vec::new() };
+    let Some(line) = v.page.lines.get(v.cursor) else { return Vec::new() };
     let Some(layer) = view.layers.iter().find(|l| line.label == l.digest.to_string()).cloned() else {
         app.info("move to a layer (its digest) and press Enter to list its files");
         return Vec::new();
@@ -405,6 +463,36 @@ mod tests {
         let fx = press(&mut app, KeyCode::Esc);
         assert!(fx.iter().any(|e| matches!(e, Effect::StopListing { id: i } if *i == id)), "{fx:?}");
         assert!(app.viewer.as_ref().is_some_and(|v| v.layer.is_none()));
+    }
+
+    #[test]
+    fn the_viewer_page_is_built_once_and_again_only_when_it_changes() {
+        let (mut app, digest, _) = app_on_an_sbom();
+        let layer = Descriptor::new("application/vnd.oci.image.layer.v1.tar+gzip", Digest::sha256_of(b"layer"), 1 << 30);
+        let mut summary = vec![Line { indent: 1, label: layer.digest.to_string(), value: String::new(), tone: Tone::Plain }];
+        summary.extend((0..50).map(|i| line(&format!("row {i}"))));
+        let view = InspectView { summary, body: Vec::new(), warnings: Vec::new(), layers: vec![layer] };
+        update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest, result: Ok(Arc::new(view)) }));
+        press(&mut app, KeyCode::Char('4'));
+        press(&mut app, KeyCode::Char('o'));
+        let page = |app: &App| app.viewer.as_ref().map(|v| Arc::as_ptr(&v.page)).unwrap();
+        let built = page(&app);
+        assert_eq!(app.viewer.as_ref().unwrap().page.lines.len(), 51);
+        for c in ['j', 'j', 'G', 'g', '/', 'r', 'o', 'w'] {
+            press(&mut app, KeyCode::Char(c));
+        }
+        press(&mut app, KeyCode::Enter);
+        press(&mut app, KeyCode::Char('n'));
+        update(&mut app, Msg::Tick);
+        assert_eq!(page(&app), built, "keys and frames reuse the page");
+        press(&mut app, KeyCode::Char('g'));
+        let fx = press(&mut app, KeyCode::Enter);
+        let id = fx.iter().find_map(|e| match e { Effect::ListLayer { id, .. } => Some(*id), _ => None }).unwrap();
+        assert_ne!(page(&app), built, "the layer's page is its own");
+        let reading = page(&app);
+        let listing = Listing::default();
+        update(&mut app, Msg::Worker(WorkerEvent::Listing { id, result: Ok(Arc::new(listing)), done: true }));
+        assert_ne!(page(&app), reading, "a listing that arrived is shown");
     }
 
     #[test]

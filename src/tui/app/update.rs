@@ -21,6 +21,7 @@ use crate::tui::view_model::Loaded;
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     let mut fx = reduce(app, msg);
     fx.extend(app.inspections.take_dropped());
+    super::inspect::refresh_page(app);
     fx
 }
 

@@ -13,7 +13,7 @@ use crate::inspect::{self, Tone};
 use crate::oci::Digest;
 use crate::text::human_size;
 use crate::tui::app::App;
-use crate::tui::app::inspect::{Viewer, page_lines};
+use crate::tui::app::inspect::Viewer;
 use crate::tui::keymap::Action;
 use crate::tui::view_model::Loaded;
 
@@ -69,7 +69,7 @@ fn progress_text(app: &App, digest: &Digest) -> String {
 /// The viewer, over the whole screen.
 pub fn viewer(frame: &mut Frame, app: &App, v: &Viewer, theme: &Theme) {
     let area = frame.area();
-    let lines = page_lines(app, v);
+    let lines = &v.page.lines;
     let title = format!(" {} ", crate::text::sanitize(&v.title));
     let position = if lines.is_empty() { String::new() } else { format!(" line {} of {} ", v.cursor + 1, lines.len()) };
     let block = Block::default()
@@ -85,13 +85,12 @@ pub fn viewer(frame: &mut Frame, app: &App, v: &Viewer, theme: &Theme) {
     let body = Rect { height: inner.height - 1, ..inner };
     let foot = Rect { y: inner.y + inner.height - 1, height: 1, ..inner };
     let height = usize::from(body.height);
-    // The cursor stays in the middle third once the page is longer than the screen.
-    let top = v.cursor.saturating_sub(height / 3).min(lines.len().saturating_sub(height));
+    let rows = window(lines.len(), v.cursor, height);
     let mut shown: Vec<Line> = Vec::with_capacity(height);
     if lines.is_empty() {
         shown.push(Line::styled(progress_text(app, &v.digest), theme.dim()));
     }
-    for (i, l) in lines.iter().enumerate().skip(top).take(height) {
+    for (i, l) in rows.clone().zip(&lines[rows]) {
         let mut drawn = line(l, theme);
         if i == v.cursor {
             drawn = drawn.style(theme.selected(true));
@@ -102,6 +101,13 @@ pub fn viewer(frame: &mut Frame, app: &App, v: &Viewer, theme: &Theme) {
     }
     frame.render_widget(Paragraph::new(shown), body);
     frame.render_widget(Paragraph::new(footer(app, v, theme)), foot);
+}
+
+/// The lines of a page of `len` drawn in `height` rows, the only ones a frame reads: the
+/// cursor stays in the middle third once the page is longer than the screen.
+pub fn window(len: usize, cursor: usize, height: usize) -> std::ops::Range<usize> {
+    let top = cursor.saturating_sub(height / 3).min(len.saturating_sub(height));
+    top..top.saturating_add(height).min(len)
 }
 
 fn footer(app: &App, v: &Viewer, theme: &Theme) -> Line<'static> {
@@ -121,4 +127,18 @@ fn footer(app: &App, v: &Viewer, theme: &Theme) -> Line<'static> {
     }
     parts.push(format!("{} back", keys.key_of(Action::Close)));
     Line::styled(parts.join("  "), theme.dim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window;
+
+    #[test]
+    fn a_frame_reads_only_the_rows_it_shows_of_a_long_page() {
+        assert_eq!(window(1_000_000, 0, 20), 0..20);
+        assert_eq!(window(1_000_000, 500_000, 21), 499_993..500_014);
+        assert_eq!(window(1_000_000, 999_999, 20), 999_980..1_000_000);
+        assert_eq!(window(5, 3, 20), 0..5, "a short page is drawn whole");
+        assert_eq!(window(0, 0, 20), 0..0);
+    }
 }
