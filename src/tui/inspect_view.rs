@@ -32,6 +32,12 @@ impl InspectView {
         let summary = self.summary.iter().filter(|l| l.tone != Tone::Quote || self.body.is_empty());
         summary.chain(self.body.iter()).collect()
     }
+
+    /// About what the view holds, in bytes: its text.
+    pub fn bytes(&self) -> usize {
+        let line = |l: &Line| l.label.len() + l.value.len() + size_of::<Line>();
+        self.summary.iter().chain(&self.body).map(line).sum::<usize>() + self.warnings.iter().map(String::len).sum::<usize>()
+    }
 }
 
 fn quote(text: &str) -> Line {

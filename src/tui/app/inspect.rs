@@ -21,12 +21,18 @@ use crate::tui::view_model::Loaded;
 /// Inspections kept at once; the oldest goes first (they may hold large documents).
 const KEEP: usize = 12;
 
+/// The most bytes the kept inspections hold together; the oldest go first past it, though the
+/// newest is kept whatever its size.
+const KEEP_BYTES: usize = 64 << 20;
+
 #[derive(Debug, Default)]
 pub struct Inspections {
     by_digest: HashMap<Digest, Loaded<Arc<InspectView>>>,
     /// Bytes of large blobs arrived so far, and their total.
     progress: HashMap<Digest, (u64, u64)>,
     order: VecDeque<Digest>,
+    /// The bytes each finished inspection holds.
+    sizes: HashMap<Digest, usize>,
     /// Inspections let go while still on their way, for the worker to stop.
     dropped: Vec<Digest>,
 }
@@ -66,6 +72,7 @@ impl Inspections {
             self.dropped.push(d.clone());
         }
         self.progress.remove(d);
+        self.sizes.remove(d);
         self.order.retain(|o| o != d);
     }
 
@@ -86,19 +93,23 @@ impl Inspections {
             return;
         }
         self.progress.remove(&d);
-        self.by_digest.insert(
-            d,
-            match result {
-                Ok(v) => Loaded::Ready(v),
-                Err(f) => Loaded::Failed(f.message),
-            },
-        );
+        let (size, loaded) = match result {
+            Ok(v) => (v.bytes(), Loaded::Ready(v)),
+            Err(f) => (f.message.len(), Loaded::Failed(f.message)),
+        };
+        self.sizes.insert(d.clone(), size);
+        self.by_digest.insert(d.clone(), loaded);
+        while self.sizes.values().sum::<usize>() > KEEP_BYTES {
+            let Some(old) = self.order.iter().find(|o| **o != d && self.sizes.contains_key(*o)).cloned() else { break };
+            self.evict(&old);
+        }
     }
 
     /// Forgets what failed, so that a refresh asks again.
     pub(super) fn forget_failed(&mut self) {
         self.by_digest.retain(|_, v| !matches!(v, Loaded::Failed(_)));
         self.order.retain(|d| self.by_digest.contains_key(d));
+        self.sizes.retain(|d, _| self.by_digest.contains_key(d));
     }
 }
 
@@ -433,6 +444,28 @@ mod tests {
         assert!(ins.get(&d(0)).is_none() && ins.get(&d(KEEP as u8)).is_some());
         ins.finish(d(0), Ok(Arc::new(InspectView { summary: Vec::new(), body: Vec::new(), warnings: Vec::new(), layers: Vec::new() })));
         assert!(ins.get(&d(0)).is_none(), "an answer for one let go is dropped");
+    }
+
+    #[test]
+    fn the_kept_inspections_are_bounded_by_their_bytes_too() {
+        let mut ins = Inspections::default();
+        let d = |n: u8| Digest::sha256_of(&[n]);
+        // Each a little over a quarter of the budget: four do not fit, three do.
+        let big = || {
+            let body = vec![line(&"x".repeat(KEEP_BYTES / 4 + 1))];
+            Ok(Arc::new(InspectView { summary: Vec::new(), body, warnings: Vec::new(), layers: Vec::new() }))
+        };
+        for n in 0..4 {
+            ins.start(d(n));
+            ins.finish(d(n), big());
+        }
+        assert!(ins.get(&d(0)).is_none(), "the oldest went");
+        assert!((1..4).all(|n| ins.get(&d(n)).is_some()));
+        assert!(ins.take_dropped().is_empty(), "nothing on its way was stopped");
+        ins.start(d(9));
+        let huge = vec![line(&"x".repeat(KEEP_BYTES + 1))];
+        ins.finish(d(9), Ok(Arc::new(InspectView { summary: Vec::new(), body: huge, warnings: Vec::new(), layers: Vec::new() })));
+        assert!(ins.get(&d(9)).is_some() && (1..4).all(|n| ins.get(&d(n)).is_none()), "the newest is kept, alone");
     }
 
     #[test]
