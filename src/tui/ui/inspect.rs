@@ -50,13 +50,27 @@ fn kind_name(app: &App, digest: &Digest) -> String {
 pub fn summary(app: &App, digest: &Digest, theme: &Theme) -> Vec<Line<'static>> {
     let mut out: Vec<Line<'static>> = match app.inspections.get(digest) {
         None => return Vec::new(),
-        Some(Loaded::Ready(view)) => view.summary.iter().map(|l| line(l, theme)).collect(),
+        Some(Loaded::Ready(view)) => pane_lines(&view.summary, &app.opts.keys.key_of(Action::Open), theme),
         Some(Loaded::Failed(e)) => vec![Line::styled(format!("no summary: {}", crate::text::sanitize(e)), theme.error())],
         Some(_) => vec![Line::styled(progress_text(app, digest), theme.dim())],
     };
     out.push(Line::raw(""));
     out
 }
+
+/// The summary lines the details pane shows, drawn each frame: the first [`PANE_LINES`] (a
+/// summary can list a hundred thousand packages), then how many more the viewer has.
+fn pane_lines(summary: &[inspect::Line], open_key: &str, theme: &Theme) -> Vec<Line<'static>> {
+    let mut out: Vec<Line<'static>> = summary.iter().take(PANE_LINES).map(|l| line(l, theme)).collect();
+    let more = summary.len().saturating_sub(PANE_LINES);
+    if more > 0 {
+        out.push(Line::styled(format!("… {more} more: {open_key} opens the viewer"), theme.dim()));
+    }
+    out
+}
+
+/// Summary lines drawn in the details pane, far more than it has rows.
+const PANE_LINES: usize = 200;
 
 fn progress_text(app: &App, digest: &Digest) -> String {
     let what = kind_name(app, digest);
@@ -131,7 +145,18 @@ fn footer(app: &App, v: &Viewer, theme: &Theme) -> Line<'static> {
 
 #[cfg(test)]
 mod tests {
-    use super::window;
+    use super::*;
+
+    #[test]
+    fn the_details_pane_draws_the_first_lines_of_a_long_summary_and_says_how_many_more() {
+        let row = |i: usize| inspect::Line { indent: 1, label: format!("pkg-{i}"), value: "1.0".into(), tone: Tone::Plain };
+        let summary: Vec<_> = (0..100_000).map(row).collect();
+        let theme = Theme::new(false, crate::tui::ui::palette::Palette::default());
+        let lines = pane_lines(&summary, "Enter", &theme);
+        assert_eq!(lines.len(), PANE_LINES + 1);
+        assert_eq!(lines.last().map(|l| l.to_string()).as_deref(), Some("… 99800 more: Enter opens the viewer"));
+        assert_eq!(pane_lines(&summary[..3], "Enter", &theme).len(), 3, "a short summary is drawn whole");
+    }
 
     #[test]
     fn a_frame_reads_only_the_rows_it_shows_of_a_long_page() {
