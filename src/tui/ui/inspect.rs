@@ -80,9 +80,8 @@ fn progress_text(app: &App, digest: &Digest) -> String {
     }
 }
 
-/// The viewer, over the whole screen.
-pub fn viewer(frame: &mut Frame, app: &App, v: &Viewer, theme: &Theme) {
-    let area = frame.area();
+/// The viewer, over the screen above the status bar (`area`).
+pub fn viewer(frame: &mut Frame, app: &App, v: &Viewer, area: Rect, theme: &Theme) {
     let lines = &v.page.lines;
     let title = format!(" {} ", crate::text::sanitize(&v.title));
     let position = if lines.is_empty() { String::new() } else { format!(" line {} of {} ", v.cursor + 1, lines.len()) };

@@ -154,7 +154,12 @@ pub fn draw(frame: &mut Frame, app: &App, view: &mut ViewState) {
     // A long message wraps onto more rows, taking them from the panes, up to a quarter.
     bar.truncate((screen.height / 4).max(2) as usize);
     if let Some(v) = &app.viewer {
-        inspect::viewer(frame, app, v, &theme);
+        // The bar stays: it says what a search found, or that nothing matched.
+        let rows = (bar.len() as u16).min(screen.height);
+        let body = Rect { height: screen.height - rows, ..screen };
+        let status = Rect { y: screen.y + body.height, height: rows, ..screen };
+        inspect::viewer(frame, app, v, body, &theme);
+        status::draw(frame, bar, status);
         if let Some(m) = &app.modal {
             modal::draw(frame, app, m, &theme);
         }

@@ -82,7 +82,10 @@ pub fn lines(app: &App, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     };
     // Continuation rows line up under the text, after the leading space.
     let mut rows = wrap(&Line::from(top), width, Some(1));
-    rows.extend(wrap(&bottom, width, Some(1)));
+    // The viewer's own footer lists its keys; the panes' hints would not work there.
+    if app.message.is_some() || app.viewer.is_none() {
+        rows.extend(wrap(&bottom, width, Some(1)));
+    }
     rows
 }
 
