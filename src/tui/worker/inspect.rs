@@ -95,7 +95,7 @@ impl Shared {
         }
     }
 
-    fn release(&self, want: &Want, ticket: &Ticket) {
+    pub(super) fn release(&self, want: &Want, ticket: &Ticket) {
         let mut tickets = lock(&self.wanted.tickets);
         if tickets.get(want).is_some_and(|t| t.claim == ticket.claim) {
             tickets.remove(want);

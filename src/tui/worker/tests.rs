@@ -128,6 +128,8 @@ async fn a_digest_asked_for_again_after_a_stop_is_not_stopped_by_the_old_claim()
     shared.stop(&want);
     let new = shared.claim(want.clone());
     assert!(old.token().is_cancelled() && !new.token().is_cancelled());
+    // The stopped request ends after the new one was claimed: the new claim stays stoppable.
+    shared.release(&want, &old);
     shared.stop(&want);
     assert!(new.token().is_cancelled());
 }
