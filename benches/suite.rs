@@ -541,6 +541,9 @@ impl Drop for Tmux {
 }
 
 /// Key press to changed screen, through a real terminal (tmux): `?` opens and closes help.
+/// Key presses timed per state; enough that p99 is not simply the worst one.
+const SAMPLES: usize = 100;
+
 fn key_latencies(tui: &Tmux, n: usize) -> Vec<Duration> {
     (0..n)
         .map(|i| {
@@ -577,7 +580,7 @@ fn bench_input_latency(rows: &mut Vec<Row>) {
     assert!(Command::new("tmux").args(["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", "sh", "-c", &script]).status().unwrap().success());
     let tui = Tmux(session);
     tui.wait(|s| s.contains("Digest     sha256"));
-    let idle = key_latencies(&tui, 20);
+    let idle = key_latencies(&tui, SAMPLES);
     tui.keys(&["c"]);
     tui.wait(|s| s.contains("with its referrers"));
     tui.text(&format!("{}/copied/app:v1", dst.addr));
@@ -586,7 +589,7 @@ fn bench_input_latency(rows: &mut Vec<Row>) {
     tui.keys(&["y"]);
     let running = |s: &str| s.contains("copy big/app:v1 →");
     tui.wait(running);
-    let busy = key_latencies(&tui, 20);
+    let busy = key_latencies(&tui, SAMPLES);
     let still_copying = running(&tui.screen());
     let copy_done = tui.wait(|s| s.contains("copied to"));
     rows.push(Row {
