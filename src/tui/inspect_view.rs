@@ -19,8 +19,6 @@ pub struct InspectView {
     /// What the viewer shows under the summary: each blob read, JSON indented, text as it is,
     /// binaries as a hex head.
     pub body: Vec<Line>,
-    /// Blobs that could not be fetched.
-    pub warnings: Vec<String>,
     /// An image's filesystem layers, which the viewer can list.
     pub layers: Vec<Descriptor>,
 }
@@ -36,7 +34,7 @@ impl InspectView {
     /// About what the view holds, in bytes: its text.
     pub fn bytes(&self) -> usize {
         let line = |l: &Line| l.label.len() + l.value.len() + size_of::<Line>();
-        self.summary.iter().chain(&self.body).map(line).sum::<usize>() + self.warnings.iter().map(String::len).sum::<usize>()
+        self.summary.iter().chain(&self.body).map(line).sum::<usize>()
     }
 }
 
@@ -73,7 +71,6 @@ pub fn inspect_view(found: &Inspection, limits: &Limits) -> InspectView {
     InspectView {
         summary,
         body,
-        warnings: found.warnings.iter().map(|w| sanitize(w)).collect(),
         layers,
     }
 }

@@ -43,7 +43,7 @@ fn the_selection_asks_for_its_inspection_once_and_shows_how_far_it_has_come() {
     assert_eq!(asked(&press(&mut app, KeyCode::Char('4'))), 0, "asked once");
     update(&mut app, Msg::Worker(WorkerEvent::InspectProgress { digest: digest.clone(), done: 3_250_586, total: 12 << 20 }));
     assert!(screen(&app).contains("loading CycloneDX SBOM 3.1 MiB of 12.0 MiB…"), "{}", screen(&app));
-    let view = InspectView { summary: vec![line("SBOM: CycloneDX 1.5")], body: Vec::new(), warnings: Vec::new(), layers: Vec::new() };
+    let view = InspectView { summary: vec![line("SBOM: CycloneDX 1.5")], body: Vec::new(), layers: Vec::new() };
     update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest: digest.clone(), result: Ok(Arc::new(view)) }));
     assert!(!app.inspections.loading() && app.inspections.progress(&digest).is_none());
     let text = screen(&app);
@@ -71,7 +71,7 @@ fn only_the_latest_inspections_are_kept() {
         ins.start(d(n));
     }
     assert!(ins.get(&d(0)).is_none() && ins.get(&d(KEEP as u8)).is_some());
-    ins.finish(d(0), Ok(Arc::new(InspectView { summary: Vec::new(), body: Vec::new(), warnings: Vec::new(), layers: Vec::new() })));
+    ins.finish(d(0), Ok(Arc::new(InspectView { summary: Vec::new(), body: Vec::new(), layers: Vec::new() })));
     assert!(ins.get(&d(0)).is_none(), "an answer for one let go is dropped");
 }
 
@@ -82,7 +82,7 @@ fn the_kept_inspections_are_bounded_by_their_bytes_too() {
     // Each a little over a quarter of the budget: four do not fit, three do.
     let big = || {
         let body = vec![line(&"x".repeat(KEEP_BYTES / 4 + 1))];
-        Ok(Arc::new(InspectView { summary: Vec::new(), body, warnings: Vec::new(), layers: Vec::new() }))
+        Ok(Arc::new(InspectView { summary: Vec::new(), body, layers: Vec::new() }))
     };
     for n in 0..4 {
         ins.start(d(n));
@@ -93,7 +93,7 @@ fn the_kept_inspections_are_bounded_by_their_bytes_too() {
     assert!(ins.take_dropped().is_empty(), "nothing on its way was stopped");
     ins.start(d(9));
     let huge = vec![line(&"x".repeat(KEEP_BYTES + 1))];
-    ins.finish(d(9), Ok(Arc::new(InspectView { summary: Vec::new(), body: huge, warnings: Vec::new(), layers: Vec::new() })));
+    ins.finish(d(9), Ok(Arc::new(InspectView { summary: Vec::new(), body: huge, layers: Vec::new() })));
     assert!(ins.get(&d(9)).is_some() && (1..4).all(|n| ins.get(&d(n)).is_none()), "the newest is kept, alone");
 }
 
@@ -102,7 +102,7 @@ fn an_inspection_still_on_its_way_is_stopped_when_the_selection_moves_on() {
     let mut ins = Inspections::default();
     let d = |n: u8| Digest::sha256_of(&[n]);
     ins.start(d(0));
-    ins.finish(d(0), Ok(Arc::new(InspectView { summary: Vec::new(), body: Vec::new(), warnings: Vec::new(), layers: Vec::new() })));
+    ins.finish(d(0), Ok(Arc::new(InspectView { summary: Vec::new(), body: Vec::new(), layers: Vec::new() })));
     ins.start(d(1));
     assert!(ins.take_dropped().is_empty(), "a finished one costs nothing to keep");
     ins.start(d(2));
@@ -116,7 +116,7 @@ fn closing_a_layer_page_stops_its_listing() {
     let (mut app, digest, _) = app_on_an_sbom();
     let layer = Descriptor::new("application/vnd.oci.image.layer.v1.tar+gzip", Digest::sha256_of(b"layer"), 1 << 30);
     let row = Line { indent: 1, label: layer.digest.to_string(), value: "1.0 GiB".into(), tone: Tone::Plain };
-    let view = InspectView { summary: vec![row], body: Vec::new(), warnings: Vec::new(), layers: vec![layer] };
+    let view = InspectView { summary: vec![row], body: Vec::new(), layers: vec![layer] };
     update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest, result: Ok(Arc::new(view)) }));
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('o'));
@@ -133,7 +133,7 @@ fn the_viewer_page_is_built_once_and_again_only_when_it_changes() {
     let layer = Descriptor::new("application/vnd.oci.image.layer.v1.tar+gzip", Digest::sha256_of(b"layer"), 1 << 30);
     let mut summary = vec![Line { indent: 1, label: layer.digest.to_string(), value: String::new(), tone: Tone::Plain }];
     summary.extend((0..50).map(|i| line(&format!("row {i}"))));
-    let view = InspectView { summary, body: Vec::new(), warnings: Vec::new(), layers: vec![layer] };
+    let view = InspectView { summary, body: Vec::new(), layers: vec![layer] };
     update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest, result: Ok(Arc::new(view)) }));
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('o'));
@@ -161,7 +161,7 @@ fn the_viewer_page_is_built_once_and_again_only_when_it_changes() {
 fn the_viewer_scrolls_searches_and_closes() {
     let (mut app, digest, _) = app_on_an_sbom();
     let body: Vec<Line> = (0..100).map(|i| line(&format!("row {i}{}", if i % 30 == 7 { " needle" } else { "" }))).collect();
-    let view = InspectView { summary: vec![line("SBOM"), Line { tone: Tone::Quote, ..line("a preview") }], body, warnings: Vec::new(), layers: Vec::new() };
+    let view = InspectView { summary: vec![line("SBOM"), Line { tone: Tone::Quote, ..line("a preview") }], body, layers: Vec::new() };
     update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest, result: Ok(Arc::new(view)) }));
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('o'));
@@ -194,7 +194,7 @@ fn the_viewer_scrolls_searches_and_closes() {
 fn the_viewer_search_clears_on_an_empty_query_ignores_control_keys_and_shows_a_miss() {
     let (mut app, digest, _) = app_on_an_sbom();
     let body: Vec<Line> = (0..40).map(|i| line(&format!("row {i}{}", if i % 10 == 3 { " needle" } else { "" }))).collect();
-    let view = InspectView { summary: vec![line("SBOM")], body, warnings: Vec::new(), layers: Vec::new() };
+    let view = InspectView { summary: vec![line("SBOM")], body, layers: Vec::new() };
     update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest, result: Ok(Arc::new(view)) }));
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('o'));
@@ -221,7 +221,7 @@ fn the_cursor_stays_on_a_page_that_shrinks() {
     let (mut app, digest, _) = app_on_an_sbom();
     let layer = Descriptor::new("application/vnd.oci.image.layer.v1.tar+gzip", Digest::sha256_of(b"layer"), 1 << 30);
     let row = Line { indent: 1, label: layer.digest.to_string(), value: String::new(), tone: Tone::Plain };
-    let view = InspectView { summary: vec![row], body: Vec::new(), warnings: Vec::new(), layers: vec![layer] };
+    let view = InspectView { summary: vec![row], body: Vec::new(), layers: vec![layer] };
     update(&mut app, Msg::Worker(WorkerEvent::Inspected { digest, result: Ok(Arc::new(view)) }));
     press(&mut app, KeyCode::Char('4'));
     press(&mut app, KeyCode::Char('o'));
