@@ -1,7 +1,11 @@
-//! The one table of key bindings. Dispatch, the help overlay, the status-bar hints and the
-//! README's key table are all generated from it; `--read-only` drops the bindings that write.
-//! A [`Keymap`] is the table in force: the defaults, with the config file's `[keys]`
-//! overrides applied and checked (see [`overrides`]).
+//! The one table of key bindings, the dialogs' included. Dispatch, the help overlay, the
+//! status-bar hints, the dialogs' key lines and the README's key table are all generated from
+//! it; `--read-only` drops the bindings that write. A [`Keymap`] is the table in force: the
+//! defaults, with the config file's `[keys]` overrides applied and checked (see [`overrides`]).
+//!
+//! In a dialog with text fields, a key bound there is taken as its action and never typed;
+//! every other key is typed. So that all text stays typable, `[keys]` may not bind a dialog
+//! action that works in a field to a key that types a character (see [`overrides`]).
 
 mod overrides;
 
@@ -9,7 +13,9 @@ pub use self::overrides::parse_key;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Where a binding applies. Pane bindings win over global ones.
+/// Where a binding applies. A context's own bindings win over those of its
+/// [`fallback`](Context::fallback): a pane's over the global ones, a dialog's over those every
+/// dialog shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Context {
     Global,
@@ -21,6 +27,15 @@ pub enum Context {
     Viewer,
     /// The start screen a bare `refscope` shows when there is more than the demo to offer.
     Start,
+    /// Every dialog, help included.
+    Dialog,
+    /// The one-line prompts: the `:` line, the filters, the pull directory, the copy destination.
+    Prompt,
+    Attach,
+    AttachPreview,
+    Login,
+    CopyReview,
+    DeleteReview,
 }
 
 impl Context {
@@ -33,7 +48,48 @@ impl Context {
             Context::Details => "Details",
             Context::Viewer => "Viewer",
             Context::Start => "Start screen",
+            Context::Dialog => "Dialogs",
+            Context::Prompt => "Prompts",
+            Context::Attach => "Attach form",
+            Context::AttachPreview => "Attach preview",
+            Context::Login => "Log in",
+            Context::CopyReview => "Copy review",
+            Context::DeleteReview => "Delete review",
         }
+    }
+
+    /// The name on a pane's border: its title, but the tree's border says only "Referrers",
+    /// the tree below it showing the rest.
+    pub fn pane_title(self) -> &'static str {
+        match self {
+            Context::Tree => "Referrers",
+            c => c.title(),
+        }
+    }
+
+    /// Where a key not bound here is looked up next: the global bindings for a pane, the
+    /// viewer and the start screen, the shared dialog bindings for a dialog.
+    pub fn fallback(self) -> Option<Context> {
+        match self {
+            Context::Global | Context::Dialog => None,
+            Context::Prompt | Context::Attach | Context::AttachPreview | Context::Login | Context::CopyReview | Context::DeleteReview => Some(Context::Dialog),
+            _ => Some(Context::Global),
+        }
+    }
+
+    /// Has text fields: what a key types goes into them unless the key is bound here.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Context::Dialog | Context::Prompt | Context::Attach | Context::Login)
+    }
+
+    /// A dialog only an action that writes opens: help leaves it out under `--read-only`.
+    pub fn opened_by_writes(self) -> bool {
+        matches!(self, Context::Attach | Context::AttachPreview | Context::CopyReview | Context::DeleteReview)
+    }
+
+    /// Scrolls with the global moving and paging keys (the dialogs that show a long body).
+    pub fn scrolls(self) -> bool {
+        matches!(self, Context::Dialog | Context::AttachPreview | Context::CopyReview | Context::DeleteReview)
     }
 }
 
@@ -73,6 +129,22 @@ pub enum Action {
     Search,
     NextMatch,
     PrevMatch,
+    /// Closes a dialog without doing what it offers.
+    Dismiss,
+    /// Takes what a prompt or form holds.
+    Submit,
+    /// Goes ahead with what a review shows.
+    Confirm,
+    /// Says no to a review.
+    Decline,
+    NextField,
+    PrevField,
+    /// Completes the path being typed (in the attach form's files).
+    Complete,
+    /// Turns a switch on or off.
+    Toggle,
+    /// From the attach preview back to the form.
+    Edit,
 }
 
 impl Action {
@@ -113,7 +185,27 @@ impl Action {
             Action::Search => "search",
             Action::NextMatch => "next_match",
             Action::PrevMatch => "previous_match",
+            Action::Dismiss => "dismiss",
+            Action::Submit => "submit",
+            Action::Confirm => "confirm",
+            Action::Decline => "decline",
+            Action::NextField => "next_field",
+            Action::PrevField => "previous_field",
+            Action::Complete => "complete",
+            Action::Toggle => "toggle",
+            Action::Edit => "edit",
         }
+    }
+
+    /// Scrolls a dialog's body as it moves in a pane.
+    pub fn scrolls(self) -> bool {
+        matches!(self, Action::Up | Action::Down | Action::PageUp | Action::PageDown)
+    }
+
+    /// Works in a text field, where a key that types a character would be lost to it; a
+    /// switch (`toggle`) is not a field.
+    pub fn acts_in_fields(self) -> bool {
+        !matches!(self, Action::Toggle)
     }
 
     /// Moves the selection or the focus. Keys that do are kept from actions that write, so a
@@ -153,6 +245,16 @@ pub struct Binding {
     pub hint_rank: u8,
     /// Changes a registry: hidden and inert under `--read-only`.
     pub writes: bool,
+}
+
+impl Binding {
+    /// What help says the binding does; the `:` key's line lists the verbs from their table.
+    pub fn describe(&self) -> String {
+        match self.action {
+            Action::CommandLine => format!("{} ({})", self.description, crate::tui::verbs::summary()),
+            _ => self.description.to_string(),
+        }
+    }
 }
 
 const fn key(code: KeyCode, context: Context, action: Action, description: &'static str) -> Binding {
@@ -218,7 +320,7 @@ pub const BINDINGS: &[Binding] = &[
     key(K::Char('G'), C::Global, A::Bottom, "last item"),
     key(K::End, C::Global, A::Bottom, "last item"),
     hinted(key(K::Char('/'), C::Global, A::Filter, "filter the list (fuzzy)"), "filter", 2),
-    key(K::Char(':'), C::Global, A::CommandLine, "command line (:open REPO, :copy DEST, :pull DIR, :type T)"),
+    key(K::Char(':'), C::Global, A::CommandLine, "command line"),
     key(K::Char('r'), C::Global, A::Refresh, "refresh"),
     key(K::Char('x'), C::Global, A::CancelJob, "cancel the running copy"),
     hinted(key(K::Enter, C::Repos, A::Open, "open the repository"), "open", 1),
@@ -258,6 +360,30 @@ pub const BINDINGS: &[Binding] = &[
     key(K::Enter, C::Start, A::Open, "open the registry, target or demo"),
     key(K::Char('l'), C::Start, A::Open, "open the registry, target or demo"),
     key(K::Right, C::Start, A::Open, "open the registry, target or demo"),
+    key(K::Esc, C::Dialog, A::Dismiss, "close, doing nothing (a filter goes back as it was)"),
+    key(K::Enter, C::Prompt, A::Submit, "run the command, or take what was typed"),
+    key(K::Enter, C::Attach, A::Submit, "build the manifest and preview it"),
+    key(K::Tab, C::Attach, A::Complete, "complete the path in Files, else next field"),
+    key(K::Down, C::Attach, A::NextField, "next field"),
+    key(K::Up, C::Attach, A::PrevField, "previous field"),
+    key(K::BackTab, C::Attach, A::PrevField, "previous field"),
+    writes(key(K::Char('y'), C::AttachPreview, A::Confirm, "push the manifest")),
+    writes(key(K::Enter, C::AttachPreview, A::Confirm, "push the manifest")),
+    key(K::Char('e'), C::AttachPreview, A::Edit, "back to the form"),
+    key(K::Backspace, C::AttachPreview, A::Edit, "back to the form"),
+    key(K::Enter, C::Login, A::Submit, "log in"),
+    key(K::Tab, C::Login, A::NextField, "next field"),
+    key(K::Down, C::Login, A::NextField, "next field"),
+    key(K::BackTab, C::Login, A::PrevField, "previous field"),
+    key(K::Up, C::Login, A::PrevField, "previous field"),
+    key(K::Char(' '), C::Login, A::Toggle, "save for next time or not (on the save line)"),
+    writes(key(K::Char('y'), C::CopyReview, A::Confirm, "copy as planned")),
+    writes(key(K::Enter, C::CopyReview, A::Confirm, "copy as planned")),
+    key(K::Char('n'), C::CopyReview, A::Decline, "cancel: nothing is written"),
+    key(K::Char('q'), C::CopyReview, A::Decline, "cancel: nothing is written"),
+    writes(key(K::Char('y'), C::DeleteReview, A::Confirm, "delete all that the plan lists")),
+    key(K::Char('n'), C::DeleteReview, A::Decline, "cancel: nothing is deleted"),
+    key(K::Char('q'), C::DeleteReview, A::Decline, "cancel: nothing is deleted"),
 ];
 
 fn same_key(b: &Binding, ev: &KeyEvent) -> bool {
@@ -301,7 +427,7 @@ pub struct HelpRow {
     pub context: Context,
     pub action: Action,
     pub keys: String,
-    pub description: &'static str,
+    pub description: String,
     pub writes: bool,
 }
 
@@ -320,11 +446,22 @@ impl Default for Keymap {
 }
 
 impl Keymap {
-    /// The action a key means in `context`, pane bindings first.
+    /// The action a key means in `context`: its own bindings first, then its fallback's.
     pub fn lookup(&self, ev: &KeyEvent, context: Context, read_only: bool) -> Option<Action> {
         let usable = |b: &&Binding| !(read_only && b.writes) && same_key(b, ev);
-        let global = || self.bindings.iter().filter(|b| b.context == Context::Global).find(usable);
-        self.bindings.iter().filter(|b| b.context == context).find(usable).or_else(global).map(|b| b.action)
+        let in_context = |c: Context| self.bindings.iter().filter(|b| b.context == c).find(usable);
+        in_context(context).or_else(|| context.fallback().and_then(in_context)).map(|b| b.action)
+    }
+
+    /// How the first key of `action` in `context` (or its fallback) is written, for a
+    /// dialog's line of keys; any key of the action when neither binds it.
+    pub fn key_in(&self, action: Action, context: Context) -> String {
+        let wanted = [Some(context), context.fallback()];
+        self.bindings
+            .iter()
+            .find(|b| b.action == action && wanted.contains(&Some(b.context)))
+            .map(|b| key_label(b.code, b.modifiers))
+            .unwrap_or_else(|| self.key_of(action))
     }
 
     /// How the first key of `action` is written, for messages that name it (`press r to
@@ -340,12 +477,12 @@ impl Keymap {
     /// Help rows grouped by context, keys for the same action joined.
     pub fn help_rows(&self, read_only: bool) -> Vec<HelpRow> {
         let mut rows: Vec<(HelpRow, Vec<String>)> = Vec::new();
-        for b in self.bindings.iter().filter(|b| !(read_only && b.writes)) {
+        for b in self.bindings.iter().filter(|b| !(read_only && (b.writes || b.context.opened_by_writes()))) {
             let label = key_label(b.code, b.modifiers);
             match rows.iter_mut().find(|(r, _)| r.context == b.context && r.action == b.action) {
                 Some((_, keys)) => keys.push(label),
                 None => rows.push((
-                    HelpRow { context: b.context, action: b.action, keys: String::new(), description: b.description, writes: b.writes },
+                    HelpRow { context: b.context, action: b.action, keys: String::new(), description: b.describe(), writes: b.writes },
                     vec![label],
                 )),
             }
@@ -401,78 +538,4 @@ pub fn readme_table() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
-
-    #[test]
-    fn no_two_bindings_clash_in_one_context() {
-        let mut seen = HashSet::new();
-        for b in BINDINGS {
-            assert!(seen.insert((b.context, b.code, b.modifiers)), "{:?} is bound twice in {:?}", b.code, b.context);
-        }
-    }
-
-    #[test]
-    fn action_names_are_distinct_words() {
-        let mut seen = std::collections::HashMap::new();
-        for b in BINDINGS {
-            let name = b.action.name();
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
-            let first = *seen.entry(name).or_insert(b.action);
-            assert_eq!(first, b.action, "{name} names two actions");
-        }
-    }
-
-    #[test]
-    fn every_binding_has_a_description() {
-        for b in BINDINGS {
-            assert!(!b.description.trim().is_empty(), "{:?} has no description", b.action);
-        }
-    }
-
-    #[test]
-    fn read_only_hides_and_disables_writes() {
-        let delete = KeyEvent::new(KeyCode::Char('d'), KeyModifiers::NONE);
-        let keys = Keymap::default();
-        assert_eq!(keys.lookup(&delete, Context::Tree, false), Some(Action::Delete));
-        assert_eq!(keys.lookup(&delete, Context::Tree, true), None);
-        assert!(keys.help_rows(true).iter().all(|r| !r.writes));
-        assert!(keys.help_rows(false).iter().any(|r| r.writes));
-        assert!(!keys.hints(Context::Tree, true, 500).contains("delete"));
-    }
-
-    #[test]
-    fn pane_bindings_win_and_globals_apply() {
-        let keys = Keymap::default();
-        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
-        assert_eq!(keys.lookup(&enter, Context::Tree, false), Some(Action::Expand));
-        assert_eq!(keys.lookup(&enter, Context::Repos, false), Some(Action::Open));
-        let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
-        assert_eq!(keys.lookup(&j, Context::Details, false), Some(Action::Down));
-        let big_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(keys.lookup(&big_g, Context::Repos, false), Some(Action::Bottom));
-    }
-
-    #[test]
-    fn hints_drop_whole_entries_least_important_first() {
-        let keys = Keymap::default();
-        let hints = |context, read_only, width| keys.hints(context, read_only, width);
-        let all = keys.hint_entries(Context::Tree, false);
-        let full = hints(Context::Tree, false, 500);
-        assert_eq!(full, all.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join("  "));
-        // One column short: the type filter (rank 4) goes, and nothing else.
-        let short = hints(Context::Tree, false, full.chars().count() - 1);
-        assert_eq!(short, full.replace("f type filter  ", ""));
-        for width in [20, 40, 60, 79] {
-            let line = hints(Context::Tree, false, width);
-            assert!(line.chars().count() <= width, "{line:?} is wider than {width}");
-            assert!(line.contains("? help"), "help is the last hint to go: {line:?}");
-            for part in line.split(HINT_GAP) {
-                assert!(all.iter().any(|(p, _)| p == part), "{part:?} at {width} is not a whole entry");
-            }
-        }
-        assert!(hints(Context::Tree, false, 40).contains("Enter expand"));
-        assert!(!hints(Context::Tree, false, 60).contains("y yank"), "rank 3 goes before rank 2");
-    }
-}
+mod tests;

@@ -9,6 +9,7 @@ pub mod protocol;
 pub mod recent;
 pub mod start_screen;
 pub mod ui;
+pub mod verbs;
 pub mod view_model;
 pub mod worker;
 

@@ -1,11 +1,12 @@
-//! The `:` command line: a line parsed into a [`Command`], then carried out with the same
-//! steps the keys take.
+//! The `:` command line: a line parsed into a [`Command`] by the verbs' table
+//! ([`crate::tui::verbs`]), then carried out with the same steps the keys take.
 
 use super::dialogs::Modal;
 use super::dialogs::attach::AttachForm;
 use super::{App, Pane, update};
 use crate::oci::TagOrDigest;
 use crate::tui::protocol::Effect;
+use crate::tui::verbs::{self, Verb, VerbId};
 
 /// One `:` command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,40 +28,49 @@ pub enum Command {
 impl Command {
     /// Parses one line; an empty line is no command.
     pub fn parse(line: &str) -> Result<Option<Command>, String> {
-        let (cmd, arg) = line.trim().split_once(' ').map(|(c, a)| (c, a.trim())).unwrap_or((line.trim(), ""));
-        let command = match cmd {
-            "" => return Ok(None),
-            "q" | "quit" => Command::Quit,
-            "help" | "h" => Command::Help,
-            "open" | "o" => {
-                if arg.is_empty() {
-                    return Err("open needs a repository: :open REPO[:TAG]".into());
-                }
-                let (repo, reference) = match arg.rsplit_once('@') {
-                    Some((r, d)) => (r, Some(d)),
-                    None => match arg.rsplit_once(':') {
-                        Some((r, t)) if !t.contains('/') => (r, Some(t)),
-                        _ => (arg, None),
-                    },
-                };
-                crate::oci::validate_repository(repo).map_err(|e| format!("{repo}: {e}"))?;
-                let reference = reference.map(TagOrDigest::parse).transpose().map_err(|e| e.to_string())?;
-                Command::Open { repo: repo.to_string(), reference }
-            }
-            "type" | "t" => Command::TypeFilter(arg.to_string()),
-            "pull" => Command::Pull { dir: arg.to_string() },
-            "copy" | "cp" => Command::Copy { destination: arg.to_string() },
-            "delete" => Command::Delete,
-            "attach" => Command::Attach,
-            other => return Err(format!("unknown command `{other}`; try :help")),
-        };
-        Ok(Some(command))
+        Ok(parse_line(line)?.map(|(_, command)| command))
     }
+}
+
+/// One line: the verb's row in the table, and the command it makes.
+fn parse_line(line: &str) -> Result<Option<(&'static Verb, Command)>, String> {
+    let (cmd, arg) = line.trim().split_once(' ').map(|(c, a)| (c, a.trim())).unwrap_or((line.trim(), ""));
+    if cmd.is_empty() {
+        return Ok(None);
+    }
+    let Some(verb) = verbs::find(cmd) else {
+        return Err(format!("unknown command `{cmd}`; try :help"));
+    };
+    let command = match verb.id {
+        VerbId::Quit => Command::Quit,
+        VerbId::Help => Command::Help,
+        VerbId::Open => {
+            if arg.is_empty() {
+                return Err(format!("open needs a repository: :{}", verb.usage()));
+            }
+            let (repo, reference) = match arg.rsplit_once('@') {
+                Some((r, d)) => (r, Some(d)),
+                None => match arg.rsplit_once(':') {
+                    Some((r, t)) if !t.contains('/') => (r, Some(t)),
+                    _ => (arg, None),
+                },
+            };
+            crate::oci::validate_repository(repo).map_err(|e| format!("{repo}: {e}"))?;
+            let reference = reference.map(TagOrDigest::parse).transpose().map_err(|e| e.to_string())?;
+            Command::Open { repo: repo.to_string(), reference }
+        }
+        VerbId::Type => Command::TypeFilter(arg.to_string()),
+        VerbId::Pull => Command::Pull { dir: arg.to_string() },
+        VerbId::Copy => Command::Copy { destination: arg.to_string() },
+        VerbId::Delete => Command::Delete,
+        VerbId::Attach => Command::Attach,
+    };
+    Ok(Some((verb, command)))
 }
 
 /// Runs a typed line; an error stays in the prompt for the user to mend.
 pub(super) fn run(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
-    let Some(command) = Command::parse(line)? else { return Ok(Vec::new()) };
+    let Some((row, command)) = parse_line(line)? else { return Ok(Vec::new()) };
     match command {
         Command::Quit => {
             app.quit = true;
@@ -89,6 +99,9 @@ pub(super) fn run(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
             let Some(a) = app.selected_artifact() else {
                 return Err("select a tag or an artifact in the tree first".into());
             };
+            if row.writes {
+                app.check_writable()?;
+            }
             match verb {
                 Command::Pull { dir } => {
                     if dir.is_empty() {
@@ -97,18 +110,13 @@ pub(super) fn run(app: &mut App, line: &str) -> Result<Vec<Effect>, String> {
                     Ok(update::start_pull(app, a, &dir))
                 }
                 Command::Copy { destination } => {
-                    app.check_writable()?;
                     if destination.is_empty() {
                         return Err("copy needs a destination: :copy REGISTRY/REPO[:TAG]".into());
                     }
                     Ok(update::plan_copy(app, a, &destination))
                 }
-                Command::Delete => {
-                    app.check_writable()?;
-                    Ok(update::plan_delete(app, a))
-                }
+                Command::Delete => Ok(update::plan_delete(app, a)),
                 _ => {
-                    app.check_writable()?;
                     app.modal = Some(Modal::Attach(Box::new(AttachForm::new(a))));
                     Ok(Vec::new())
                 }

@@ -55,13 +55,9 @@ impl Pane {
         }
     }
 
+    /// The name on the pane's border; every name of a pane is its context's.
     pub fn title(self) -> &'static str {
-        match self {
-            Pane::Repos => "Repositories",
-            Pane::Tags => "Tags",
-            Pane::Tree => "Referrers",
-            Pane::Details => "Details",
-        }
+        self.context().pane_title()
     }
 
     const ORDER: [Pane; 4] = [Pane::Repos, Pane::Tags, Pane::Tree, Pane::Details];

@@ -245,8 +245,9 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             let Some(a) = app.selected_artifact() else { return no_selection(app) };
             plan_delete(app, a)
         }
-        // The viewer's own keys, handled where the viewer is.
+        // The viewer's and the dialogs' own keys, handled where they are.
         Action::Close | Action::Search | Action::NextMatch | Action::PrevMatch => Vec::new(),
+        Action::Dismiss | Action::Submit | Action::Confirm | Action::Decline | Action::NextField | Action::PrevField | Action::Complete | Action::Toggle | Action::Edit => Vec::new(),
         Action::CancelJob => match app.jobs.cancellable() {
             Some(job) => {
                 job.cancelling = true;

@@ -1,7 +1,8 @@
 //! The config file's `[keys]` table: each line gives an action (by [`Action::name`]) the keys
-//! that replace its default ones, in every pane it is bound in. Checked before use: an unknown
-//! action or key, a key that would mean two things in one pane, and an action that writes put
-//! on a navigation key are errors naming the line.
+//! that replace its default ones, in every pane and dialog it is bound in. Checked before use:
+//! an unknown action or key, a key that would mean two things in one pane or dialog, an action
+//! that writes put on a navigation key, and a key that types a character given to a dialog
+//! action that works in text fields are errors naming the line.
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
@@ -79,6 +80,20 @@ fn label((code, modifiers): Key) -> String {
 
 fn key(b: &Binding) -> Key {
     (b.code, b.modifiers)
+}
+
+/// A key a text field takes as a character.
+fn types_text((code, modifiers): Key) -> bool {
+    matches!(code, KeyCode::Char(_)) && !modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// Whether two bindings can be in force at once: in one context, in a context and its
+/// fallback, or a global moving key in a dialog it scrolls.
+fn together(a: &Binding, b: &Binding) -> bool {
+    let meets = |x: &Binding, y: &Binding| {
+        x.context == y.context || x.context.fallback() == Some(y.context) || (y.context == Context::Global && y.action.scrolls() && x.context.scrolls())
+    };
+    meets(a, b) || meets(b, a)
 }
 
 /// Where a binding applies, as a message names it.
@@ -161,7 +176,7 @@ impl Keymap {
         // Navigation keys: what moves by default, and what moves once the file has spoken.
         let moving: Vec<&Binding> = BINDINGS.iter().chain(&self.bindings).filter(|b| b.action.navigates()).collect();
         for w in self.bindings.iter().filter(|b| b.writes) {
-            let Some(nav) = moving.iter().find(|m| key(m) == key(w)) else { continue };
+            let Some(nav) = moving.iter().find(|m| key(m) == key(w) && together(m, w)) else { continue };
             let Some(entry) = blame(w, nav) else { continue };
             return Err(error(
                 entry,
@@ -175,10 +190,22 @@ impl Keymap {
                 ),
             ));
         }
+        for b in self.bindings.iter().filter(|b| b.context.takes_text() && b.action.acts_in_fields() && types_text(key(b))) {
+            let Some(entry) = line_of(b.action) else { continue };
+            return Err(error(
+                entry,
+                format!(
+                    "{} types a character, and {} works where text is typed ({}: {}); give it a key that types nothing (Enter, Tab, Esc, an arrow, F1…F12, Ctrl-LETTER)",
+                    label(key(b)),
+                    b.action.name(),
+                    b.context.title(),
+                    b.description
+                ),
+            ));
+        }
         for (i, a) in self.bindings.iter().enumerate() {
             for b in &self.bindings[i + 1..] {
-                let together = a.context == b.context || a.context == Context::Global || b.context == Context::Global;
-                if !together || a.action == b.action || key(a) != key(b) {
+                if !together(a, b) || a.action == b.action || key(a) != key(b) {
                     continue;
                 }
                 let Some(entry) = blame(a, b) else { continue };

@@ -15,7 +15,8 @@ use crate::tui::app::dialogs::Modal;
 use crate::tui::app::dialogs::attach::{AttachForm, AttachStage};
 use crate::tui::app::dialogs::login::LoginForm;
 use crate::tui::app::dialogs::prompt::{Prompt, PromptKind};
-use crate::tui::keymap::Action;
+use crate::tui::keymap::{Action, Context, Keymap};
+use crate::tui::verbs::VERBS;
 use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -50,6 +51,11 @@ fn heading(title: &str, short: &str, width: u16, theme: &Theme) -> (String, Vec<
     (short.to_string(), wrap(&Line::styled(title.to_string(), theme.title()), room + 2, None))
 }
 
+/// How the scrolling keys are written in a dialog's lines: `j/k`.
+fn scroll_keys(keys: &Keymap) -> String {
+    format!("{}/{}", keys.key_of(Action::Down), keys.key_of(Action::Up))
+}
+
 /// A dialog: a title, a body that scrolls, and a footer (its keys) that stays in view.
 struct Dialog {
     title: String,
@@ -68,7 +74,7 @@ impl Dialog {
         Dialog { title, short, body, hang: None, footer: vec![keys], max_width }
     }
 
-    fn show(self, frame: &mut Frame, scroll: u16, screen: Rect, theme: &Theme) {
+    fn show(self, frame: &mut Frame, scroll: u16, screen: Rect, theme: &Theme, keys: &Keymap) {
         let width = dialog_width(screen, self.max_width);
         let inner = width.saturating_sub(2) as usize;
         let (title, mut body) = heading(&self.title, self.short, width, theme);
@@ -84,9 +90,9 @@ impl Dialog {
         let body_h = inside.height.saturating_sub(footer_h + gap as u16);
         let top = (scroll as usize).min(body.len().saturating_sub(body_h as usize));
         if top + (body_h as usize) < body.len() {
-            b = b.title_bottom(Line::styled(" more below, j/k scroll ", theme.info()).right_aligned());
+            b = b.title_bottom(Line::styled(format!(" more below, {} scroll ", scroll_keys(keys)), theme.info()).right_aligned());
         } else if top > 0 {
-            b = b.title_bottom(Line::styled(" k scrolls back ", theme.info()).right_aligned());
+            b = b.title_bottom(Line::styled(format!(" {} scrolls back ", keys.key_of(Action::Up)), theme.info()).right_aligned());
         }
         frame.render_widget(b, area);
         let shown: Vec<Line> = body.into_iter().skip(top).take(body_h as usize).collect();
@@ -115,20 +121,22 @@ fn input(frame: &mut Frame, area: Rect, input: &Input, masked: bool, focused: bo
 
 pub fn draw(frame: &mut Frame, app: &App, modal: &Modal, theme: &Theme) {
     let screen = frame.area();
+    let keys = &app.opts.keys;
     match modal {
         Modal::Help { scroll } => help(frame, app, *scroll, screen, theme),
         Modal::Prompt(p) => prompt(frame, p, screen, theme),
-        Modal::Attach(f) => attach(frame, f, screen, theme),
-        Modal::CopyReview { target, preview, scroll, .. } => copy(frame, &target.label, preview, *scroll, &app.opts.keys.key_of(Action::CancelJob), screen, theme),
-        Modal::DeleteReview { preview, scroll, .. } => delete(frame, preview, *scroll, screen, theme),
-        Modal::Login(f) => login(frame, f, screen, theme),
+        Modal::Attach(f) => attach(frame, f, screen, theme, keys),
+        Modal::CopyReview { target, preview, scroll, .. } => copy(frame, &target.label, preview, *scroll, screen, theme, keys),
+        Modal::DeleteReview { preview, scroll, .. } => delete(frame, preview, *scroll, screen, theme, keys),
+        Modal::Login(f) => login(frame, f, screen, theme, keys),
     }
 }
 
 fn help(frame: &mut Frame, app: &App, scroll: u16, screen: Rect, theme: &Theme) {
+    let keys = &app.opts.keys;
     let mut lines = Vec::new();
     let mut context = None;
-    for row in app.opts.keys.help_rows(app.opts.read_only) {
+    for row in keys.help_rows(app.opts.read_only) {
         if context != Some(row.context) {
             if context.is_some() {
                 lines.push(Line::raw(""));
@@ -141,12 +149,17 @@ fn help(frame: &mut Frame, app: &App, scroll: u16, screen: Rect, theme: &Theme) 
             Span::raw(row.description),
         ]));
     }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Command line", theme.title()));
+    for verb in VERBS.iter().filter(|v| !(app.opts.read_only && v.writes)) {
+        lines.push(Line::from(vec![Span::styled(format!("  :{:<17}", verb.usage()), theme.kind()), Span::raw(verb.help)]));
+    }
     if app.opts.read_only {
         lines.push(Line::raw(""));
         lines.push(Line::styled("read-only: attach, copy and delete are off", theme.info()));
     }
     let dialog = Dialog {
-        title: "Keys (Esc closes, j/k scroll)".into(),
+        title: format!("Keys ({} closes, {} scroll)", keys.key_in(Action::Dismiss, Context::Dialog), scroll_keys(keys)),
         short: "Keys",
         body: lines,
         // Descriptions wrap under themselves, clear of the keys column.
@@ -154,7 +167,7 @@ fn help(frame: &mut Frame, app: &App, scroll: u16, screen: Rect, theme: &Theme) 
         footer: Vec::new(),
         max_width: 90,
     };
-    dialog.show(frame, scroll, screen, theme);
+    dialog.show(frame, scroll, screen, theme, keys);
 }
 
 /// The border title of a prompt whose whole title does not fit.
@@ -189,13 +202,14 @@ fn prompt(frame: &mut Frame, p: &Prompt, screen: Rect, theme: &Theme) {
     frame.render_widget(Paragraph::new(below), Rect { y: input_y + 1, height: rest, ..inner });
 }
 
-fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme) {
+fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme, keys: &Keymap) {
     let title = format!("Attach to {}", sanitize(&f.subject.label));
     if let AttachStage::Preview { manifest, scroll, .. } = &f.stage {
         let mut body = vec![Line::styled("This manifest will be pushed:", theme.info())];
         body.extend(manifest.iter().map(|l| Line::raw(sanitize(l))));
-        let keys = Line::styled("y pushes · e edits · Esc cancels · j/k scroll", theme.dim());
-        return Dialog::plain(title, "Attach", body, keys, 100).show(frame, *scroll, screen, theme);
+        let at = |action| keys.key_in(action, Context::AttachPreview);
+        let line = format!("{} pushes · {} edits · {} cancels · {} scroll", at(Action::Confirm), at(Action::Edit), at(Action::Dismiss), scroll_keys(keys));
+        return Dialog::plain(title, "Attach", body, Line::styled(line, theme.dim()), 100).show(frame, *scroll, screen, theme, keys);
     }
     let width = dialog_width(screen, 100);
     let area = centered(screen, width, screen.height.saturating_sub(2).min(24));
@@ -227,7 +241,11 @@ fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme) {
     let note = match (&f.stage, &f.error) {
         (AttachStage::Building(_), _) => Line::styled("building the manifest…", theme.info()),
         (_, Some(e)) => Line::styled(sanitize(e), theme.error()),
-        _ => Line::styled("Enter preview · Tab/↓ next field · Esc cancel", theme.dim()),
+        _ => {
+            let at = |action| keys.key_in(action, Context::Attach);
+            let line = format!("{} preview · {}/{} next field · {} cancel", at(Action::Submit), at(Action::Complete), at(Action::NextField), at(Action::Dismiss));
+            Line::styled(line, theme.dim())
+        }
     };
     if y < inner.y + inner.height {
         let rows = wrap(&note, inner.width as usize, None);
@@ -235,7 +253,7 @@ fn attach(frame: &mut Frame, f: &AttachForm, screen: Rect, theme: &Theme) {
     }
 }
 
-fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u16, cancel_key: &str, screen: Rect, theme: &Theme) {
+fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u16, screen: Rect, theme: &Theme, keys: &Keymap) {
     let (body, footer) = match preview {
         Loaded::Ready(p) => {
             let mut lines = vec![Line::from(vec![Span::raw("To "), Span::styled(sanitize(&p.destination), theme.title())])];
@@ -266,31 +284,41 @@ fn copy(frame: &mut Frame, label: &str, preview: &Loaded<CopyPreview>, scroll: u
             for w in &p.warnings {
                 lines.push(Line::styled(format!("warning: {}", sanitize(w)), theme.error()));
             }
-            (lines, Line::styled(format!("y copy · Esc cancel · j/k scroll — the tag is set last; {cancel_key} cancels while it runs"), theme.dim()))
+            let at = |action| keys.key_in(action, Context::CopyReview);
+            let line = format!(
+                "{} copy · {} cancel · {} scroll — the tag is set last; {} cancels while it runs",
+                at(Action::Confirm),
+                at(Action::Dismiss),
+                scroll_keys(keys),
+                keys.key_of(Action::CancelJob)
+            );
+            (lines, Line::styled(line, theme.dim()))
         }
-        _ => unready(preview, "planning: comparing source and destination…", theme),
+        _ => unready(preview, "planning: comparing source and destination…", theme, keys),
     };
     let title = format!("Copy {} with its referrers", sanitize(label));
-    Dialog::plain(title, "Copy with its referrers", body, footer, 110).show(frame, scroll, screen, theme);
+    Dialog::plain(title, "Copy with its referrers", body, footer, 110).show(frame, scroll, screen, theme, keys);
 }
 
 /// The body and keys of a review whose plan failed or is still being made (`doing`).
-fn unready<T>(preview: &Loaded<T>, doing: &str, theme: &Theme) -> (Vec<Line<'static>>, Line<'static>) {
+fn unready<T>(preview: &Loaded<T>, doing: &str, theme: &Theme, keys: &Keymap) -> (Vec<Line<'static>>, Line<'static>) {
+    let dismiss = keys.key_in(Action::Dismiss, Context::Dialog);
     match preview {
-        Loaded::Failed(e) => (vec![Line::styled(sanitize(e), theme.error())], Line::styled("Esc closes", theme.dim())),
-        _ => (vec![Line::styled(doing.to_string(), theme.info())], Line::styled("Esc cancels", theme.dim())),
+        Loaded::Failed(e) => (vec![Line::styled(sanitize(e), theme.error())], Line::styled(format!("{dismiss} closes"), theme.dim())),
+        _ => (vec![Line::styled(doing.to_string(), theme.info())], Line::styled(format!("{dismiss} cancels"), theme.dim())),
     }
 }
 
-fn delete(frame: &mut Frame, preview: &Loaded<DeletePreview>, scroll: u16, screen: Rect, theme: &Theme) {
+fn delete(frame: &mut Frame, preview: &Loaded<DeletePreview>, scroll: u16, screen: Rect, theme: &Theme, keys: &Keymap) {
+    let at = |action| keys.key_in(action, Context::DeleteReview);
     let (title, body, footer) = match preview {
         Loaded::Ready(p) => (
             format!("Delete {}?", sanitize(&p.target)),
             p.lines.iter().map(|l| Line::raw(sanitize(l))).collect(),
-            Line::styled("y delete all of this · Esc cancel · j/k scroll", theme.error()),
+            Line::styled(format!("{} delete all of this · {} cancel · {} scroll", at(Action::Confirm), at(Action::Dismiss), scroll_keys(keys)), theme.error()),
         ),
         _ => {
-            let (body, footer) = unready(preview, "planning: walking the referrers graph…", theme);
+            let (body, footer) = unready(preview, "planning: walking the referrers graph…", theme, keys);
             ("Delete".to_string(), body, footer)
         }
     };
@@ -298,17 +326,21 @@ fn delete(frame: &mut Frame, preview: &Loaded<DeletePreview>, scroll: u16, scree
     // not repeated in the body.
     let fits = Span::raw(title.as_str()).width() + 4 <= dialog_width(screen, 120) as usize;
     let title = if fits { title } else { "Delete".into() };
-    Dialog::plain(title, "Delete", body, footer, 120).show(frame, scroll, screen, theme);
+    Dialog::plain(title, "Delete", body, footer, 120).show(frame, scroll, screen, theme, keys);
 }
 
-fn login(frame: &mut Frame, f: &LoginForm, screen: Rect, theme: &Theme) {
+fn login(frame: &mut Frame, f: &LoginForm, screen: Rect, theme: &Theme, keys: &Keymap) {
     let width = dialog_width(screen, 64);
     let inner_w = width.saturating_sub(2) as usize;
     let (title, above) = heading(&format!("Log in to {}", sanitize(&f.registry)), "Log in", width, theme);
     let note = match (&f.error, f.busy) {
         (_, true) => Line::styled("checking…", theme.info()),
         (Some(e), _) => Line::styled(sanitize(e), theme.error()),
-        _ => Line::styled("Enter log in · Tab next · Space toggles save · Esc cancel", theme.dim()),
+        _ => {
+            let at = |action| keys.key_in(action, Context::Login);
+            let line = format!("{} log in · {} next · {} toggles save · {} cancel", at(Action::Submit), at(Action::NextField), at(Action::Toggle), at(Action::Dismiss));
+            Line::styled(line, theme.dim())
+        }
     };
     let label_style = |i: usize| if f.focus == i { theme.title() } else { theme.dim() };
     let save = Line::styled(format!("[{}] save for next time (helper, keyring or Docker config)", if f.save { "x" } else { " " }), label_style(2));

@@ -1,13 +1,14 @@
 //! The attach form: files, artifact type and annotations, then a preview of the manifest
 //! before anything is pushed.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::{ArtifactRef, Modal, key_is, scroll};
+use super::{ArtifactRef, Modal, action_of, scroll};
 use crate::tui::app::App;
 use crate::tui::app::jobs::JobKind;
+use crate::tui::keymap::{Action, Context};
 use crate::tui::protocol::{Effect, Lease, RequestId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,18 +52,20 @@ impl AttachForm {
 }
 
 pub(super) fn on_key(app: &mut App, mut form: AttachForm, key: KeyEvent) -> Vec<Effect> {
-    if key_is(&key, KeyCode::Esc) {
+    let context = if matches!(form.stage, AttachStage::Preview { .. }) { Context::AttachPreview } else { Context::Attach };
+    let action = action_of(app, context, &key);
+    if action == Some(Action::Dismiss) {
         app.info("attach cancelled; nothing was pushed");
         return Vec::new();
     }
     match form.stage.clone() {
         AttachStage::Building(_) => {}
         AttachStage::Preview { id, manifest, scroll: s } => {
-            if key_is(&key, KeyCode::Char('y')) || key_is(&key, KeyCode::Enter) {
+            if action == Some(Action::Confirm) && app.writes_allowed() {
                 let job = app.start_job(format!("attach to {}", form.subject.label), JobKind::Write, false, form.lease.take());
                 return vec![Effect::PushAttach { job, id }];
             }
-            if key_is(&key, KeyCode::Char('e')) || key_is(&key, KeyCode::Backspace) {
+            if action == Some(Action::Edit) {
                 form.stage = AttachStage::Editing;
                 // Editing again builds anew; the worker can let this build go.
                 form.lease = None;
@@ -71,7 +74,7 @@ pub(super) fn on_key(app: &mut App, mut form: AttachForm, key: KeyEvent) -> Vec<
             }
         }
         AttachStage::Editing => {
-            if key_is(&key, KeyCode::Enter) {
+            if action == Some(Action::Submit) {
                 let files: Vec<String> = form.fields[ATTACH_FILES].value().split_whitespace().map(str::to_string).collect();
                 let artifact_type = form.fields[ATTACH_TYPE].value().trim().to_string();
                 if files.is_empty() {
@@ -103,16 +106,16 @@ pub(super) fn on_key(app: &mut App, mut form: AttachForm, key: KeyEvent) -> Vec<
                     app.modal = Some(Modal::Attach(Box::new(form)));
                     return vec![effect];
                 }
-            } else if key.code == KeyCode::Tab && form.focus == ATTACH_FILES {
+            } else if action == Some(Action::Complete) && form.focus == ATTACH_FILES {
                 let partial = form.fields[ATTACH_FILES].value().rsplit(' ').next().unwrap_or("").to_string();
                 let id = app.id();
                 form.completion_id = Some(id);
                 app.modal = Some(Modal::Attach(Box::new(form)));
                 return vec![Effect::CompletePath { id, partial }];
-            } else if key.code == KeyCode::Down || (key.code == KeyCode::Tab && form.focus != ATTACH_FILES) {
+            } else if matches!(action, Some(Action::NextField | Action::Complete)) {
                 form.focus = (form.focus + 1) % 3;
                 form.completions.clear();
-            } else if key.code == KeyCode::Up || key.code == KeyCode::BackTab {
+            } else if action == Some(Action::PrevField) {
                 form.focus = (form.focus + 2) % 3;
                 form.completions.clear();
             } else {

@@ -1,16 +1,16 @@
 //! The help overlay: every binding, generated from the keymap, scrolled with the movement keys.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
-use super::{Modal, key_is, scroll};
+use super::{Modal, action_of, scroll};
 use crate::tui::app::App;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::protocol::Effect;
 
-/// Esc closes help, and so do the keys that open help and quit.
+/// The dialogs' dismiss key (Esc) closes help, and so do the keys that open help and quit.
 pub(super) fn on_key(app: &mut App, s: u16, key: KeyEvent) -> Vec<Effect> {
     let closes = matches!(app.opts.keys.lookup(&key, Context::Global, true), Some(Action::Help | Action::Quit));
-    if key_is(&key, KeyCode::Esc) || closes {
+    if action_of(app, Context::Dialog, &key) == Some(Action::Dismiss) || closes {
         return Vec::new();
     }
     app.modal = Some(Modal::Help { scroll: scroll(app, s, &key) });

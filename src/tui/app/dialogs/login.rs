@@ -1,12 +1,12 @@
 //! The login dialog, opened when the registry wants credentials.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::{Modal, key_is};
+use super::{Modal, action_of};
 use crate::tui::app::App;
-use crate::tui::keymap::Action;
+use crate::tui::keymap::{Action, Context};
 use crate::tui::protocol::Effect;
 
 #[derive(Debug, Clone)]
@@ -36,7 +36,8 @@ impl LoginForm {
 }
 
 pub(super) fn on_key(app: &mut App, mut form: LoginForm, key: KeyEvent) -> Vec<Effect> {
-    if key_is(&key, KeyCode::Esc) {
+    let action = action_of(app, Context::Login, &key);
+    if action == Some(Action::Dismiss) {
         app.info(format!("not logged in to {}; press {} to retry anonymously", form.registry, app.opts.keys.key_of(Action::Refresh)));
         return Vec::new();
     }
@@ -44,11 +45,11 @@ pub(super) fn on_key(app: &mut App, mut form: LoginForm, key: KeyEvent) -> Vec<E
         app.modal = Some(Modal::Login(Box::new(form)));
         return Vec::new();
     }
-    match key.code {
-        KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
-        KeyCode::BackTab | KeyCode::Up => form.focus = (form.focus + 2) % 3,
-        KeyCode::Char(' ') if form.focus == 2 => form.save = !form.save,
-        KeyCode::Enter => {
+    match action {
+        Some(Action::NextField) => form.focus = (form.focus + 1) % 3,
+        Some(Action::PrevField) => form.focus = (form.focus + 2) % 3,
+        Some(Action::Toggle) if form.focus == 2 => form.save = !form.save,
+        Some(Action::Submit) => {
             let username = form.username.value().to_string();
             let password = form.password.value().to_string();
             if username.is_empty() || password.is_empty() {

@@ -1,6 +1,6 @@
 //! Dialogs: help, one-line prompts, the attach form, the copy and delete reviews, login. Each
-//! module holds one dialog's state and the keys it takes; this one routes a key to the dialog
-//! on screen.
+//! module holds one dialog's state and what its keys do; which key means what is in the
+//! keymap's table, in the dialog's context. This module routes a key to the dialog on screen.
 
 pub mod attach;
 pub mod help;
@@ -8,7 +8,7 @@ pub mod login;
 pub mod prompt;
 pub mod review;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use self::attach::AttachForm;
 use self::login::LoginForm;
@@ -57,8 +57,10 @@ pub(super) fn on_key(app: &mut App, modal: Modal, key: KeyEvent) -> Vec<Effect> 
     }
 }
 
-fn key_is(key: &KeyEvent, code: KeyCode) -> bool {
-    key.code == code && !key.modifiers.contains(KeyModifiers::CONTROL)
+/// What `key` means in a dialog's `context` (or in every dialog); keys that write are off
+/// under `--read-only`.
+fn action_of(app: &App, context: Context, key: &KeyEvent) -> Option<Action> {
+    app.opts.keys.lookup(key, context, app.opts.read_only)
 }
 
 /// A scroll offset moved by a key: the keymap's moving and paging keys (Ctrl-d and Ctrl-u

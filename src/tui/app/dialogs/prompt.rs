@@ -1,12 +1,13 @@
 //! One-line prompts: the `:` command line, the list filters, the pull directory and the copy
 //! destination.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::{ArtifactRef, Modal, key_is};
+use super::{ArtifactRef, Modal, action_of};
 use crate::tui::app::{App, Pane, command, update};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::protocol::Effect;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +43,7 @@ impl Prompt {
 
     pub fn title(&self) -> String {
         match &self.kind {
-            PromptKind::Command => "Command (open REPO[:TAG], copy DEST, pull DIR, type T, attach, delete, help, quit)".into(),
+            PromptKind::Command => crate::tui::verbs::prompt_title(),
             PromptKind::Filter(p) => format!("Filter {}", p.title().to_lowercase()),
             PromptKind::TypeFilter => "Show only referrers of artifact type (empty: all)".into(),
             PromptKind::PullDir(a) => format!("Pull {} into directory", a.label),
@@ -65,13 +66,14 @@ pub(super) fn on_key(app: &mut App, mut p: Prompt, key: KeyEvent) -> Vec<Effect>
             app.describe_tags_in_view()
         }
     };
-    if key_is(&key, KeyCode::Esc) {
+    let action = action_of(app, Context::Prompt, &key);
+    if action == Some(Action::Dismiss) {
         if let PromptKind::Filter(pane) = p.kind {
             return live_filter(app, pane, &p.original.clone());
         }
         return Vec::new();
     }
-    if key_is(&key, KeyCode::Enter) {
+    if action == Some(Action::Submit) {
         let value = p.input.value().trim().to_string();
         return match p.kind.clone() {
             PromptKind::Filter(pane) => {

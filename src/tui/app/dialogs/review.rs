@@ -1,10 +1,12 @@
-//! The copy and delete reviews: the exact plan, shown before anything is written; `y` runs it.
+//! The copy and delete reviews: the exact plan, shown before anything is written; the confirm
+//! key (`y`) runs it.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
-use super::{ArtifactRef, Modal, key_is, scroll};
+use super::{ArtifactRef, Modal, action_of, scroll};
 use crate::tui::app::App;
 use crate::tui::app::jobs::JobKind;
+use crate::tui::keymap::{Action, Context};
 use crate::tui::protocol::{Effect, Lease, RequestId};
 use crate::tui::view_model::{CopyPreview, DeletePreview, Loaded};
 
@@ -18,12 +20,14 @@ pub(super) struct Review<P> {
 }
 
 pub(super) fn on_copy_key(app: &mut App, mut r: Review<CopyPreview>, key: KeyEvent) -> Vec<Effect> {
-    if key_is(&key, KeyCode::Esc) || key_is(&key, KeyCode::Char('n')) || key_is(&key, KeyCode::Char('q')) {
+    let action = action_of(app, Context::CopyReview, &key);
+    if matches!(action, Some(Action::Dismiss | Action::Decline)) {
         app.info("copy cancelled; nothing was written");
         return Vec::new();
     }
     if let Loaded::Ready(plan) = &r.preview
-        && (key_is(&key, KeyCode::Char('y')) || key_is(&key, KeyCode::Enter))
+        && action == Some(Action::Confirm)
+        && app.writes_allowed()
     {
         let label = format!("copy {} → {}", r.target.label, plan.destination);
         let job = app.start_job(label, JobKind::Write, true, Some(r.lease));
@@ -36,11 +40,12 @@ pub(super) fn on_copy_key(app: &mut App, mut r: Review<CopyPreview>, key: KeyEve
 }
 
 pub(super) fn on_delete_key(app: &mut App, mut r: Review<DeletePreview>, key: KeyEvent) -> Vec<Effect> {
-    if key_is(&key, KeyCode::Esc) || key_is(&key, KeyCode::Char('n')) || key_is(&key, KeyCode::Char('q')) {
+    let action = action_of(app, Context::DeleteReview, &key);
+    if matches!(action, Some(Action::Dismiss | Action::Decline)) {
         app.info("delete cancelled; nothing was deleted");
         return Vec::new();
     }
-    if matches!(r.preview, Loaded::Ready(_)) && key_is(&key, KeyCode::Char('y')) {
+    if matches!(r.preview, Loaded::Ready(_)) && action == Some(Action::Confirm) && app.writes_allowed() {
         let kind = JobKind::Delete {
             repo: r.target.repo.clone(),
             reference: r.target.reference.clone(),
