@@ -515,3 +515,24 @@ fn the_start_screen_offers_registries_recent_targets_and_the_demo() {
     let text = headless::text(&headless::render_start(&screen, &opts, 80, 24));
     assert!(text.contains("▸ registry.example/app-19:v1"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rebound_dialog_keys_show_in_the_dialogs_and_in_help() {
+    let start = with_config("[keys]\nconfirm = \"F2\"\ndismiss = \"F10\"\n");
+    let mut d = Headless::start(start, false).await.unwrap();
+    d.settle().await;
+    assert_eq!(d.app.message, None, "the keys are taken as they are");
+    d.keys(&[KeyCode::Char('d')]).await;
+    let review = dialog(&mut d.app, "Delete", (100, 30));
+    assert!(review.contains("F2 delete all of this · F10 cancel · j/k scroll"), "{review}");
+    d.keys(&[KeyCode::Char('y'), KeyCode::Esc]).await;
+    assert!(matches!(d.app.modal, Some(Modal::DeleteReview { .. })), "neither y nor Esc closes it");
+    d.keys(&[KeyCode::F(10), KeyCode::Char('?')]).await;
+    let help = render(&d.app, (100, 80));
+    assert!(help.contains("Keys (F10 closes, j/k scroll)"), "{help}");
+    d.app.modal = Some(Modal::Help { scroll: 40 });
+    let help = render(&d.app, (100, 80));
+    for line in ["F10               close, doing nothing", "F2                delete all that the plan lists", ":open REPO[:TAG]  open a repository"] {
+        assert!(help.contains(line), "help shows `{line}`:\n{help}");
+    }
+}

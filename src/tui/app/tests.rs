@@ -11,19 +11,19 @@ use crate::oci::{Descriptor, Digest};
 use crate::tui::protocol::ReferrersView;
 use crate::tui::view_model::{CopyPreview, DeletePreview, ManifestView, TagInfo};
 
-fn key(c: char) -> Msg {
+pub(super) fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-fn code(k: KeyCode) -> Msg {
+pub(super) fn code(k: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(k, KeyModifiers::NONE))
 }
 
-fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+pub(super) fn typed(app: &mut App, text: &str) -> Vec<Effect> {
     text.chars().flat_map(|c| update(app, key(c))).collect()
 }
 
-fn registry_app(repo: Option<&str>, reference: Option<&str>) -> (App, Vec<Effect>) {
+pub(super) fn registry_app(repo: Option<&str>, reference: Option<&str>) -> (App, Vec<Effect>) {
     let mut app = App::new(Options {
         target_label: "localhost:5000".into(),
         registry: Some("localhost:5000".into()),
@@ -56,12 +56,12 @@ fn catalog_id(fx: &[Effect]) -> RequestId {
         .expect("a catalog request")
 }
 
-fn find<T>(fx: &[Effect], f: impl Fn(&Effect) -> Option<T>) -> T {
+pub(super) fn find<T>(fx: &[Effect], f: impl Fn(&Effect) -> Option<T>) -> T {
     fx.iter().find_map(f).unwrap_or_else(|| panic!("expected effect not in {fx:?}"))
 }
 
 /// A registry app with net-monitor:v1 opened and its root's referrers loaded.
-fn opened() -> (App, Descriptor, Descriptor) {
+pub(super) fn opened() -> (App, Descriptor, Descriptor) {
     let (mut app, fx) = registry_app(Some("net-monitor"), Some("v1"));
     let subject_id = find(&fx, |e| match e {
         Effect::ResolveSubject { id, .. } => Some(*id),

@@ -309,4 +309,40 @@ mod tests {
         let err = keymap("[keys]\ndown = \"n\"\ndelete = \"j\"\n").unwrap_err().to_string();
         assert!(err.contains(":3:1: [keys] delete: j is a navigation key"), "{err}");
     }
+
+    #[test]
+    fn dialog_keys_are_rebound_in_every_dialog_and_text_stays_typable() {
+        let k = keymap("[keys]\nconfirm = \"Y\"\ndecline = \"Esc\"\ndismiss = \"F10\"\ntoggle = \"t\"\n").unwrap();
+        for context in [Context::CopyReview, Context::DeleteReview, Context::AttachPreview] {
+            assert_eq!(k.lookup(&press(KeyCode::Char('Y')), context, false), Some(Action::Confirm), "{context:?}");
+            assert_eq!(k.lookup(&press(KeyCode::Char('y')), context, false), None, "{context:?}");
+        }
+        // A dialog's own key wins over the one every dialog shares.
+        assert_eq!(k.lookup(&press(KeyCode::F(10)), Context::Prompt, false), Some(Action::Dismiss));
+        assert_eq!(k.lookup(&press(KeyCode::Esc), Context::CopyReview, false), Some(Action::Decline));
+        // A switch is no text field: a letter may turn it.
+        assert_eq!(k.lookup(&press(KeyCode::Char('t')), Context::Login, false), Some(Action::Toggle));
+        for (line, key) in [("submit = \"s\"", "s"), ("dismiss = \"q\"", "q"), ("next_field = \"Space\"", "Space")] {
+            let err = keymap(&format!("[keys]\n{line}\n")).unwrap_err().to_string();
+            let name = line.split(' ').next().unwrap();
+            assert!(err.contains(&format!(":2:1: [keys] {name}: {key} types a character, and {name} works where text is typed")), "{err}");
+        }
+    }
+
+    #[test]
+    fn dialog_keys_clash_only_where_they_apply_together() {
+        let err = keymap("[keys]\ndecline = \"y\"\n").unwrap_err().to_string();
+        assert!(err.contains(":2:1: [keys] decline: y would mean both"), "{err}");
+        // The attach preview scrolls with the moving keys, and e edits there.
+        let err = keymap("[keys]\ndown = \"e\"\n").unwrap_err().to_string();
+        assert!(err.contains(":2:1: [keys] down: e would mean both"), "{err}");
+        let err = keymap("[keys]\nconfirm = \"j\"\n").unwrap_err().to_string();
+        assert!(err.contains(":2:1: [keys] confirm: j is a navigation key (move down), and confirm writes"), "{err}");
+        // Enter opens in the panes and confirms a copy in its review: they never apply together.
+        keymap("[keys]\nopen = [\"Enter\", \"o\"]\nconfirm = [\"y\", \"Enter\"]\n").unwrap();
+        // Tab moves between panes and between fields, but completes in the attach form.
+        keymap("[keys]\nnext_pane = [\"Tab\", \"F6\"]\n").unwrap();
+        let err = keymap("[keys]\nnext_field = [\"Tab\", \"Down\"]\n").unwrap_err().to_string();
+        assert!(err.contains("Tab would mean both complete (in Attach form) and next_field (in Attach form)"), "{err}");
+    }
 }

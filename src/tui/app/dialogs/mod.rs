@@ -76,3 +76,6 @@ fn scroll(app: &App, v: u16, key: &KeyEvent) -> u16 {
     };
     (v as isize + delta).clamp(0, u16::MAX as isize / 2) as u16
 }
+
+#[cfg(test)]
+mod tests;
