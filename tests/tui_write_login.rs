@@ -92,6 +92,22 @@ async fn a_401_while_planning_a_write_opens_the_login_dialog_and_the_write_goes_
     assert!(matches!(preview, Loaded::Ready(_)), "the copy is planned after login: {preview:?}");
     d.keys(&[KeyCode::Esc]).await;
 
+    // A copy to another registry that wants credentials: the login goes to that one.
+    let other = common::DistRegistry::start_with(common::DistConfig { users: vec![("erin".into(), "erin-pw".into())], ..Default::default() });
+    let mut copy = vec![KeyCode::Char('c')];
+    copy.extend(chars(&format!("{}/copied:v1", other.addr)));
+    copy.push(KeyCode::Enter);
+    for k in &copy {
+        d.press(*k);
+    }
+    let Some(Modal::Login(form)) = ({ d.settle().await; &d.app.modal }) else { panic!("the destination's 401 opens the login dialog") };
+    assert_eq!(form.registry, other.addr, "the dialog logs in to the destination");
+    log_in(&mut d, "erin", "planning a copy to another registry").await;
+    d.keys(&copy).await;
+    let Some(Modal::CopyReview { preview, .. }) = &d.app.modal else { panic!("c again opens the copy review") };
+    assert!(matches!(preview, Loaded::Ready(_)), "the copy to the other registry is planned after login: {preview:?}");
+    d.keys(&[KeyCode::Esc]).await;
+
     // A pull.
     require(&mut reg, "dave");
     let out = tempfile::tempdir().unwrap();
