@@ -21,8 +21,6 @@ use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 
 use crate::error::{Error, Result};
-use crate::store::ReferrersMode;
-use crate::store::registry::tls::ClientIdentity;
 
 /// The variable that names the config file instead of the XDG path.
 pub const PATH_ENV: &str = "REFSCOPE_CONFIG";
@@ -63,29 +61,10 @@ pub enum ReferrersSetting {
 }
 
 impl ReferrersSetting {
-    pub fn mode(self) -> ReferrersMode {
-        match self {
-            ReferrersSetting::Api => ReferrersMode::Api,
-            ReferrersSetting::TagSchema => ReferrersMode::TagSchema,
-        }
-    }
-
     pub fn name(self) -> &'static str {
         match self {
             ReferrersSetting::Api => "api",
             ReferrersSetting::TagSchema => "tag-schema",
-        }
-    }
-}
-
-impl RegistryConfig {
-    pub fn identity(&self) -> Option<ClientIdentity> {
-        match (&self.cert_file, &self.key_file) {
-            (Some(cert), Some(key)) => Some(ClientIdentity {
-                cert: cert.clone(),
-                key: key.clone(),
-            }),
-            _ => None,
         }
     }
 }

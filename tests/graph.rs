@@ -416,6 +416,22 @@ async fn a_multi_platform_index_goes_through_every_verb_and_the_tui_worker() {
     assert!(err.contains(arm64["config"]["digest"].as_str().unwrap()) && err.contains("--max-blob-size"), "a bound, named: {err}");
     let err = refscope(["manifest", "fetch-config", "--platform", "windows/amd64", &image]).fails();
     assert!(err.contains("lists no platform windows/amd64"), "{err}");
+    // On a single image --platform is a check: its config must name that platform.
+    let single = format!("{}/app@{}", reg.addr, r.arm64.digest);
+    let config = refscope(["manifest", "fetch-config", "--platform", "linux/arm64", &single]).output();
+    assert!(config.status.success(), "{}", String::from_utf8_lossy(&config.stderr));
+    assert_eq!(Digest::sha256_of(&config.stdout).to_string(), arm64["config"]["digest"].as_str().unwrap(), "the image's config, platform matched");
+    for args in [vec!["--platform", "linux/amd64"], vec!["--descriptor", "--platform", "linux/amd64"], vec!["--platform", "linux/arm64/v7"]] {
+        let mut argv = vec!["manifest", "fetch-config"];
+        argv.extend(&args);
+        argv.push(&single);
+        let err = refscope(argv).fails();
+        assert!(err.contains("is a single image for linux/arm64, not linux/") && err.contains("leave --platform out"), "{args:?}: {err}");
+    }
+    let artifact = format!("{}/app@{}", reg.addr, r.sbom.digest);
+    let err = refscope(["manifest", "fetch-config", "--platform", "linux/arm64", &artifact]).fails();
+    assert!(err.contains("names no platform") && err.contains("leave --platform out"), "an artifact's empty config: {err}");
+    assert_eq!(refscope(["manifest", "fetch-config", &artifact]).ok(), "{}", "without --platform it is fetched");
 
     let inspected: Value = serde_json::from_str(&refscope(["inspect", "--format", "json", &image]).ok()).unwrap();
     let text = inspected.to_string();

@@ -402,6 +402,8 @@ async fn a_30_mib_document_and_the_size_bound() {
     let content = &v["summary"]["files"][0]["content"];
     assert_eq!(content["type"], "not-fetched");
     assert!(content["reason"].as_str().unwrap().ends_with("is over the 16.0 MiB limit for inspection"), "{content}");
+    let shown = refscope(["inspect", "--max-blob-size", "16", &r]).ok();
+    assert!(shown.contains("is over the 16.0 MiB limit for inspection; raise it with --max-blob-size (in MiB)"), "{shown}");
 }
 
 /// A tar.gz of `n` empty files, headers written directly so that a million stay quick to make.

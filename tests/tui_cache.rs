@@ -103,4 +103,5 @@ async fn an_inspected_sbom_is_summarised_again_from_the_cache_and_the_blob_bound
     let lines = inspect(&mut small, &sbom).await;
     assert!(lines.iter().any(|l| l.contains(&format!("Not shown: {} B is over the 16 B limit", bom.len()))), "{lines:?}");
     assert!(!lines.iter().any(|l| l.contains("busybox")), "the blob was not read: {lines:?}");
+    assert!(lines.iter().any(|l| l.ends_with("limit for inspection; raise it with --max-blob-size (in MiB)")), "the bound says how to raise it: {lines:?}");
 }

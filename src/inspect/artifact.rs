@@ -33,8 +33,17 @@ pub enum Content {
     Listing(Listing),
     /// A document that claims a format it does not follow: why, then its raw bytes.
     Unreadable { problem: String, raw: String, truncated: bool },
-    NotFetched { reason: String },
+    NotFetched {
+        reason: String,
+        /// Left out by the size bound, which `--max-blob-size` raises. Only the text for
+        /// people says so: the JSON reason stays a plain account of what happened.
+        #[serde(skip)]
+        over_limit: bool,
+    },
 }
+
+/// What to do about a file the size bound left out.
+pub const RAISE_LIMIT: &str = "raise it with --max-blob-size (in MiB)";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileView {
@@ -89,6 +98,7 @@ pub fn summarize(m: &ImageManifest, contents: &Contents, limits: &Limits) -> Art
             content: match contents.get(&layer.digest) {
                 Some(bytes) => content(layer, bytes, &ctx, limits),
                 None => Content::NotFetched {
+                    over_limit: layer.size > limits.max_blob,
                     reason: if layer.size > limits.max_blob {
                         format!("{} is over the {} limit for inspection", human(layer.size), human(limits.max_blob))
                     } else if i >= MAX_LAYERS {

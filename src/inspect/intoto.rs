@@ -7,8 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use super::{Context, FileRef, Limits, Unreadable};
 
-pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
-pub const INTOTO_MEDIA_TYPE: &str = "application/vnd.in-toto+json";
 pub const INTOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

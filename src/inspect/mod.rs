@@ -357,7 +357,7 @@ mod tests {
         assert_eq!(sizes, [8, 4]);
         let Summary::Artifact(a) = summarize(&m, &Contents::new(), &Context::default(), &limits) else { panic!("an artifact") };
         let reasons: Vec<String> = a.files.iter().map(|f| match &f.content {
-            artifact::Content::NotFetched { reason } => reason.clone(),
+            artifact::Content::NotFetched { reason, .. } => reason.clone(),
             other => format!("{other:?}"),
         }).collect();
         assert_eq!(reasons, [

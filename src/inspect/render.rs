@@ -1,7 +1,7 @@
 //! Summaries as lines for a person: what the CLI prints and the TUI will draw. Every string
 //! from the content is escaped here, so no line can carry a terminal control.
 
-use super::artifact::{ArtifactSummary, Content, FileView};
+use super::artifact::{ArtifactSummary, Content, FileView, RAISE_LIMIT};
 use super::helm::HelmChart;
 use super::image::ImageSummary;
 use super::index::IndexSummary;
@@ -313,7 +313,8 @@ fn file(o: &mut Out, f: &FileView) {
                 o.kv(1, "", "… (cut)");
             }
         }
-        Content::NotFetched { reason } => o.kv(1, "Not shown", reason),
+        Content::NotFetched { reason, over_limit: false } => o.kv(1, "Not shown", reason),
+        Content::NotFetched { reason, over_limit: true } => o.kv(1, "Not shown", &format!("{reason}; {RAISE_LIMIT}")),
     }
 }
 
@@ -355,5 +356,28 @@ mod tests {
         let text: Vec<String> = lines(&Summary::Sbom(b)).iter().map(|l| l.to_string()).collect();
         assert!(text.iter().any(|l| l.contains("\\x1b[2Jevil\\x07 \\x9b1")), "{text:?}");
         assert!(text.iter().all(|l| !l.chars().any(char::is_control)));
+    }
+
+    #[test]
+    fn a_file_over_the_size_bound_says_which_flag_raises_it_to_people_only() {
+        use crate::oci::{Descriptor, Digest, ImageManifest};
+        let layer = |n: u8, size: u64| Descriptor::new("application/json", Digest::sha256_of(&[n]), size);
+        let m = ImageManifest {
+            schema_version: 2,
+            media_type: None,
+            artifact_type: Some("x/y".into()),
+            config: Descriptor::new(crate::oci::media_types::OCI_EMPTY, Digest::sha256_of(b"{}"), 2),
+            layers: vec![layer(1, 11), layer(2, 8)],
+            subject: None,
+            annotations: None,
+        };
+        let limits = super::super::Limits { max_blob: 10, max_total: 8, ..Default::default() };
+        let summary = super::super::artifact::summarize(&m, &Default::default(), &limits);
+        let text: Vec<String> = lines(&Summary::Artifact(summary.clone())).iter().map(|l| l.to_string()).collect();
+        let over = format!("Not shown: 11 B is over the 10 B limit for inspection; {RAISE_LIMIT}");
+        assert!(text.iter().any(|l| l.ends_with(&over)), "{text:?}");
+        assert!(text.iter().any(|l| l.ends_with("Not shown: it could not be fetched (see the warnings)")), "no hint where the bound is not the cause: {text:?}");
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["files"][0]["content"], serde_json::json!({"type": "not-fetched", "reason": "11 B is over the 10 B limit for inspection"}));
     }
 }

@@ -5,6 +5,10 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+/// The media types an attestation layer declares: a DSSE envelope, or a bare in-toto statement.
+pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+pub const INTOTO_MEDIA_TYPE: &str = "application/vnd.in-toto+json";
+
 /// The formats a blob can be summarised as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -70,7 +74,7 @@ pub fn by_media_type(media_type: &str) -> Option<Format> {
     Some(match base {
         super::sbom::CYCLONEDX_JSON => Format::CycloneDx,
         super::sbom::SPDX_JSON | "text/spdx+json" => Format::Spdx,
-        super::intoto::DSSE_MEDIA_TYPE | super::intoto::INTOTO_MEDIA_TYPE => Format::Attestation,
+        DSSE_MEDIA_TYPE | INTOTO_MEDIA_TYPE => Format::Attestation,
         super::cosign::SIMPLE_SIGNING => Format::CosignSimpleSigning,
         super::notation::JWS_MEDIA_TYPE => Format::NotationJws,
         super::notation::COSE_MEDIA_TYPE => Format::NotationCose,

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use crate::config::Config;
+use crate::config::{Config, ReferrersSetting, RegistryConfig};
 use crate::creds::Chain;
 use crate::error::{Error, Result};
 use crate::oci::{Digest, Reference};
-use crate::store::Target;
+use crate::store::{ReferrersMode, Target};
 use crate::store::layout::Layout;
 use crate::store::layouts::LayoutDir;
 use crate::store::certs_d;
@@ -25,6 +25,26 @@ pub struct ConnectFlags {
     pub ca_files: Vec<PathBuf>,
     /// Replaces a client certificate from certs.d.
     pub identity: Option<ClientIdentity>,
+}
+
+/// The way of listing referrers that a config file's `referrers = …` forces. Turned into the
+/// store's terms here, so the config file stays plain data that knows nothing of the store.
+fn referrers_mode(setting: ReferrersSetting) -> ReferrersMode {
+    match setting {
+        ReferrersSetting::Api => ReferrersMode::Api,
+        ReferrersSetting::TagSchema => ReferrersMode::TagSchema,
+    }
+}
+
+/// The client certificate a registry's config table names, when it has both files.
+fn configured_identity(configured: &RegistryConfig) -> Option<ClientIdentity> {
+    match (&configured.cert_file, &configured.key_file) {
+        (Some(cert), Some(key)) => Some(ClientIdentity {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => None,
+    }
 }
 
 /// Opens targets for one command, sharing a client per registry host.
@@ -81,9 +101,9 @@ impl Session {
             insecure: self.flags.insecure || configured.insecure,
             tls: TlsFiles {
                 ca_files,
-                identity: self.flags.identity.clone().or(configured.identity()).or(found.identity),
+                identity: self.flags.identity.clone().or(configured_identity(&configured)).or(found.identity),
             },
-            referrers: configured.referrers.map(|r| r.mode()),
+            referrers: configured.referrers.map(referrers_mode),
             max_in_flight: configured.concurrency,
             ..RegistryOptions::default()
         })

@@ -263,7 +263,8 @@ fn attach_preview(app: &mut App, id: RequestId, result: Result<Vec<String>, Fail
             Ok(manifest) => form.stage = AttachStage::Preview { id, manifest, scroll: 0 },
             Err(f) => {
                 form.stage = AttachStage::Editing;
-                form.error = Some(f.message);
+                form.error = Some(f.message.clone());
+                app.report_if_unauthorized(&f);
             }
         }
     }
@@ -298,10 +299,13 @@ fn delete_planned(app: &mut App, id: RequestId, result: Result<DeletePreview, Fa
     if let Some(Modal::DeleteReview { id: want, preview, .. }) = app.modal.as_mut()
         && *want == id
     {
-        *preview = match result {
-            Ok(p) => Loaded::Ready(p),
-            Err(f) => Loaded::Failed(f.message),
-        };
+        match result {
+            Ok(p) => *preview = Loaded::Ready(p),
+            Err(f) => {
+                *preview = Loaded::Failed(f.message.clone());
+                app.report_if_unauthorized(&f);
+            }
+        }
     }
     Vec::new()
 }

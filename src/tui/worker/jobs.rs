@@ -228,9 +228,8 @@ impl Shared {
     }
 
     async fn log_in(&self, registry: &str, username: String, password: String, save: bool) -> Result<String> {
-        let Some(r) = &self.ctx.registry else {
-            return Err(Error::usage("a layout needs no login"));
-        };
+        // The registry that asked, which is not the one browsed when a copy goes elsewhere.
+        let r = self.ctx.session.registry(registry)?;
         r.set_credential(Some(Found {
             credential: Credential::Basic {
                 username: username.clone(),
