@@ -420,7 +420,7 @@ fn big_model() -> refscope::tui::app::App {
         d.annotations = Some([("org.opencontainers.image.created".to_string(), "2025-03-01T09:00:00Z".to_string())].into());
         d
     };
-    app.tree.open(Subject { repo: "team-000/service-00000".into(), reference: "v1".into() });
+    app.tree.open(Subject { repo: "team-000/service-00000".into(), reference: refscope::oci::TagOrDigest::Tag("v1".into()) });
     let root = desc("root".into(), "image");
     app.tree.set_root(Loaded::Ready(root.clone()));
     let kinds = ["sbom/example", "signature/example", "scan/example", "readme/example"];

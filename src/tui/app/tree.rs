@@ -11,7 +11,7 @@ mod rows;
 
 use super::store::Store;
 use crate::graph::discover::sort_referrers;
-use crate::oci::{Descriptor, Digest};
+use crate::oci::{Descriptor, Digest, TagOrDigest};
 use crate::store::ReferrersMode;
 use crate::tui::view_model::Loaded;
 
@@ -20,7 +20,7 @@ use crate::tui::view_model::Loaded;
 pub struct Subject {
     pub repo: String,
     /// The tag or digest the user opened.
-    pub reference: String,
+    pub reference: TagOrDigest,
 }
 
 pub const ROOT: &str = "root";
@@ -368,12 +368,26 @@ mod tests {
 
     fn loaded() -> (TreeModel, Descriptor, Descriptor) {
         let mut t = TreeModel::default();
-        t.open(Subject { repo: "net-monitor".into(), reference: "v1".into() });
+        t.open(Subject { repo: "net-monitor".into(), reference: TagOrDigest::Tag("v1".into()) });
         let root = desc("root", "image");
         t.set_root(Loaded::Ready(root.clone()));
         let sbom = desc("sbom", "sbom/example");
         t.set_referrers(&root.digest, vec![desc("sig", "signature/example"), sbom.clone()]);
         (t, root, sbom)
+    }
+
+    #[test]
+    fn the_root_row_names_the_subject_by_tag_or_digest_as_opened() {
+        let s = Store::default();
+        let root = desc("root", "image");
+        let mut t = TreeModel::default();
+        t.open(Subject { repo: "app".into(), reference: TagOrDigest::Tag("v1".into()) });
+        assert_eq!(t.rows(&s)[0].label, "app:v1");
+        t.set_root(Loaded::Ready(root.clone()));
+        assert_eq!(t.rows(&s)[0].label, format!("app:v1  {}", root.digest.short()));
+        t.open(Subject { repo: "app".into(), reference: TagOrDigest::Digest(root.digest.clone()) });
+        t.set_root(Loaded::Ready(root.clone()));
+        assert_eq!(t.rows(&s)[0].label, format!("app@{}", root.digest));
     }
 
     #[test]
@@ -406,7 +420,7 @@ mod tests {
     #[test]
     fn an_index_shows_its_platform_manifests_each_with_referrers() {
         let mut t = TreeModel::default();
-        t.open(Subject { repo: "app".into(), reference: "v1".into() });
+        t.open(Subject { repo: "app".into(), reference: TagOrDigest::Tag("v1".into()) });
         let index = desc("index", "index");
         t.set_root(Loaded::Ready(index.clone()));
         let mut amd = desc("amd64", "image");

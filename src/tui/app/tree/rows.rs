@@ -37,8 +37,8 @@ impl TreeModel {
         let Some(subject) = &self.subject else { return rows };
         let root_path = root_path();
         let label = match &self.root {
-            Loaded::Ready(d) if !subject.reference.contains(':') => format!("{}:{}  {}", subject.repo, subject.reference, d.digest.short()),
-            _ => format!("{}{}{}", subject.repo, if subject.reference.contains(':') { "@" } else { ":" }, subject.reference),
+            Loaded::Ready(d) if !subject.reference.is_digest() => format!("{}  {}", subject.reference.after(&subject.repo), d.digest.short()),
+            _ => subject.reference.after(&subject.repo),
         };
         let root_digest = self.root_digest().cloned();
         rows.push(Rc::new(Row {
@@ -361,7 +361,7 @@ mod tests {
     fn rows_built_from_changes_are_the_rows_built_from_scratch() {
         let mut t = TreeModel::default();
         let s = Store::default();
-        t.open(Subject { repo: "app".into(), reference: "v1".into() });
+        t.open(Subject { repo: "app".into(), reference: crate::oci::TagOrDigest::Tag("v1".into()) });
         let root = desc("root", "image");
         t.set_root(Loaded::Ready(root.clone()));
         let kinds = ["sbom/example", "signature/example", "scan/example"];
