@@ -241,7 +241,7 @@ fn job_finished(app: &mut App, job: JobId, result: Result<String, Failure>) -> V
         JobKind::Pull => Vec::new(),
         JobKind::Delete { repo, reference } if result.is_ok() => {
             let shown = app.tree.subject().is_some_and(|s| {
-                s.repo == repo && (reference == *s.reference || app.tree.root_digest().is_some_and(|d| reference.digest() == Some(&d)))
+                s.repo == repo && (reference == s.reference || app.tree.root_digest().is_some_and(|d| reference.digest() == Some(&d)))
             });
             if shown {
                 // The artifact on screen is gone: nothing is left to show or reload.

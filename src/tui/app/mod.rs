@@ -300,7 +300,7 @@ impl App {
         let row = self.tree.selected_row(&self.store)?;
         match row.kind {
             RowKind::Root => {
-                let reference = TagOrDigest::parse(&subject.reference).ok()?;
+                let reference = subject.reference.clone();
                 Some(ArtifactRef {
                     repo: subject.repo.clone(),
                     label: reference.after(&subject.repo),

@@ -30,7 +30,7 @@ impl App {
         let id = self.id();
         self.tree.open(Subject {
             repo: repo.to_string(),
-            reference: reference.to_string(),
+            reference: reference.clone(),
         });
         self.pending.subject = Some(id);
         self.pending.referrers.clear();
@@ -117,7 +117,7 @@ impl App {
         }
         let row = self.tree.selected_row(&self.store)?;
         if row.kind == RowKind::Root {
-            return self.tree.subject().map(|s| s.reference.clone()).filter(|r| !r.contains(':'));
+            return self.tree.subject().and_then(|s| s.reference.tag()).map(str::to_string);
         }
         let parent = row.path.len().checked_sub(2).and_then(|i| row.path.get(i))?;
         parent.strip_prefix("a:").map(str::to_string)
@@ -197,9 +197,7 @@ impl App {
             fx.extend(self.open_repo(&repo));
             self.select_tag = keep;
         }
-        if let Some(subject) = self.tree.subject().cloned()
-            && let Ok(reference) = TagOrDigest::parse(&subject.reference)
-        {
+        if let Some(subject) = self.tree.subject().cloned() {
             let id = self.id();
             self.pending.subject = Some(id);
             self.pending.referrers.clear();
@@ -210,7 +208,7 @@ impl App {
             fx.push(Effect::ResolveSubject {
                 id,
                 repo: subject.repo,
-                reference,
+                reference: subject.reference,
             });
         }
         fx

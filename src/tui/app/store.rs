@@ -3,9 +3,9 @@
 //! at. The tree, the details pane and the tags pane derive from it; none keeps its own copy
 //! of an index's children, so the order answers arrive in does not change what is shown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-use crate::graph::model::{Attachment, Tags};
+use crate::graph::model::{Attachment, TagRole, Tags, classify_tag};
 use crate::oci::{Descriptor, Digest};
 use crate::tui::view_model::{Loaded, ManifestView};
 
@@ -19,11 +19,39 @@ pub struct Store {
     tag_targets: HashMap<String, Loaded<Digest>>,
     /// Bumped on every change; views cache what they derive per generation.
     generation: u64,
+    /// The last changes, oldest first, each with the generation it made and the digest whose
+    /// rows it touches (`None`: any row), so that the tree rebuilds only what a change touched.
+    log: VecDeque<(u64, Option<Digest>)>,
 }
+
+/// Past this many changes since a view was built, it builds everything again anyway.
+const LOGGED: usize = 64;
 
 impl Store {
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    fn changed(&mut self, touched: Option<Digest>) {
+        self.generation += 1;
+        if self.log.len() == LOGGED {
+            self.log.pop_front();
+        }
+        self.log.push_back((self.generation, touched));
+    }
+
+    /// The digests whose manifests (an index's children, a manifest found missing) or cosign
+    /// attachment targets changed after `generation`; `None` when something else changed or
+    /// it is too long ago to tell.
+    pub fn touched_since(&self, generation: u64) -> Option<Vec<Digest>> {
+        if generation == self.generation {
+            return Some(Vec::new());
+        }
+        let oldest = self.log.front()?.0;
+        if generation > self.generation || oldest > generation + 1 {
+            return None;
+        }
+        self.log.iter().filter(|(g, _)| *g > generation).map(|(_, d)| d.clone()).collect()
     }
 
     pub fn manifest(&self, d: &Digest) -> Option<&Loaded<ManifestView>> {
@@ -36,8 +64,8 @@ impl Store {
     }
 
     pub fn set_manifest(&mut self, d: Digest, m: Loaded<ManifestView>) {
-        self.manifests.insert(d, m);
-        self.generation += 1;
+        self.manifests.insert(d.clone(), m);
+        self.changed(Some(d));
     }
 
     /// The manifests an index lists, once its manifest is in (none for an image).
@@ -52,13 +80,13 @@ impl Store {
             self.repo = Some(repo.to_string());
         }
         self.tags = Tags::new(all);
-        self.generation += 1;
+        self.changed(None);
     }
 
     /// Forgets what attachment tags point at, to resolve them again (a refresh).
     pub fn forget_tag_targets(&mut self) {
         self.tag_targets.clear();
-        self.generation += 1;
+        self.changed(None);
     }
 
     /// The cosign attachment tags of `subject` in `repo`, from the tag list alone.
@@ -81,7 +109,12 @@ impl Store {
     pub fn set_tag_target(&mut self, repo: &str, tag: &str, target: Loaded<Digest>) {
         if self.repo.as_deref() == Some(repo) {
             self.tag_targets.insert(tag.to_string(), target);
-            self.generation += 1;
+            // Only the rows below the artifact the tag is attached to show what it points at.
+            let subject = match classify_tag(tag) {
+                TagRole::Attachment(d, _) => Some(d),
+                _ => None,
+            };
+            self.changed(subject);
         }
     }
 }

@@ -7,11 +7,12 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+mod filter;
 mod rows;
 
 use super::store::Store;
 use crate::graph::discover::sort_referrers;
-use crate::oci::{Descriptor, Digest};
+use crate::oci::{Descriptor, Digest, TagOrDigest};
 use crate::store::ReferrersMode;
 use crate::tui::view_model::Loaded;
 
@@ -20,7 +21,7 @@ use crate::tui::view_model::Loaded;
 pub struct Subject {
     pub repo: String,
     /// The tag or digest the user opened.
-    pub reference: String,
+    pub reference: TagOrDigest,
 }
 
 pub const ROOT: &str = "root";
@@ -102,7 +103,9 @@ pub struct TreeModel {
 #[derive(Debug, Clone)]
 struct Built {
     key: (u64, u64),
-    rows: Rows,
+    /// Every row, as if there were no type filter: a filter change only derives `shown` again.
+    all: Rows,
+    shown: Rows,
 }
 
 /// The visible rows, shared: a rebuild takes unchanged rows over without copying them.
@@ -111,7 +114,7 @@ pub type Rows = Rc<Vec<Rc<Row>>>;
 /// Changes since the last build, as far as they are worth tracking one by one.
 #[derive(Debug, Clone, Default)]
 struct Changes {
-    /// Anything may have changed (a new root, a type filter): build everything.
+    /// Anything may have changed (a new root, referrers forgotten): build everything.
     all: bool,
     /// Rows opened or closed.
     paths: Vec<Path>,
@@ -205,9 +208,10 @@ impl TreeModel {
         self.type_filter.as_deref()
     }
 
+    /// Changes only which rows show, not the rows themselves.
     pub fn set_type_filter(&mut self, filter: Option<String>) {
         self.type_filter = filter.filter(|f| !f.is_empty());
-        self.changed();
+        self.generation += 1;
     }
 
     /// Records loaded referrers, sorted for display.
@@ -225,10 +229,6 @@ impl TreeModel {
         }
     }
 
-    fn passes(&self, d: &Descriptor) -> bool {
-        self.type_filter.as_ref().is_none_or(|t| d.kind() == t)
-    }
-
     /// The visible rows, top to bottom (built once per generation of the tree and the store).
     pub fn rows(&self, store: &Store) -> Rows {
         let key = (self.generation, store.generation());
@@ -236,21 +236,36 @@ impl TreeModel {
         if let Some(b) = &last
             && b.key == key
         {
-            return b.rows.clone();
+            return b.shown.clone();
         }
-        let changes = self.changes.take();
-        let rows = match last {
-            // Only the tree's own changes are tracked; a store change can touch any row.
-            Some(b) if !changes.all && b.key.1 == key.1 => {
-                let dirty = dirty_counts(&b.rows, &changes);
-                let reuse = rows::Reuse { rows: &b.rows, dirty: &dirty, digests: &changes.digests };
-                self.build_rows(store, Some(reuse))
-            }
-            _ => self.build_rows(store, None),
+        let all = self.all_rows(store, last);
+        let shown = match &self.type_filter {
+            Some(kind) => Rc::new(self.filtered(store, &all, kind)),
+            None => all.clone(),
         };
-        let rows = Rc::new(rows);
-        *self.rows_cache.borrow_mut() = Some(Built { key, rows: rows.clone() });
-        rows
+        *self.rows_cache.borrow_mut() = Some(Built { key, all, shown: shown.clone() });
+        shown
+    }
+
+    /// Every row as if there were no type filter: from the last build and what changed since
+    /// when that is known, else from scratch.
+    fn all_rows(&self, store: &Store, last: Option<Built>) -> Rows {
+        let mut changes = self.changes.take();
+        let Some(b) = last.filter(|_| !changes.all) else { return Rc::new(self.build_rows(store, None)) };
+        // What the store touched counts as those nodes' referrers changing.
+        let Some(touched) = store.touched_since(b.key.1) else { return Rc::new(self.build_rows(store, None)) };
+        changes.digests.extend(touched);
+        if changes.paths.len() + changes.digests.len() > TRACKED {
+            return Rc::new(self.build_rows(store, None));
+        }
+        let dirty = dirty_counts(&b.all, &changes);
+        if dirty.last() == Some(&0) {
+            // No row was touched (only the type filter changed, a manifest of another tag came,
+            // a node under a closed one loaded): the rows are as they were.
+            return b.all;
+        }
+        let reuse = rows::Reuse { rows: &b.all, dirty: &dirty, digests: &changes.digests };
+        Rc::new(self.build_rows(store, Some(reuse)))
     }
 
     /// The selected row, or the first one when the selection is gone.
@@ -368,12 +383,26 @@ mod tests {
 
     fn loaded() -> (TreeModel, Descriptor, Descriptor) {
         let mut t = TreeModel::default();
-        t.open(Subject { repo: "net-monitor".into(), reference: "v1".into() });
+        t.open(Subject { repo: "net-monitor".into(), reference: TagOrDigest::Tag("v1".into()) });
         let root = desc("root", "image");
         t.set_root(Loaded::Ready(root.clone()));
         let sbom = desc("sbom", "sbom/example");
         t.set_referrers(&root.digest, vec![desc("sig", "signature/example"), sbom.clone()]);
         (t, root, sbom)
+    }
+
+    #[test]
+    fn the_root_row_names_the_subject_by_tag_or_digest_as_opened() {
+        let s = Store::default();
+        let root = desc("root", "image");
+        let mut t = TreeModel::default();
+        t.open(Subject { repo: "app".into(), reference: TagOrDigest::Tag("v1".into()) });
+        assert_eq!(t.rows(&s)[0].label, "app:v1");
+        t.set_root(Loaded::Ready(root.clone()));
+        assert_eq!(t.rows(&s)[0].label, format!("app:v1  {}", root.digest.short()));
+        t.open(Subject { repo: "app".into(), reference: TagOrDigest::Digest(root.digest.clone()) });
+        t.set_root(Loaded::Ready(root.clone()));
+        assert_eq!(t.rows(&s)[0].label, format!("app@{}", root.digest));
     }
 
     #[test]
@@ -406,7 +435,7 @@ mod tests {
     #[test]
     fn an_index_shows_its_platform_manifests_each_with_referrers() {
         let mut t = TreeModel::default();
-        t.open(Subject { repo: "app".into(), reference: "v1".into() });
+        t.open(Subject { repo: "app".into(), reference: TagOrDigest::Tag("v1".into()) });
         let index = desc("index", "index");
         t.set_root(Loaded::Ready(index.clone()));
         let mut amd = desc("amd64", "image");

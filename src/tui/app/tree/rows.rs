@@ -21,7 +21,7 @@ fn platform_id(d: &Digest) -> Segment {
     Rc::from(format!("p:{}", &d.hex()[..16]))
 }
 
-fn group_id(kind: &str) -> Segment {
+pub(super) fn group_id(kind: &str) -> Segment {
     Rc::from(format!("t:{kind}"))
 }
 
@@ -30,15 +30,16 @@ fn attachment_id(tag: &str) -> Segment {
 }
 
 impl TreeModel {
-    /// Builds the rows; with `prev` (the rows last built and what changed since), node blocks
+    /// Builds every row as if there were no type filter (the filter is applied after, see
+    /// `filtered`); with `prev` (the rows last built and what changed since), node blocks
     /// that nothing touched are taken over as they are instead of being built again.
     pub(super) fn build_rows(&self, store: &Store, prev: Option<Reuse<'_>>) -> Vec<Rc<Row>> {
         let mut rows = Vec::new();
         let Some(subject) = &self.subject else { return rows };
         let root_path = root_path();
         let label = match &self.root {
-            Loaded::Ready(d) if !subject.reference.contains(':') => format!("{}:{}  {}", subject.repo, subject.reference, d.digest.short()),
-            _ => format!("{}{}{}", subject.repo, if subject.reference.contains(':') { "@" } else { ":" }, subject.reference),
+            Loaded::Ready(d) if !subject.reference.is_digest() => format!("{}  {}", subject.reference.after(&subject.repo), d.digest.short()),
+            _ => subject.reference.after(&subject.repo),
         };
         let root_digest = self.root_digest().cloned();
         rows.push(Rc::new(Row {
@@ -67,11 +68,7 @@ impl TreeModel {
                 let before = rows.len();
                 b.children(d, &root_path, 1, &mut rows);
                 if rows.len() == before && matches!(self.referrers.get(d), Some(Loaded::Ready(_))) {
-                    let text = match &self.type_filter {
-                        Some(t) => format!("no referrers of type {t}"),
-                        None => "no referrers".to_string(),
-                    };
-                    rows.push(Rc::new(note(&root_path, 1, text, false, false)));
+                    rows.push(Rc::new(note(&root_path, 1, "no referrers".into(), false, false)));
                 }
             }
             _ => rows.push(Rc::new(note(&root_path, 1, "loading…".into(), true, false))),
@@ -172,7 +169,7 @@ impl Builder<'_> {
             digest: Some(d.digest.clone()),
             created: d.annotation(CREATED).map(str::to_string),
             size: Some(d.size),
-            expandable: has_more || !matches!(children, Some(Loaded::Ready(l)) if !l.iter().any(|r| tree.passes(r))),
+            expandable: has_more || !matches!(children, Some(Loaded::Ready(l)) if l.is_empty()),
             loading: children.is_some_and(Loaded::is_loading),
             failed: matches!(children, Some(Loaded::Failed(_))),
             is_index: media_types::is_index(&d.media_type),
@@ -231,7 +228,7 @@ impl Builder<'_> {
             Some(Loaded::Failed(e)) => self.push(rows, note(path, depth, e.clone(), false, true)),
             Some(Loaded::Ready(list)) => {
                 let mut groups: Vec<(&str, Vec<&Descriptor>)> = Vec::new();
-                for d in list.iter().filter(|d| tree.passes(d)) {
+                for d in list {
                     match groups.iter_mut().find(|(k, _)| *k == d.kind()) {
                         Some((_, v)) => v.push(d),
                         None => groups.push((d.kind(), vec![d])),
@@ -259,11 +256,8 @@ impl Builder<'_> {
     }
 
     /// Cosign attachments, found from the tag list: a heading per tag, the manifest it
-    /// points at below once resolved. A type filter hides them, as they have no artifact type.
+    /// points at below once resolved.
     fn attachments(&self, digest: &Digest, path: &[Segment], depth: usize, rows: &mut Vec<Rc<Row>>) {
-        if self.tree.type_filter.is_some() {
-            return;
-        }
         for (tag, kind) in self.store.attachments(self.repo, digest) {
             let mut ap = path.to_vec();
             ap.push(attachment_id(tag));
@@ -324,7 +318,7 @@ fn heading(path: Path, depth: usize, kind: RowKind, label: String) -> Row {
 }
 
 /// A row that is not an artifact: `loading` shows a spinner, `failed` shows it as an error.
-fn note(path: &[Segment], depth: usize, text: String, loading: bool, failed: bool) -> Row {
+pub(super) fn note(path: &[Segment], depth: usize, text: String, loading: bool, failed: bool) -> Row {
     let mut p = path.to_vec();
     p.push(Rc::from(format!("note:{text}")));
     Row {
@@ -349,6 +343,7 @@ mod tests {
     use super::super::Subject;
     use super::*;
     use crate::oci::media_types::OCI_MANIFEST;
+    use crate::tui::view_model::ManifestView;
 
     fn desc(seed: &str, kind: &str) -> Descriptor {
         let mut d = Descriptor::new(OCI_MANIFEST, Digest::sha256_of(seed.as_bytes()), 10);
@@ -356,59 +351,126 @@ mod tests {
         d
     }
 
+    fn manifest(d: &Descriptor, manifests: Vec<Descriptor>) -> ManifestView {
+        ManifestView {
+            descriptor: d.clone(),
+            artifact_type: None,
+            config: None,
+            subject: None,
+            annotations: Default::default(),
+            layers: vec![],
+            manifests,
+            pretty: vec![],
+            total_size: 0,
+        }
+    }
+
     /// Rows built from what changed must be the rows built from scratch, after every change.
     #[test]
     fn rows_built_from_changes_are_the_rows_built_from_scratch() {
         let mut t = TreeModel::default();
-        let s = Store::default();
-        t.open(Subject { repo: "app".into(), reference: "v1".into() });
+        let mut s = Store::default();
+        t.open(Subject { repo: "app".into(), reference: crate::oci::TagOrDigest::Tag("v1".into()) });
         let root = desc("root", "image");
         t.set_root(Loaded::Ready(root.clone()));
         let kinds = ["sbom/example", "signature/example", "scan/example"];
         let firsts: Vec<Descriptor> = (0..6).map(|i| desc(&format!("n{i}"), kinds[i % 3])).collect();
         t.set_referrers(&root.digest, firsts.clone());
-        let check = |t: &TreeModel, step: &str| {
-            let incremental = t.rows(&s);
-            assert_eq!(*incremental, t.build_rows(&s, None), "after {step}");
+        let check = |t: &TreeModel, s: &Store, step: &str| {
+            let incremental = t.rows(s);
+            let all = t.build_rows(s, None);
+            let kept = t.rows_cache.borrow().as_ref().map(|b| b.all.clone());
+            assert_eq!(kept.as_deref(), Some(&all), "every row, after {step}");
+            let from_scratch = match t.type_filter() {
+                Some(kind) => t.filtered(s, &all, kind),
+                None => all,
+            };
+            assert_eq!(*incremental, from_scratch, "after {step}");
         };
-        check(&t, "the first level");
+        check(&t, &s, "the first level");
         for (i, f) in firsts.iter().enumerate() {
             t.set_referrers(&f.digest, (0..4).map(|j| desc(&format!("n{i}-{j}"), kinds[j % 3])).collect());
-            check(&t, "referrers of a closed node");
+            check(&t, &s, "referrers of a closed node");
         }
         let nodes: Vec<Path> = t.rows(&s).iter().filter(|r| r.kind == RowKind::Node).map(|r| r.path.clone()).collect();
         for p in &nodes {
             t.expand_path(p.clone());
-            check(&t, "a node opened");
+            check(&t, &s, "a node opened");
         }
         let deep = desc("n2-1", kinds[1]);
         t.set_loading(deep.digest.clone());
-        check(&t, "a deep node loading");
+        check(&t, &s, "a deep node loading");
         let deep_path = t.rows(&s).iter().find(|r| r.digest.as_ref() == Some(&deep.digest)).unwrap().path.clone();
         t.expand_path(deep_path.clone());
-        check(&t, "the deep node opened");
+        check(&t, &s, "the deep node opened");
         t.set_referrers(&deep.digest, vec![desc("leaf", "signature/example")]);
-        check(&t, "the deep node loaded");
+        check(&t, &s, "the deep node loaded");
         t.selected = nodes[1].clone();
         t.collapse(&s);
-        check(&t, "a node closed");
+        check(&t, &s, "a node closed");
         t.collapse(&s);
         t.collapse(&s);
-        check(&t, "a group closed");
+        check(&t, &s, "a group closed");
         t.toggle(&s);
-        check(&t, "the group opened again");
+        check(&t, &s, "the group opened again");
         t.set_failed(firsts[4].digest.clone(), "boom".into());
-        check(&t, "a node failed");
+        check(&t, &s, "a node failed");
         t.selected = nodes[4].clone();
         t.expand(&s);
-        check(&t, "a failed node opened again");
+        check(&t, &s, "a failed node opened again");
         let mut again = firsts.clone();
         again[0].size += 1;
         t.set_referrers(&root.digest, again);
-        check(&t, "the root's referrers again, one of them changed");
+        check(&t, &s, "the root's referrers again, one of them changed");
         t.set_type_filter(Some("sbom/example".into()));
-        check(&t, "a type filter");
+        check(&t, &s, "a type filter");
+        t.set_referrers(&firsts[3].digest, vec![desc("late", "sbom/example"), desc("late-scan", "scan/example")]);
+        check(&t, &s, "referrers loaded under a filter");
+        t.selected = t.rows(&s).iter().find(|r| r.kind == RowKind::Node && t.is_expanded(&r.path)).map(|r| r.path.clone()).unwrap();
+        t.toggle(&s);
+        check(&t, &s, "a node closed under a filter");
+        t.set_type_filter(Some("scan/example".into()));
+        check(&t, &s, "another type filter");
+        t.selected = t.rows(&s).iter().find(|r| r.kind == RowKind::Node && !t.is_expanded(&r.path)).map(|r| r.path.clone()).unwrap();
+        t.toggle(&s);
+        check(&t, &s, "a node opened under a filter");
+        t.set_type_filter(Some("nothing/example".into()));
+        check(&t, &s, "a filter that leaves nothing");
         t.set_type_filter(None);
-        check(&t, "the filter cleared");
+        check(&t, &s, "the filter cleared");
+        // What the store holds shapes rows too: an index's platforms, a manifest found
+        // missing, cosign attachment tags and what they point at.
+        let index = firsts[1].clone();
+        for d in [&index.digest, &firsts[2].digest] {
+            let path = t.rows(&s).iter().find(|r| r.digest.as_ref() == Some(d)).map(|r| r.path.clone()).unwrap();
+            t.expand_path(path);
+        }
+        check(&t, &s, "two nodes opened");
+        let platform = desc("platform", "image");
+        s.set_manifest(index.digest.clone(), Loaded::Ready(manifest(&index, vec![platform.clone(), desc("gone", "image")])));
+        check(&t, &s, "an index's manifest arrived");
+        s.set_manifest(desc("elsewhere", "image").digest, Loaded::Loading);
+        check(&t, &s, "a manifest the tree does not show");
+        s.set_manifest(desc("gone", "image").digest, Loaded::Failed("not found".into()));
+        check(&t, &s, "a platform manifest missing");
+        let signed = firsts[2].digest.hex().to_string();
+        let sig = format!("sha256-{signed}.sig");
+        s.set_tags("app", vec!["v1".into(), sig.clone(), format!("sha256-{}.att", root.digest.hex())]);
+        check(&t, &s, "attachment tags listed");
+        s.set_tag_target("app", &sig, Loaded::Loading);
+        check(&t, &s, "an attachment tag resolving");
+        s.set_tag_target("app", &sig, Loaded::Ready(desc("cosign", "x").digest));
+        check(&t, &s, "an attachment tag resolved");
+        t.set_type_filter(Some("signature/example".into()));
+        s.set_manifest(platform.digest.clone(), Loaded::Ready(manifest(&platform, vec![])));
+        check(&t, &s, "a manifest arrived under a filter");
+        t.set_type_filter(None);
+        check(&t, &s, "the filter cleared after the store changed");
+        for i in 0..100 {
+            s.set_manifest(desc(&format!("n{}-{}", i % 6, i % 4), "x").digest, Loaded::Loading);
+        }
+        check(&t, &s, "more manifests arriving than are tracked");
+        s.forget_tag_targets();
+        check(&t, &s, "attachment targets forgotten");
     }
 }
