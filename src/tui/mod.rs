@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures_util::StreamExt;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use self::app::{App, Message, Msg, Options, update};
 use self::keymap::Keymap;
@@ -400,6 +401,23 @@ fn remember(file: Option<&RecentFile>, start: &Start) {
     }
 }
 
+/// Terminal input, read on a thread of its own. Each event carries when it was read, so a
+/// key's way to the screen can be timed (debug log target `refscope::tui::latency`).
+fn read_input() -> UnboundedReceiver<(Instant, std::io::Result<Event>)> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        loop {
+            let event = crossterm::event::read();
+            let failed = event.is_err();
+            // The event loop has ended (a send fails), or the terminal has.
+            if tx.send((Instant::now(), event)).is_err() || failed {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 async fn event_loop(ctx: worker::Context, opts: Options) -> Result<()> {
     let backend = ratatui::backend::CrosstermBackend::new(std::io::stdout());
     let mut terminal = ratatui::Terminal::new(backend).map_err(|e| Error::io("terminal", e))?;
@@ -422,7 +440,7 @@ async fn event_loop(ctx: worker::Context, opts: Options) -> Result<()> {
     };
     dispatch(app.init());
     let mut view = ui::ViewState::default();
-    let mut input = EventStream::new();
+    let mut input = read_input();
     let mut tick = tokio::time::interval(TICK);
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
@@ -434,23 +452,26 @@ async fn event_loop(ctx: worker::Context, opts: Options) -> Result<()> {
         }
         let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
         let fx = tokio::select! {
-            ev = input.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+            ev = input.recv() => match ev {
+                Some((read, Ok(Event::Key(k)))) if k.kind != KeyEventKind::Release => {
+                    let fx = update(&mut app, Msg::Key(k));
                     // Keys draw at once, whatever the frame pacing.
-                    last_draw = Instant::now() - FRAME;
-                    dirty = true;
-                    update(&mut app, Msg::Key(k))
+                    terminal.draw(|f| ui::draw(f, &app, &mut view)).map_err(|e| Error::io("terminal", e))?;
+                    last_draw = Instant::now();
+                    dirty = false;
+                    tracing::debug!(target: "refscope::tui::latency", key = ?k.code, drawn_us = last_draw.duration_since(read).as_micros() as u64, "key read to frame written");
+                    fx
                 }
-                Some(Ok(Event::Paste(text))) => {
+                Some((_, Ok(Event::Paste(text)))) => {
                     dirty = true;
                     update(&mut app, Msg::Paste(text))
                 }
-                Some(Ok(Event::Resize(w, h))) => {
+                Some((_, Ok(Event::Resize(w, h)))) => {
                     dirty = true;
                     update(&mut app, Msg::Resize(w, h))
                 }
-                Some(Ok(_)) => Vec::new(),
-                Some(Err(e)) => return Err(Error::io("terminal", e)),
+                Some((_, Ok(_))) => Vec::new(),
+                Some((_, Err(e))) => return Err(Error::io("terminal", e)),
                 None => break,
             },
             Some(ev) = events.recv() => {
