@@ -51,7 +51,10 @@ pub async fn run(args: InspectArgs) -> Result<()> {
     if let Some(which) = &args.layer {
         return layer(&loc, &reference, which, args.format.json(), &opts, &view).await;
     }
-    let found = inspect(loc.target.as_ref(), &loc.repo, &reference, loc.tag.as_deref(), &opts).await?;
+    let mut found = inspect(loc.target.as_ref(), &loc.repo, &reference, loc.tag.as_deref(), &opts).await?;
+    // Only the summary is printed: freeing the blobs before the output is built keeps a large
+    // SBOM from being held twice (its bytes and its printed summary).
+    found.contents.clear();
     view.finish();
     warn_all(&found.warnings);
     let m = &found.manifest;
