@@ -636,16 +636,18 @@ fn keys_during_copy(registry_nice: Option<i32>) -> KeyTimes {
     let copy_done = tui.wait(|s| s.contains("copied to"));
     drop(control);
     drop(tui);
-    // The `?` presses, in order: the first SAMPLES idle, the last SAMPLES during the copy.
+    // refscope logs whether a key typed a character, never which. The first SAMPLES such keys
+    // are the idle `?` presses and the last SAMPLES those during the copy (the destination
+    // typed in between is neither).
     let inside: Vec<Duration> = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .lines()
-        .filter(|l| l.contains("key=Char('?')"))
+        .filter(|l| l.contains("character=true"))
         .filter_map(|l| l.split("drawn_us=").nth(1)?.split_whitespace().next()?.parse().ok())
         .map(Duration::from_micros)
         .collect();
-    assert_eq!(inside.len(), 2 * SAMPLES, "refscope's log has a time for every `?` pressed");
-    KeyTimes { idle, busy, inside_idle: inside[..SAMPLES].to_vec(), inside_busy: inside[SAMPLES..].to_vec(), still_copying, copy_done }
+    assert!(inside.len() >= 2 * SAMPLES, "refscope's log has a time for every `?` pressed");
+    KeyTimes { idle, busy, inside_idle: inside[..SAMPLES].to_vec(), inside_busy: inside[inside.len() - SAMPLES..].to_vec(), still_copying, copy_done }
 }
 
 fn bench_input_latency(rows: &mut Vec<Row>) {

@@ -329,6 +329,8 @@ async fn a_401_asks_for_credentials_masks_them_and_saves_them() {
     for secret in ["s3cret-pw", "YWxpY2U6czNjcmV0LXB3"] {
         assert!(!logged.contains(secret), "the log contains the password ({secret})");
     }
+    // Nor one character of it at a time: keys are timed in the log, never named.
+    assert!(!logged.contains("Char("), "the log names keys typed");
 }
 
 #[tokio::test(flavor = "multi_thread")]

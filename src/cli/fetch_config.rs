@@ -83,7 +83,7 @@ fn check_platform(given: &str, config: &Descriptor, bytes: &[u8], wanted: &Wante
         )));
     }
     let platform: Platform = serde_json::from_slice(bytes)
-        .map_err(|e| Error::usage(format!("the config of {given} names no platform ({e}), so it cannot be checked against --platform {wanted}; {leave_out}")))?;
+        .map_err(|e| Error::usage(format!("the config of {given} names no platform ({}), so it cannot be checked against --platform {wanted}; {leave_out}", sanitize(&e.to_string()))))?;
     if wanted.matches(&platform) {
         return Ok(());
     }

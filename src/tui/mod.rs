@@ -402,7 +402,9 @@ fn remember(file: Option<&RecentFile>, start: &Start) {
 }
 
 /// Terminal input, read on a thread of its own. Each event carries when it was read, so a
-/// key's way to the screen can be timed (debug log target `refscope::tui::latency`).
+/// key's way to the screen can be timed (debug log target `refscope::tui::latency`). After the
+/// event loop ends the thread stays blocked in its read until the process exits or one more
+/// event comes.
 fn read_input() -> UnboundedReceiver<(Instant, std::io::Result<Event>)> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     std::thread::spawn(move || {
@@ -459,7 +461,9 @@ async fn event_loop(ctx: worker::Context, opts: Options) -> Result<()> {
                     terminal.draw(|f| ui::draw(f, &app, &mut view)).map_err(|e| Error::io("terminal", e))?;
                     last_draw = Instant::now();
                     dirty = false;
-                    tracing::debug!(target: "refscope::tui::latency", key = ?k.code, drawn_us = last_draw.duration_since(read).as_micros() as u64, "key read to frame written");
+                    // Never which key: it may be a character of a password being typed.
+                    let character = matches!(k.code, crossterm::event::KeyCode::Char(_));
+                    tracing::debug!(target: "refscope::tui::latency", character, drawn_us = last_draw.duration_since(read).as_micros() as u64, "key read to frame written");
                     fx
                 }
                 Some((_, Ok(Event::Paste(text)))) => {
